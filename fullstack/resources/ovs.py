@@ -1,0 +1,133 @@
+"""An Open vSwitch instance of its own: ovsdb-server + ovs-vswitchd in a namespace.
+
+Each simulated host gets one, with its own database file, run directory and
+sockets, so a host's agents see only that host's bridges.  Bridges, ports
+and patch pairs are made through ovsdbapp against the instance's socket.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import fixtures
+from ovsdbapp.backend.ovs_idl import connection
+from ovsdbapp.schema.open_vswitch import impl_idl
+
+from fullstack.resources import process, runner
+
+SCHEMA = "/usr/share/openvswitch/vswitch.ovsschema"
+OVSDB_TIMEOUT = 30
+
+
+def _api_for(db_socket: str) -> tuple[impl_idl.OvsdbIdl, connection.Connection]:
+    """An ovsdbapp API bound to one database.
+
+    ovsdbapp keeps the connection in a class attribute, so a second instance
+    of ``OvsdbIdl`` would silently talk to the first database; a subclass per
+    instance gives each its own.
+    """
+    idl = connection.OvsdbIdl.from_server(db_socket, "Open_vSwitch")
+    conn = connection.Connection(idl=idl, timeout=OVSDB_TIMEOUT)
+    api_class = type("OvsdbIdlFor" + str(id(conn)), (impl_idl.OvsdbIdl,), {})
+    return api_class(conn), conn
+
+
+class OvsInstance(fixtures.Fixture):
+    """ovsdb-server and ovs-vswitchd, started in ``namespace``."""
+
+    def __init__(self, name: str, namespace: str | None, run_dir: str, log_dir: str,
+                 state_dir: str, prefix: str, datapath_type: str = "netdev"):
+        super().__init__()
+        self.name = name
+        self.namespace = namespace
+        self.run_dir = run_dir
+        self.log_dir = log_dir
+        self.state_dir = state_dir
+        self.prefix = prefix
+        self.datapath_type = datapath_type
+        self.db_socket = "unix:" + os.path.join(run_dir, "db.sock")
+        self.env = {"OVS_RUNDIR": run_dir, "OVS_DBDIR": run_dir, "OVS_LOGDIR": log_dir,
+                    "OVS_SYSCONFDIR": run_dir}
+
+    def _setUp(self) -> None:
+        os.makedirs(self.run_dir)
+        self.addCleanup(shutil.rmtree, self.run_dir, True)
+        db_file = os.path.join(self.run_dir, "conf.db")
+        runner.execute(["ovsdb-tool", "create", db_file, SCHEMA])
+        self.ovsdb_server = self.useFixture(self._daemon("ovsdb-server", [
+            "ovsdb-server", db_file, "--remote=p" + self.db_socket,
+            "--unixctl=" + self._path("ovsdb-server.ctl"),
+        ], ready_file="db.sock"))
+        runner.execute(["ovs-vsctl", "--db=" + self.db_socket, "--no-wait", "init"])
+        self.vswitchd = self.useFixture(self._daemon("ovs-vswitchd", [
+            "ovs-vswitchd", self.db_socket, "--unixctl=" + self._path("ovs-vswitchd.ctl"),
+        ], ready_file="ovs-vswitchd.ctl"))
+        self.api, conn = _api_for(self.db_socket)
+        self.addCleanup(conn.stop)
+
+    def _path(self, name: str) -> str:
+        return os.path.join(self.run_dir, name)
+
+    def _daemon(self, binary: str, cmd: list[str], ready_file: str) -> process.ProcessFixture:
+        log_name = f"{self.name}-{binary}"
+        cmd += ["-vconsole:off", "-vfile:info",
+                "--log-file=" + os.path.join(self.log_dir, log_name + ".ovslog")]
+        return process.ProcessFixture(
+            log_name, cmd, self.log_dir, self.state_dir, self.prefix,
+            namespace=self.namespace, env=self.env,
+            ready=lambda: os.path.exists(self._path(ready_file)),
+        )
+
+    def ofctl(self, *args: str, check: bool = True) -> str:
+        """Run ``ovs-ofctl`` against this instance (bridge names resolve here)."""
+        cmd = ["ovs-ofctl", "-O", "OpenFlow13", *args]
+        return runner.execute(cmd, env=dict(os.environ, **self.env), check=check).stdout
+
+    def vsctl(self, *args: str) -> str:
+        return runner.execute(["ovs-vsctl", "--db=" + self.db_socket, *args]).stdout
+
+    def bridge(self, name: str) -> OvsBridge:
+        return OvsBridge(self, name)
+
+
+class OvsBridge(fixtures.Fixture):
+    """A bridge on one OVS instance, deleted at cleanup."""
+
+    def __init__(self, instance: OvsInstance, name: str):
+        super().__init__()
+        self.instance = instance
+        self.name = name
+
+    def _setUp(self) -> None:
+        self.api.add_br(self.name, datapath_type=self.instance.datapath_type).execute(
+            check_error=True)
+        self.addCleanup(self.api.del_br(self.name).execute, check_error=False)
+
+    @property
+    def api(self) -> impl_idl.OvsdbIdl:
+        return self.instance.api
+
+    def add_port(self, port: str, external_ids: dict | None = None, **iface: object) -> None:
+        """Add ``port`` (an existing link, unless ``type=`` says otherwise)."""
+        with self.api.transaction(check_error=True) as txn:
+            txn.add(self.api.add_port(self.name, port))
+            if iface:
+                txn.add(self.api.db_set("Interface", port, *iface.items()))
+            if external_ids:
+                txn.add(self.api.db_set("Interface", port, ("external_ids", external_ids)))
+
+    def delete_port(self, port: str) -> None:
+        self.api.del_port(port, bridge=self.name, if_exists=True).execute(check_error=True)
+
+    def port_names(self) -> list[str]:
+        return list(self.api.list_ports(self.name).execute(check_error=True))
+
+    def dump_flows(self) -> str:
+        return self.instance.ofctl("dump-flows", self.name)
+
+
+def connect_by_patch(bridge: OvsBridge, peer: OvsBridge, port: str, peer_port: str) -> None:
+    """Join two bridges of one instance with a pair of patch ports."""
+    bridge.add_port(port, type="patch", options={"peer": peer_port})
+    peer.add_port(peer_port, type="patch", options={"peer": port})

@@ -1,0 +1,131 @@
+"""A process the harness starts, owns by pid, logs to a file, and stops.
+
+Processes run in the foreground (no ``--detach``) so that the pid we hold is
+the daemon itself; a namespaced process is started through ``ip netns exec``,
+which execs the command in place and keeps the pid.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+from collections.abc import Callable
+
+import fixtures
+
+from fullstack import wait
+from fullstack.resources import records, runner
+
+LOG = logging.getLogger(__name__)
+
+
+class ProcessExited(Exception):
+    """A process the harness owns exited without being asked to."""
+
+
+class ProcessFixture(fixtures.Fixture):
+    """One long-running process; ``start()`` at set-up, ``stop()`` at cleanup."""
+
+    def __init__(
+        self,
+        name: str,
+        cmd: list[str],
+        log_dir: str,
+        state_dir: str,
+        prefix: str,
+        namespace: str | None = None,
+        env: dict[str, str] | None = None,
+        ready: Callable[[], bool] | None = None,
+        ready_timeout: float = 60.0,
+        stop_timeout: float = 10.0,
+    ):
+        super().__init__()
+        self.name = name
+        self.cmd = list(cmd)
+        self.log_path = os.path.join(log_dir, f"{name}.log")
+        self.state_dir = state_dir
+        self.prefix = prefix
+        self.namespace = namespace
+        self.env = env
+        self.ready = ready
+        self.ready_timeout = ready_timeout
+        self.stop_timeout = stop_timeout
+        self.popen: subprocess.Popen | None = None
+
+    def _setUp(self) -> None:
+        self.addCleanup(self.stop)
+        self.start()
+
+    @property
+    def pid(self) -> int | None:
+        return self.popen.pid if self.popen else None
+
+    def start(self) -> None:
+        os.makedirs(os.path.dirname(self.log_path), exist_ok=True)
+        full = runner.in_namespace(self.cmd, self.namespace)
+        env = dict(os.environ, **(self.env or {}))
+        with open(self.log_path, "ab") as log:
+            log.write(f"==== starting: {' '.join(full)}\n".encode())
+            log.flush()
+            self.popen = subprocess.Popen(
+                full, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                env=env, start_new_session=True,
+            )
+        records.record_process(self.state_dir, self.prefix, self.name, self.popen.pid, full)
+        LOG.debug("started %s (pid %d): %s", self.name, self.popen.pid, " ".join(full))
+        if self.ready is not None:
+            self.wait_until_ready()
+
+    def wait_until_ready(self) -> None:
+        def ready_or_dead() -> bool:
+            if not self.is_running():
+                raise ProcessExited(self.describe_exit())
+            return bool(self.ready and self.ready())
+
+        wait.wait_until_true(
+            ready_or_dead, timeout=self.ready_timeout, sleep=0.02,
+            exception=f"{self.name} not ready after {self.ready_timeout} s; "
+                      f"log {self.log_path}:\n{self.log_tail()}",
+        )
+
+    def is_running(self) -> bool:
+        return self.popen is not None and self.popen.poll() is None
+
+    def stop(self, kill_signal: int | None = None) -> None:
+        """Ask the process to end (SIGTERM or ``kill_signal``); SIGKILL if it won't."""
+        if self.popen is None:
+            return
+        if self.is_running():
+            self.popen.send_signal(kill_signal or signal.SIGTERM)
+            try:
+                self.popen.wait(self.stop_timeout)
+            except subprocess.TimeoutExpired:
+                LOG.warning("%s ignored the stop signal for %s s; killing it",
+                            self.name, self.stop_timeout)
+                self.popen.kill()
+                self.popen.wait()
+        records.forget_process(self.state_dir, self.prefix, self.popen.pid)
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        """Send ``sig`` and wait until the process is gone."""
+        self.stop(kill_signal=sig)
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def describe_exit(self) -> str:
+        code = self.popen.returncode if self.popen else None
+        return (f"{self.name} exited with code {code}; last lines of {self.log_path}:\n"
+                f"{self.log_tail()}")
+
+    def log_tail(self, lines: int = 20) -> str:
+        try:
+            with open(self.log_path, "rb") as f:
+                f.seek(0, os.SEEK_END)
+                f.seek(max(0, f.tell() - 16384))
+                return b"\n".join(f.read().splitlines()[-lines:]).decode(errors="replace")
+        except OSError:
+            return "(no log)"

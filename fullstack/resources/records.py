@@ -1,0 +1,81 @@
+"""What a run writes to disk so that a crashed run can be cleaned up later.
+
+Layout under the state directory (``/run/fullstack`` by default)::
+
+    allocations.json            the allocator's registry (see allocator.py)
+    runs/<prefix>/processes/    one JSON file per live process we started
+    runs/<prefix>/ovs/<name>/   an OVS instance's database, sockets, pids
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+
+import psutil
+
+
+def run_dir(state_dir: str, prefix: str) -> str:
+    return os.path.join(state_dir, "runs", prefix)
+
+
+def list_runs(state_dir: str) -> list[str]:
+    try:
+        return sorted(os.listdir(os.path.join(state_dir, "runs")))
+    except FileNotFoundError:
+        return []
+
+
+def remove_run(state_dir: str, prefix: str) -> None:
+    shutil.rmtree(run_dir(state_dir, prefix), ignore_errors=True)
+
+
+def _process_path(state_dir: str, prefix: str, pid: int) -> str:
+    return os.path.join(run_dir(state_dir, prefix), "processes", f"{pid}.json")
+
+
+def record_process(state_dir: str, prefix: str, name: str, pid: int, cmd: list[str]) -> None:
+    """Remember a process by identity: pid plus start time, never by name."""
+    path = _process_path(state_dir, prefix, pid)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    try:
+        started = psutil.Process(pid).create_time()
+    except psutil.NoSuchProcess:
+        return
+    with open(path, "w") as f:
+        json.dump({"name": name, "pid": pid, "create_time": started, "cmd": cmd}, f)
+
+
+def forget_process(state_dir: str, prefix: str, pid: int) -> None:
+    try:
+        os.unlink(_process_path(state_dir, prefix, pid))
+    except FileNotFoundError:
+        pass
+
+
+def recorded_processes(state_dir: str, prefix: str) -> list[dict]:
+    folder = os.path.join(run_dir(state_dir, prefix), "processes")
+    try:
+        names = sorted(os.listdir(folder))
+    except FileNotFoundError:
+        return []
+    found = []
+    for name in names:
+        try:
+            with open(os.path.join(folder, name)) as f:
+                found.append(json.load(f))
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+def live_process(record: dict) -> psutil.Process | None:
+    """The process a record names, if that very process still runs."""
+    try:
+        proc = psutil.Process(record["pid"])
+        if abs(proc.create_time() - record["create_time"]) < 0.05:
+            return proc
+    except (psutil.Error, KeyError):
+        pass
+    return None

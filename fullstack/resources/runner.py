@@ -1,0 +1,52 @@
+"""The one place the harness runs external commands (ovs-ofctl, ping, ...).
+
+Every command is logged with its exit code and output, so a failing test's
+log tells exactly what was run where.
+"""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+from collections.abc import Sequence
+
+LOG = logging.getLogger(__name__)
+
+
+class CommandFailed(Exception):
+    def __init__(self, cmd: Sequence[str], returncode: int, stdout: str, stderr: str):
+        self.cmd = list(cmd)
+        self.returncode = returncode
+        self.stdout = stdout
+        self.stderr = stderr
+        super().__init__(
+            f"command {' '.join(self.cmd)!r} exited {returncode}: {stderr.strip() or stdout.strip()}"
+        )
+
+
+def in_namespace(cmd: Sequence[str], namespace: str | None) -> list[str]:
+    """Prefix ``cmd`` so that it runs inside ``namespace`` (None: here)."""
+    if namespace is None:
+        return list(cmd)
+    return ["ip", "netns", "exec", namespace, *cmd]
+
+
+def execute(
+    cmd: Sequence[str],
+    namespace: str | None = None,
+    check: bool = True,
+    timeout: float = 60.0,
+    env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess:
+    """Run ``cmd`` (in ``namespace``), log it, and raise on failure if ``check``."""
+    full = in_namespace(cmd, namespace)
+    proc = subprocess.run(
+        full, capture_output=True, text=True, timeout=timeout, env=env, check=False
+    )
+    LOG.debug(
+        "ran %s -> %d\nstdout: %s\nstderr: %s",
+        " ".join(full), proc.returncode, proc.stdout.strip(), proc.stderr.strip(),
+    )
+    if check and proc.returncode != 0:
+        raise CommandFailed(full, proc.returncode, proc.stdout, proc.stderr)
+    return proc

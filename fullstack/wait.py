@@ -1,0 +1,30 @@
+"""The one way the harness waits: on a condition, with a deadline."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+
+class WaitTimeout(Exception):
+    """A condition did not hold before its deadline."""
+
+
+def wait_until_true(
+    predicate: Callable[[], object],
+    timeout: float = 60.0,
+    sleep: float = 0.05,
+    exception: BaseException | str | None = None,
+) -> None:
+    """Return as soon as ``predicate()`` is true; raise after ``timeout`` s.
+
+    ``exception`` is what to raise on timeout: an exception instance, or a
+    message for a ``WaitTimeout`` that should say what did not happen.
+    """
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() >= deadline:
+            if isinstance(exception, BaseException):
+                raise exception
+            raise WaitTimeout(exception or f"condition not met after {timeout} s")
+        time.sleep(sleep)
