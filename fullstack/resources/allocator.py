@@ -99,6 +99,11 @@ class Registry:
             return dict(data.get(kind, {}))
 
 
+def random_network() -> str:
+    third = random.randrange(256 * 256)
+    return f"240.{third // 256}.{third % 256}.0/24"
+
+
 class _Allocation(fixtures.Fixture):
     kind = ""
 
@@ -143,8 +148,7 @@ class NetworkAllocation(_Allocation):
     kind = "network"
 
     def _candidate(self) -> str:
-        third = random.randrange(256 * 256)
-        return f"240.{third // 256}.{third % 256}.0/24"
+        return random_network()
 
     @property
     def network(self) -> netaddr.IPNetwork:

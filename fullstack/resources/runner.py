@@ -19,9 +19,8 @@ class CommandFailed(Exception):
         self.returncode = returncode
         self.stdout = stdout
         self.stderr = stderr
-        super().__init__(
-            f"command {' '.join(self.cmd)!r} exited {returncode}: {stderr.strip() or stdout.strip()}"
-        )
+        output = stderr.strip() or stdout.strip()
+        super().__init__(f"command {' '.join(self.cmd)!r} exited {returncode}: {output}")
 
 
 def in_namespace(cmd: Sequence[str], namespace: str | None) -> list[str]:

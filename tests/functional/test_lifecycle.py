@@ -1,0 +1,69 @@
+"""A whole lifecycle of the low-level fixtures leaves the machine as it was."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import fixtures
+
+from fullstack import base
+from fullstack.resources import (
+    database,
+    inventory,
+    link,
+    namespace,
+    ovs,
+    process,
+    rabbitmq,
+    records,
+)
+
+
+class Deployment(fixtures.Fixture):
+    """One of everything: namespace, veth, OVS instance, vhost, database, process."""
+
+    def __init__(self, test: base.HarnessTestCase, fail_at_end: bool = False):
+        super().__init__()
+        self.test = test
+        self.fail_at_end = fail_at_end
+
+    def _setUp(self) -> None:
+        t = self.test
+        ns = self.useFixture(namespace.Namespace(f"{t.prefix}-life"))
+        self.useFixture(link.VethPair(f"{t.prefix}-v", "v-in", peer_namespace=ns.name))
+        instance = self.useFixture(ovs.OvsInstance(
+            "life", ns.name, os.path.join(t.run_dir, "ovs", "life"), t.log_dir,
+            t.settings.state_dir, t.prefix))
+        bridge = self.useFixture(instance.bridge("br-life"))
+        bridge.add_port("v-in")
+        self.useFixture(rabbitmq.RabbitmqVhost(t.settings.rabbit_admin_url, t.prefix))
+        self.useFixture(database.Database(t.settings.db_admin_url, t.prefix,
+                                          os.path.join(t.run_dir, "db")))
+        self.useFixture(process.ProcessFixture(
+            "sleeper", [sys.executable, "-c", "import time; time.sleep(600)"], t.log_dir,
+            t.settings.state_dir, t.prefix, namespace=ns.name))
+        if self.fail_at_end:
+            raise RuntimeError("set-up failed half-way on purpose")
+
+
+class TestLifecycle(base.HarnessTestCase):
+    def assert_nothing_added(self, before: inventory.Inventory) -> None:
+        after = inventory.Inventory.take(self.settings, self.prefix)
+        self.assertEqual({}, after.added_since(before))
+        self.assertEqual([], records.recorded_processes(self.settings.state_dir, self.prefix))
+
+    def test_full_lifecycle_leaves_nothing(self):
+        before = inventory.Inventory.take(self.settings, self.prefix)
+        with Deployment(self):
+            during = inventory.Inventory.take(self.settings, self.prefix).added_since(before)
+            self.assertEqual({"namespaces", "links", "child_pids", "vhosts", "rabbit_users",
+                              "databases"}, set(during))
+        self.assert_nothing_added(before)
+
+    def test_half_built_setup_unwinds(self):
+        before = inventory.Inventory.take(self.settings, self.prefix)
+        exc = self.assertRaises(fixtures.MultipleExceptions,
+                                Deployment(self, fail_at_end=True).setUp)
+        self.assertIn("half-way on purpose", str(exc.args[0][1]))
+        self.assert_nothing_added(before)

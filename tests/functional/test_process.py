@@ -1,0 +1,76 @@
+"""The process fixture owns its process by pid, from start to stop."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+
+import fixtures
+
+from fullstack import base
+from fullstack.resources import namespace, process, records
+
+SLEEPER = [sys.executable, "-c", "import time; print('up', flush=True); time.sleep(600)"]
+STUBBORN = [sys.executable, "-c",
+            "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+            "print('up', flush=True); time.sleep(600)"]
+
+
+class TestProcessFixture(base.HarnessTestCase):
+    def process(self, cmd, **kwargs) -> process.ProcessFixture:
+        return process.ProcessFixture("probe", cmd, self.log_dir, self.settings.state_dir,
+                                      self.prefix, **kwargs)
+
+    def log_says_up(self, fixture: process.ProcessFixture) -> bool:
+        with open(fixture.log_path) as f:
+            return "up" in f.read().split()
+
+    def test_start_record_stop(self):
+        fixture = self.process(SLEEPER)
+        fixture.ready = lambda: self.log_says_up(fixture)
+        with fixture:
+            pid = fixture.pid
+            self.assertTrue(fixture.is_running())
+            self.assertEqual([pid], [r["pid"] for r in
+                                     records.recorded_processes(self.settings.state_dir,
+                                                                self.prefix)])
+        self.assertFalse(fixture.is_running())
+        self.assertEqual([], records.recorded_processes(self.settings.state_dir, self.prefix))
+        self.assertFalse(os.path.exists(f"/proc/{pid}"))
+
+    def test_runs_inside_namespace(self):
+        ns = self.useFixture(namespace.Namespace(f"{self.prefix}-p"))
+        fixture = self.process(SLEEPER, namespace=ns.name)
+        fixture.ready = lambda: self.log_says_up(fixture)
+        self.useFixture(fixture)
+        ours = os.readlink(f"/proc/{fixture.pid}/ns/net")
+        self.assertNotEqual(os.readlink("/proc/self/ns/net"), ours)
+        self.assertEqual(os.stat(f"/run/netns/{ns.name}").st_ino,
+                         os.stat(f"/proc/{fixture.pid}/ns/net").st_ino)
+
+    def test_sigkill_after_ignored_sigterm(self):
+        fixture = self.process(STUBBORN, stop_timeout=0.5)
+        fixture.ready = lambda: self.log_says_up(fixture)
+        self.useFixture(fixture)
+        fixture.stop()
+        self.assertEqual(-signal.SIGKILL, fixture.popen.returncode)
+
+    def test_kill_and_restart(self):
+        fixture = self.useFixture(self.process(SLEEPER))
+        first = fixture.pid
+        fixture.kill(signal.SIGKILL)
+        self.assertFalse(fixture.is_running())
+        fixture.restart()
+        self.assertTrue(fixture.is_running())
+        self.assertNotEqual(first, fixture.pid)
+
+    def test_exit_during_readiness_names_the_process(self):
+        fixture = self.process([sys.executable, "-c", "print('boom'); raise SystemExit(3)"],
+                               ready=lambda: False)
+        exc = self.assertRaises(fixtures.MultipleExceptions, fixture.setUp)
+        # fixtures wraps a failed set-up with its details; the cause comes first.
+        exc = exc.args[0][1]
+        self.assertIsInstance(exc, process.ProcessExited)
+        self.assertIn("probe exited with code 3", str(exc))
+        self.assertIn("boom", str(exc))
