@@ -24,7 +24,7 @@ class HarnessTestCase(testtools.TestCase):
         super().setUp()
         self.settings = prerequisites.Settings.from_environment()
         if self.settings.test_timeout > 0:
-            self.useFixture(fixtures.Timeout(self.settings.test_timeout, gentle=True))
+            self.useFixture(fixtures.Timeout(int(self.settings.test_timeout), gentle=True))
         prerequisites.check_all(self.settings)
         self._failed = False
         self.addOnException(self._note_failure)

@@ -35,7 +35,7 @@ class Inventory:
         full = cls._take_all(settings)
         if not prefix:
             return full
-        return cls(**{
+        return cls(**{  # type: ignore[arg-type]
             f.name: frozenset(v for v in getattr(full, f.name)
                               if isinstance(v, int) or prefix in v)
             for f in dataclasses.fields(cls)

@@ -12,6 +12,7 @@ import secrets
 import urllib.error
 import urllib.parse
 import urllib.request
+from typing import Any
 
 import fixtures
 
@@ -31,7 +32,7 @@ class ManagementApi:
         self._auth = "Basic " + base64.b64encode(creds.encode()).decode()
         self.timeout = timeout
 
-    def request(self, method: str, path: str, body: object = None) -> object:
+    def request(self, method: str, path: str, body: object = None) -> Any:
         data = None if body is None else json.dumps(body).encode()
         req = urllib.request.Request(self.base + path, data=data, method=method)
         req.add_header("Authorization", self._auth)
@@ -73,13 +74,13 @@ class ManagementApi:
         )
 
     def vhosts(self) -> list[str]:
-        return [v["name"] for v in self.request("GET", "/vhosts")]  # type: ignore[union-attr]
+        return [v["name"] for v in self.request("GET", "/vhosts")]
 
     def users(self) -> list[str]:
-        return [u["name"] for u in self.request("GET", "/users")]  # type: ignore[union-attr]
+        return [u["name"] for u in self.request("GET", "/users")]
 
     def connections(self, vhost: str) -> list[dict]:
-        return self.request("GET", f"/vhosts/{self.quote(vhost)}/connections")  # type: ignore
+        return self.request("GET", f"/vhosts/{self.quote(vhost)}/connections")
 
     def close_connection(self, name: str) -> None:
         self._delete(f"/connections/{self.quote(name)}")
