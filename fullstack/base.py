@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import os
 import re
+import uuid
 
 import fixtures
 import testtools
 from testtools import content
 
-from fullstack import prerequisites
-from fullstack.resources import allocator, records
+from fullstack import context, prerequisites
+from fullstack.environment import Environment
+from fullstack.resources import allocator, client, records
 
 
 class HarnessTestCase(testtools.TestCase):
@@ -46,3 +48,22 @@ class HarnessTestCase(testtools.TestCase):
     def keep_on_failure(self) -> bool:
         """True when this test failed and the user asked to keep its state."""
         return self._failed and self.settings.keep_on_failure
+
+
+class BaseFullStackTestCase(HarnessTestCase):
+    """A test against a whole deployment: ``super().setUp(environment)``.
+
+    Provides ``environment``, ``client`` (raw API), ``safe_client`` (deletes
+    what it created), ``tenant_id`` and ``engine`` (the per-test database).
+    """
+
+    def setUp(self, environment: Environment) -> None:  # type: ignore[override]
+        super().setUp()
+        environment.bind(context.RunContext(
+            settings=self.settings, registry=self.registry, prefix=self.prefix,
+            log_dir=self.log_dir, run_dir=self.run_dir, keep_on_failure=self.keep_on_failure))
+        self.environment = self.useFixture(environment)
+        self.engine = environment.engine
+        self.client = environment.server.client
+        self.safe_client = self.useFixture(client.SafeClient(self.client))
+        self.tenant_id = uuid.uuid4().hex

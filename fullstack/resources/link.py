@@ -114,3 +114,23 @@ class VethPair(fixtures.Fixture):
         for name, namespace in ((self.name, self.namespace), (self.peer, self.peer_namespace)):
             disable_tx_offload(name, namespace)
             set_up(name, namespace, self.mtu)
+
+
+class LinuxBridge(fixtures.Fixture):
+    """A Linux bridge in the root namespace with an address (the control network)."""
+
+    def __init__(self, name: str, cidr: str):
+        super().__init__()
+        self.name = check_ifname(name)
+        self.cidr = cidr
+
+    def _setUp(self) -> None:
+        with netlink(None) as ipr:
+            ipr.link("add", ifname=self.name, kind="bridge")
+        self.addCleanup(delete, self.name)
+        add_address(self.name, self.cidr)
+        set_up(self.name)
+
+    def attach(self, port: str) -> None:
+        with netlink(None) as ipr:
+            ipr.link("set", index=link_index(ipr, port), master=link_index(ipr, self.name))

@@ -116,6 +116,9 @@ class ProcessFixture(fixtures.Fixture):
         self.stop()
         self.start()
 
+    def exited_error(self) -> ProcessExited:
+        return ProcessExited(self.describe_exit())
+
     def describe_exit(self) -> str:
         code = self.popen.returncode if self.popen else None
         return (f"{self.name} exited with code {code}; last lines of {self.log_path}:\n"

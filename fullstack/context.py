@@ -1,0 +1,23 @@
+"""What every fixture of one test shares: its prefix, directories and settings."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable
+
+from fullstack import prerequisites
+from fullstack.resources import allocator
+
+
+@dataclasses.dataclass(frozen=True)
+class RunContext:
+    settings: prerequisites.Settings
+    registry: allocator.Registry
+    prefix: str
+    log_dir: str
+    run_dir: str
+    keep_on_failure: Callable[[], bool] = lambda: False
+
+    def ovs_run_dir(self, name: str) -> str:
+        return os.path.join(self.run_dir, "ovs", name)

@@ -1,0 +1,182 @@
+"""Descriptions of a deployment (plain data) and the Environment that builds it."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import os
+
+import fixtures
+import netaddr
+
+from fullstack import context, process, wait
+from fullstack import host as host_module
+from fullstack.resources import (
+    allocator,
+    database,
+    link,
+    namespace,
+    ovs,
+    rabbitmq,
+)
+
+NETWORK_TYPES = ("vxlan",)
+INTERCONNECTIONS = ("patch",)
+DATAPATHS = ("netdev", "system")
+VNI_RANGE = "1001:2000"
+CONTROL_GATEWAY_INDEX = 1
+HOST_ADDRESS_OFFSET = 10
+
+
+def _one_of(field: str, value: object, allowed: tuple) -> None:
+    if value not in allowed:
+        raise ValueError(f"{field} {value!r} is not one of {', '.join(map(str, allowed))}")
+
+
+@dataclasses.dataclass(frozen=True)
+class EnvironmentDescription:
+    """What the whole deployment looks like; validated before anything is built."""
+
+    network_type: str = "vxlan"
+    l2_pop: bool = False
+    arp_responder: bool = False
+    interconnection: str = "patch"
+    datapath: str = "netdev"
+    report_interval: float = 1.0
+    agent_down_time: int = 10
+
+    def __post_init__(self) -> None:
+        _one_of("network_type", self.network_type, NETWORK_TYPES)
+        _one_of("interconnection", self.interconnection, INTERCONNECTIONS)
+        _one_of("datapath", self.datapath, DATAPATHS)
+        if self.arp_responder and not self.l2_pop:
+            raise ValueError("arp_responder needs l2_pop: the responder learns from l2pop")
+        if self.report_interval <= 0:
+            raise ValueError(f"report_interval must be positive, not {self.report_interval}")
+        if self.agent_down_time < 2 * self.report_interval:
+            raise ValueError(f"agent_down_time ({self.agent_down_time} s) must be at least two "
+                             f"report intervals ({self.report_interval} s)")
+
+    @property
+    def tunnel_types(self) -> list[str]:
+        return [self.network_type] if self.network_type in ("vxlan", "gre") else []
+
+
+@dataclasses.dataclass(frozen=True)
+class HostDescription:
+    """One simulated host and the agents it runs."""
+
+    l2_agent: bool = True
+    l3_agent: bool = False
+    dhcp_agent: bool = False
+
+    def __post_init__(self) -> None:
+        for field in ("l3_agent", "dhcp_agent"):
+            if getattr(self, field):
+                raise ValueError(f"{field}=True is not available yet: this harness has no "
+                                 f"{field.replace('_', ' ')} (only l2_agent)")
+
+
+class Environment(fixtures.Fixture):
+    """The central part (vhost, database, bridges, server) plus the hosts."""
+
+    def __init__(self, env_desc: EnvironmentDescription, hosts_desc: list[HostDescription]):
+        super().__init__()
+        if not isinstance(env_desc, EnvironmentDescription):
+            raise ValueError("env_desc must be an EnvironmentDescription")
+        if not hosts_desc:
+            raise ValueError("hosts_desc: an environment needs at least one host")
+        for index, desc in enumerate(hosts_desc):
+            if not isinstance(desc, HostDescription):
+                raise ValueError(f"hosts_desc[{index}] must be a HostDescription")
+        self.env_desc = env_desc
+        self.hosts_desc = list(hosts_desc)
+        self.hosts: list[host_module.Host] = []
+        self.ctx: context.RunContext | None = None
+        self._machine_numbers = itertools.count(1)
+
+    def bind(self, ctx: context.RunContext) -> None:
+        """Give the environment its test's prefix and directories (before setUp)."""
+        self.ctx = ctx
+
+    def _setUp(self) -> None:
+        if self.ctx is None:
+            raise RuntimeError("Environment.bind(ctx) must be called before setUp")
+        ctx = self.ctx
+        self.rabbitmq_environment = self.useFixture(
+            rabbitmq.RabbitmqVhost(ctx.settings.rabbit_admin_url, ctx.prefix))
+        self.database = self.useFixture(database.Database(
+            ctx.settings.db_admin_url, ctx.prefix, os.path.join(ctx.run_dir, "db"),
+            keep=ctx.keep_on_failure))
+        self.engine = self.database.engine
+        with open(os.path.join(ctx.log_dir, "database-url.txt"), "w") as f:
+            f.write(self.database.url + "\n")
+        self._set_up_networks()
+        self._set_up_central()
+        self._start_server()
+        for index, desc in enumerate(self.hosts_desc):
+            self.hosts.append(self.useFixture(host_module.Host(self, index + 1, desc)))
+        self.wait_until_env_is_up()
+
+    def _set_up_networks(self) -> None:
+        ctx = self.ctx
+        assert ctx is not None
+        self.control_network = self.useFixture(
+            allocator.NetworkAllocation(ctx.registry, ctx.prefix)).network
+        self.tunnel_network = self.useFixture(
+            allocator.NetworkAllocation(ctx.registry, ctx.prefix)).network
+        self.control_ip = str(self.control_network[CONTROL_GATEWAY_INDEX])
+        self.control_bridge = self.useFixture(link.LinuxBridge(
+            f"{ctx.prefix}-ctl", f"{self.control_ip}/{self.control_network.prefixlen}"))
+
+    def host_address(self, network: netaddr.IPNetwork, number: int) -> str:
+        return f"{network[HOST_ADDRESS_OFFSET + number]}/{network.prefixlen}"
+
+    def _set_up_central(self) -> None:
+        ctx = self.ctx
+        assert ctx is not None
+        self.central_namespace = self.useFixture(namespace.Namespace(f"{ctx.prefix}-central"))
+        self.central_ovs = self.useFixture(ovs.OvsInstance(
+            "central", self.central_namespace.name, ctx.ovs_run_dir("central"), ctx.log_dir,
+            ctx.settings.state_dir, ctx.prefix, self.env_desc.datapath))
+        self.central_data_bridge = self.useFixture(self.central_ovs.bridge("cnt-data"))
+        self.central_external_bridge = self.useFixture(self.central_ovs.bridge("cnt-ex"))
+
+    def _start_server(self) -> None:
+        ctx = self.ctx
+        assert ctx is not None
+        port = self.useFixture(allocator.PortAllocation(ctx.registry, ctx.prefix)).port
+        desc = self.env_desc
+        sections: dict[str, dict[str, object]] = {
+            "DEFAULT": {
+                "bind_host": self.control_ip, "bind_port": port, "debug": True,
+                "transport_url": self.rabbitmq_environment.transport_url("127.0.0.1"),
+                "agent_down_time": desc.agent_down_time,
+            },
+            "database": {"connection": self.database.url},
+            "ml2": {"type_drivers": list(NETWORK_TYPES),
+                    "tenant_network_types": [desc.network_type],
+                    "l2_population": desc.l2_pop},
+            "ml2_type_vxlan": {"vni_ranges": [VNI_RANGE]},
+        }
+        self.server = self.useFixture(process.ServerProcess(ctx, self.control_ip, port, sections))
+
+    def next_machine_number(self) -> int:
+        return next(self._machine_numbers)
+
+    def expected_agents(self) -> int:
+        return sum(1 for desc in self.hosts_desc if desc.l2_agent)
+
+    def wait_until_env_is_up(self, timeout: float = 60.0) -> None:
+        """Wait until the server lists every agent of every host alive."""
+        def all_alive() -> bool:
+            for host in self.hosts:
+                host.check_processes()
+            agents = self.server.client.list_agents()
+            return len([a for a in agents if a["alive"]]) >= self.expected_agents()
+
+        log_dir = self.ctx.log_dir if self.ctx else "?"
+        wait.wait_until_true(
+            all_alive, timeout=timeout, sleep=0.1,
+            exception=f"not all {self.expected_agents()} agents alive after {timeout} s; "
+                      f"see the agent logs in {log_dir}")

@@ -1,0 +1,102 @@
+"""A simulated host: a namespace with its own OVS instance and agents.
+
+Wiring of host N (names inside the host's namespace need no prefix)::
+
+    root ns:    <prefix>-ctl (Linux bridge, control network) -- <prefix>-cN
+    host ns:    ctl0 (control address: RabbitMQ and the API, never via OVS)
+                br-fabric (OVS; its LOCAL port holds the tunnel endpoint
+                address, as userspace tunnelling needs) -- data0
+    central ns: hN-data, a port of cnt-data (the fabric all hosts share)
+
+The L2 agent creates br-int and br-tun itself, as on a real node.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import fixtures
+
+from fullstack import process
+from fullstack.resources import link, namespace, ovs
+
+if TYPE_CHECKING:
+    from fullstack.environment import Environment, HostDescription
+
+FABRIC_BRIDGE = "br-fabric"
+
+
+class Host(fixtures.Fixture):
+    def __init__(self, env: Environment, number: int, desc: HostDescription):
+        super().__init__()
+        self.env = env
+        self.number = number
+        self.desc = desc
+        self.hostname = f"host-{number}"
+        self.l2_agent: process.ServiceProcess | None = None
+        self.l3_agent: process.ServiceProcess | None = None
+        self.dhcp_agent: process.ServiceProcess | None = None
+
+    def _setUp(self) -> None:
+        ctx = self.env.ctx
+        assert ctx is not None
+        self.namespace = self.useFixture(
+            namespace.Namespace(f"{ctx.prefix}-h{self.number}")).name
+        self._wire_control()
+        self.ovs = self.useFixture(ovs.OvsInstance(
+            self.hostname, self.namespace, ctx.ovs_run_dir(self.hostname), ctx.log_dir,
+            ctx.settings.state_dir, ctx.prefix, self.env.env_desc.datapath))
+        self._wire_fabric()
+        self.br_int = self.ovs.bridge("br-int")
+        self.br_tun = self.ovs.bridge("br-tun")
+        if self.desc.l2_agent:
+            self.l2_agent = self.useFixture(process.OvsAgentProcess(
+                ctx, f"{self.hostname}-ovs-agent", self._l2_agent_config(),
+                namespace=self.namespace))
+
+    def _wire_control(self) -> None:
+        ctx = self.env.ctx
+        assert ctx is not None
+        root_end = f"{ctx.prefix}-c{self.number}"
+        self.useFixture(link.VethPair(root_end, "ctl0", peer_namespace=self.namespace))
+        self.env.control_bridge.attach(root_end)
+        self.control_ip = self.env.host_address(self.env.control_network, self.number)
+        link.add_address("ctl0", self.control_ip, self.namespace)
+
+    def _wire_fabric(self) -> None:
+        central = self.env.central_namespace.name
+        central_end = f"h{self.number}-data"
+        self.useFixture(link.VethPair(central_end, "data0", namespace=central,
+                                      peer_namespace=self.namespace))
+        self.env.central_data_bridge.add_port(central_end)
+        self.br_fabric = self.useFixture(self.ovs.bridge(FABRIC_BRIDGE))
+        self.br_fabric.add_port("data0")
+        self.tunnel_cidr = self.env.host_address(self.env.tunnel_network, self.number)
+        self.tunnel_ip = self.tunnel_cidr.split("/")[0]
+        link.add_address(FABRIC_BRIDGE, self.tunnel_cidr, self.namespace)
+        link.set_up(FABRIC_BRIDGE, self.namespace)
+
+    def _l2_agent_config(self) -> dict[str, dict[str, object]]:
+        desc = self.env.env_desc
+        return {
+            "DEFAULT": {
+                "host": self.hostname, "debug": True,
+                "transport_url": self.env.rabbitmq_environment.transport_url(self.env.control_ip),
+                "report_interval": desc.report_interval,
+            },
+            "ovs": {
+                "ovsdb_connection": self.ovs.db_socket, "ovs_rundir": self.ovs.run_dir,
+                "datapath_type": desc.datapath, "local_ip": self.tunnel_ip,
+            },
+            "agent": {"tunnel_types": desc.tunnel_types, "l2_population": desc.l2_pop,
+                      "arp_responder": desc.arp_responder},
+        }
+
+    def agents(self) -> list[process.ServiceProcess]:
+        return [a for a in (self.l2_agent, self.l3_agent, self.dhcp_agent) if a is not None]
+
+    def check_processes(self) -> None:
+        """Raise, naming the process and its log's tail, if an agent died."""
+        for agent in self.agents():
+            if not agent.is_running():
+                raise agent.exited_error()

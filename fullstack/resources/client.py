@@ -1,0 +1,118 @@
+"""A client of the Neutron v2.0 API, and a fixture that cleans up after it.
+
+The harness talks to the server over HTTP only, as it would to any
+Neutron-compatible service.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+from typing import Any
+
+import fixtures
+
+
+class ApiError(Exception):
+    """The API answered with an error status (Neutron error body parsed)."""
+
+    def __init__(self, method: str, path: str, status: int, body: bytes):
+        self.status = status
+        self.type = ""
+        self.message = body.decode(errors="replace")
+        try:
+            error = json.loads(body)["NeutronError"]
+            self.type, self.message = error["type"], error["message"]
+        except (ValueError, KeyError, TypeError):
+            pass
+        super().__init__(f"{method} {path} -> {status} {self.type}: {self.message}")
+
+
+class ApiClient:
+    def __init__(self, url: str, timeout: float = 30.0):
+        self.url = url.rstrip("/")
+        self.timeout = timeout
+
+    def request(self, method: str, path: str, body: object = None) -> Any:
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.url + path, data=data, method=method)
+        req.add_header("Content-Type", "application/json")
+        req.add_header("Accept", "application/json")
+        try:
+            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
+                payload = resp.read()
+        except urllib.error.HTTPError as exc:
+            raise ApiError(method, path, exc.code, exc.read()) from None
+        return json.loads(payload) if payload else None
+
+    # Generic resource verbs; ``resource`` is singular ("network").
+    def create(self, resource: str, **attrs: Any) -> dict:
+        return self.request("POST", f"/v2.0/{resource}s", {resource: attrs})[resource]
+
+    def show(self, resource: str, resource_id: str) -> dict:
+        return self.request("GET", f"/v2.0/{resource}s/{resource_id}")[resource]
+
+    def update(self, resource: str, resource_id: str, **attrs: Any) -> dict:
+        return self.request("PUT", f"/v2.0/{resource}s/{resource_id}", {resource: attrs})[resource]
+
+    def delete(self, resource: str, resource_id: str) -> None:
+        self.request("DELETE", f"/v2.0/{resource}s/{resource_id}")
+
+    def list_of(self, resource: str, **filters: Any) -> list[dict]:
+        query = "?" + urllib.parse.urlencode(filters, doseq=True) if filters else ""
+        return self.request("GET", f"/v2.0/{resource}s{query}")[f"{resource}s"]
+
+    def list_agents(self, **filters: Any) -> list[dict]:
+        return self.list_of("agent", **filters)
+
+    def list_networks(self, **filters: Any) -> list[dict]:
+        return self.list_of("network", **filters)
+
+    def list_subnets(self, **filters: Any) -> list[dict]:
+        return self.list_of("subnet", **filters)
+
+    def list_ports(self, **filters: Any) -> list[dict]:
+        return self.list_of("port", **filters)
+
+
+class SafeClient(fixtures.Fixture):
+    """Creates resources through the API and deletes them at cleanup."""
+
+    def __init__(self, client: ApiClient):
+        super().__init__()
+        self.client = client
+
+    def _create(self, resource: str, **attrs: Any) -> dict:
+        created = self.client.create(resource, **attrs)
+        self.addCleanup(self._delete_quietly, resource, created["id"])
+        return created
+
+    def _delete_quietly(self, resource: str, resource_id: str) -> None:
+        try:
+            self.client.delete(resource, resource_id)
+        except ApiError as exc:
+            if exc.status != 404:
+                raise
+
+    def create_network(self, tenant_id: str, name: str | None = None, **attrs: Any) -> dict:
+        return self._create("network", tenant_id=tenant_id, name=name or "net", **attrs)
+
+    def create_subnet(self, tenant_id: str, network_id: str, cidr: str,
+                      gateway_ip: str | None = None, name: str | None = None,
+                      enable_dhcp: bool = False, **attrs: Any) -> dict:
+        if gateway_ip is not None:
+            attrs["gateway_ip"] = gateway_ip
+        return self._create("subnet", tenant_id=tenant_id, network_id=network_id, cidr=cidr,
+                            ip_version=4, name=name or "subnet", enable_dhcp=enable_dhcp,
+                            **attrs)
+
+    def create_port(self, tenant_id: str, network_id: str, hostname: str | None = None,
+                    **attrs: Any) -> dict:
+        if hostname is not None:
+            attrs["binding:host_id"] = hostname
+        return self._create("port", tenant_id=tenant_id, network_id=network_id, **attrs)
+
+    def update_port(self, port_id: str, **attrs: Any) -> dict:
+        return self.client.update("port", port_id, **attrs)

@@ -1,0 +1,259 @@
+"""The OVS agent: wires machine ports on br-int and tunnels on br-tun.
+
+One thread does all the wiring (``run``); RPC notifications and OVSDB
+changes only queue work and wake it, so no two threads ever program the
+bridges at once.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import queue
+import random
+import threading
+
+from neutrino.agents.ovs import bridges, local_vlans, tunnel_flows
+from neutrino.common import ovs, rpc
+
+LOG = logging.getLogger(__name__)
+
+AGENT_TYPE = "Open vSwitch agent"
+BINARY = "neutrino-openvswitch-agent"
+PLUGIN_TOPIC = "q-plugin"
+NOTIFY_EXCHANGE = "neutrino-notify"
+RETRY_INTERVAL = 1.0
+
+
+class OvsAgent:
+    def __init__(self, conf):
+        self.conf = conf
+        self.host = conf.host
+        self.agent_id = f"ovs-agent-{self.host}"
+        self.local_ip = conf.ovs.local_ip
+        self.tunnel_types = list(conf.agent.tunnel_types)
+        self.wake = threading.Event()
+        self.stopping = threading.Event()
+        self.work: queue.SimpleQueue = queue.SimpleQueue()
+        self.ovsdb = ovs.connect(conf.ovs.ovsdb_connection, on_change=self._on_ovsdb_change)
+        self.bridges = bridges.Bridges(self.ovsdb, conf, cookie=random.getrandbits(62) | 1)
+        self.vlans = local_vlans.LocalVlanMap()
+        self.tunnels: dict[str, tuple[str, int]] = {}   # remote ip -> (port, ofport)
+        self.wired: dict[str, dict] = {}                # port name -> vif + network
+        self.retry: set[str] = set()                    # port names to try again
+        self.plugin = rpc.RpcClient(conf.transport_url, PLUGIN_TOPIC)
+        self.listener = rpc.NotificationListener(conf.transport_url, self.Notifications(self),
+                                                 exchange=NOTIFY_EXCHANGE)
+        self.start_flag = True
+
+    # -- notifications (listener thread): queue and wake ------------------
+    class Notifications:
+        def __init__(self, agent: OvsAgent):
+            self._agent = agent
+
+        def port_update(self, port: dict) -> None:
+            self._agent.queue_work("port_update", port["id"])
+
+        def port_delete(self, port_id: str) -> None:
+            self._agent.queue_work("port_delete", port_id)
+
+        def network_delete(self, network_id: str) -> None:
+            self._agent.queue_work("network_delete", network_id)
+
+        def tunnel_update(self, tunnel_ip: str, tunnel_type: str, host: str) -> None:
+            self._agent.queue_work("tunnel_update", (tunnel_ip, tunnel_type))
+
+    def queue_work(self, kind: str, item: object) -> None:
+        self.work.put((kind, item))
+        self.wake.set()
+
+    def _on_ovsdb_change(self, table: str, event: str) -> None:
+        if table in ("Interface", "Port"):
+            self.wake.set()
+
+    # -- main loop ---------------------------------------------------------
+    def run(self) -> None:
+        self.bridges.setup()
+        self._recover_previous_state()
+        self.listener.start()
+        reporter = threading.Thread(target=self._report_loop, name="report", daemon=True)
+        reporter.start()
+        self._sync_tunnels()
+        first_pass = True
+        while not self.stopping.is_set():
+            self.wake.clear()
+            self._drain_work()
+            self._scan_ports()
+            if first_pass and not self.retry:
+                # Everything is re-installed with our cookie: drop the flows
+                # of a previous run only now, so traffic never has a gap.
+                self.bridges.br_int.delete_stale_flows()
+                self.bridges.br_tun.delete_stale_flows()
+                first_pass = False
+            timeout = RETRY_INTERVAL if self.retry else self.conf.polling_interval
+            self.wake.wait(timeout)
+        LOG.info("agent stopping")
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.wake.set()
+
+    def close(self) -> None:
+        self.listener.stop()
+        self.plugin.close()
+        ovs.disconnect(self.ovsdb)
+
+    def _recover_previous_state(self) -> None:
+        self.tunnels = self.bridges.existing_tunnels()
+        for vif in self.bridges.vif_ports().values():
+            net_id = vif["other_config"].get("net_uuid")
+            if net_id and vif["tag"]:
+                self.vlans.reserve(net_id, vif["tag"])
+
+    def _drain_work(self) -> None:
+        while True:
+            try:
+                kind, item = self.work.get_nowait()
+            except queue.Empty:
+                return
+            if kind == "tunnel_update":
+                tunnel_ip, tunnel_type = item
+                self._add_tunnel(tunnel_ip, tunnel_type)
+            elif kind == "port_update":
+                # Re-wired by the next scan with fresh details.
+                for name, port in list(self.wired.items()):
+                    if port["iface_id"] == item:
+                        self._unwire(name, report=False)
+
+    # -- tunnels -------------------------------------------------------------
+    def _sync_tunnels(self) -> None:
+        for tunnel_type in self.tunnel_types:
+            while not self.stopping.is_set():
+                try:
+                    reply = self.plugin.call("tunnel_sync", tunnel_ip=self.local_ip,
+                                             tunnel_type=tunnel_type, host=self.host,
+                                             timeout=self.conf.rpc_timeout)
+                    break
+                except rpc.RpcError as exc:
+                    LOG.warning("tunnel_sync failed (%s); retrying", exc)
+                    self.stopping.wait(RETRY_INTERVAL)
+            else:
+                return
+            for tunnel in reply["tunnels"]:
+                self._add_tunnel(tunnel["ip_address"], tunnel_type)
+
+    def _add_tunnel(self, remote_ip: str, tunnel_type: str) -> None:
+        if remote_ip == self.local_ip or tunnel_type not in self.tunnel_types:
+            return
+        if remote_ip not in self.tunnels:
+            self.tunnels[remote_ip] = self.bridges.add_tunnel(tunnel_type, remote_ip)
+            for net in self.vlans.networks.values():
+                self._install_network_flows(net)
+
+    def _tunnel_ofports(self) -> list[int]:
+        return [ofport for _, ofport in self.tunnels.values()]
+
+    # -- ports -----------------------------------------------------------------
+    def _scan_ports(self) -> None:
+        current = self.bridges.vif_ports()
+        for name in set(self.wired) - set(current):
+            self._unwire(name)
+        self.retry &= set(current)
+        for name, vif in current.items():
+            known = self.wired.get(name)
+            if known and known["iface_id"] == vif["iface_id"] and known["ofport"] == vif["ofport"]:
+                continue
+            if known:
+                self._unwire(name)
+            self._wire(name, vif)
+
+    def _wire(self, name: str, vif: dict) -> None:
+        try:
+            details = self.plugin.call("get_device_details", device=vif["iface_id"],
+                                       agent_id=self.agent_id, host=self.host,
+                                       timeout=self.conf.rpc_timeout)
+        except rpc.RpcError as exc:
+            LOG.warning("no details for port %s (%s); will retry", vif["iface_id"], exc)
+            self.retry.add(name)
+            return
+        if "network_id" not in details:
+            LOG.info("port %s is not known to the server yet; will retry", vif["iface_id"])
+            self.retry.add(name)
+            return
+        if details.get("network_type") not in self.tunnel_types:
+            LOG.error("port %s: network type %s is not served by this agent",
+                      vif["iface_id"], details.get("network_type"))
+            self.retry.discard(name)
+            self.wired[name] = dict(vif, network_id=None)
+            return
+        net = self.vlans.get(details["network_id"])
+        if net is None:
+            net = self.vlans.provision(details["network_id"], details["network_type"],
+                                       details["segmentation_id"])
+            self._install_network_flows(net)
+        net.ports.add(name)
+        self.bridges.set_port_vlan(name, net.lvid, {
+            "net_uuid": net.network_id, "network_type": net.network_type,
+            "segmentation_id": str(net.segmentation_id)})
+        self.wired[name] = dict(vif, network_id=net.network_id)
+        self.retry.discard(name)
+        self._report_device("update_device_up", vif["iface_id"])
+        LOG.info("wired port %s (%s) on VLAN %d for network %s", vif["iface_id"], name,
+                 net.lvid, net.network_id)
+
+    def _unwire(self, name: str, report: bool = True) -> None:
+        port = self.wired.pop(name, None)
+        if port is None:
+            return
+        if report:
+            self._report_device("update_device_down", port["iface_id"])
+        net = self.vlans.get(port["network_id"]) if port["network_id"] else None
+        if net is None:
+            return
+        net.ports.discard(name)
+        if not net.ports:
+            self.vlans.reclaim(net.network_id)
+            self.bridges.br_tun.delete_flows(
+                tunnel_flows.network_matches(net.segmentation_id, net.lvid))
+            LOG.info("network %s has no port here any more; VLAN %d freed",
+                     net.network_id, net.lvid)
+
+    def _install_network_flows(self, net: local_vlans.LocalNetwork) -> None:
+        flows = tunnel_flows.network_flows(net.segmentation_id, net.lvid, self._tunnel_ofports())
+        self.bridges.br_tun.add_flows(flows)
+        if not self._tunnel_ofports():
+            self.bridges.br_tun.delete_flows([tunnel_flows.flood_match(net.lvid)], strict=False)
+
+    def _report_device(self, method: str, device: str) -> None:
+        try:
+            self.plugin.call(method, device=device, agent_id=self.agent_id, host=self.host,
+                             timeout=self.conf.rpc_timeout)
+        except rpc.RpcError as exc:
+            LOG.warning("%s for %s failed: %s", method, device, exc)
+
+    # -- heartbeats --------------------------------------------------------------
+    def _report_loop(self) -> None:
+        while not self.stopping.is_set():
+            self._report_state()
+            self.stopping.wait(self.conf.report_interval)
+
+    def _report_state(self) -> None:
+        state = {
+            "binary": BINARY, "host": self.host, "agent_type": AGENT_TYPE,
+            "topic": "N/A", "start_flag": self.start_flag,
+            "configurations": {
+                "tunnel_types": self.tunnel_types, "tunneling_ip": self.local_ip,
+                "bridge_mappings": {}, "l2_population": self.conf.agent.l2_population,
+                "arp_responder_enabled": self.conf.agent.arp_responder,
+                "devices": len(self.wired), "datapath_type": self.conf.ovs.datapath_type,
+            },
+        }
+        try:
+            self.plugin.call("report_state", agent_state=state,
+                             time=datetime.datetime.now(datetime.timezone.utc).isoformat(),
+                             timeout=max(self.conf.report_interval, 1.0))
+            self.start_flag = False
+        except rpc.RpcError as exc:
+            LOG.warning("report_state failed: %s", exc)
+
+

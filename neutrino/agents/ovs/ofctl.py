@@ -1,0 +1,72 @@
+"""OpenFlow programming of one bridge through ``ovs-ofctl``.
+
+There is no maintained Python OpenFlow library that is small enough for a
+reference agent, so flows go through ``ovs-ofctl`` in batches (one process
+per batch, not per flow).  Every flow this agent installs carries its
+cookie, so a restarted agent can replace its flows without a gap: install
+the new set with a new cookie, then delete flows with the old one.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+
+LOG = logging.getLogger(__name__)
+
+
+class OfctlError(Exception):
+    pass
+
+
+class OfctlBridge:
+    def __init__(self, name: str, ovs_rundir: str, cookie: int):
+        self.name = name
+        self.target = f"unix:{os.path.join(ovs_rundir, name + '.mgmt')}"
+        self.cookie = cookie
+
+    def _run(self, *args: str, stdin: str | None = None) -> str:
+        cmd = ["ovs-ofctl", *args]
+        proc = subprocess.run(cmd, input=stdin, capture_output=True, text=True, timeout=30,
+                              check=False)
+        if proc.returncode != 0:
+            raise OfctlError(f"{' '.join(cmd)} failed ({proc.returncode}): {proc.stderr.strip()}"
+                             f"\ninput:\n{stdin or ''}")
+        return proc.stdout
+
+    def add_flows(self, flows: list[str]) -> None:
+        """Add (or replace) flows, each a ``ovs-ofctl`` flow string without cookie."""
+        if not flows:
+            return
+        text = "".join(f"cookie={self.cookie:#x},{flow}\n" for flow in flows)
+        LOG.debug("%s: add flows\n%s", self.name, text)
+        self._run("add-flows", self.target, "-", stdin=text)
+
+    def delete_flows(self, matches: list[str], strict: bool = False) -> None:
+        """Delete flows matching each match string (all cookies)."""
+        if not matches:
+            return
+        text = "".join(m + "\n" for m in matches)
+        LOG.debug("%s: delete flows\n%s", self.name, text)
+        args = ["--strict"] if strict else []
+        self._run("del-flows", *args, self.target, "-", stdin=text)
+
+    def delete_stale_flows(self) -> None:
+        """Delete every flow whose cookie is not ours (left by an earlier run)."""
+        # ovs-ofctl cannot match "cookie != X" directly: list the other cookies.
+        stale = {line.split("cookie=")[1].split(",")[0]
+                 for line in self.dump_flows().splitlines() if "cookie=" in line}
+        stale.discard(f"{self.cookie:#x}")
+        for cookie in stale:
+            self._run("del-flows", self.target, f"cookie={cookie}/-1")
+
+    def dump_flows(self) -> str:
+        return self._run("dump-flows", self.target)
+
+    def ofport(self, port_name: str) -> int:
+        for line in self._run("show", self.target).splitlines():
+            line = line.strip()
+            if f"({port_name}):" in line:
+                return int(line.split("(")[0])
+        raise OfctlError(f"no port {port_name} on {self.name}")

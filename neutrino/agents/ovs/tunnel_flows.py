@@ -1,0 +1,79 @@
+"""The flows of br-tun, as plain strings (pure functions, unit-tested).
+
+Pipeline, by table:
+
+- 0  classify: from br-int (patch port) to 2; from a tunnel to 4; else drop.
+- 2  from br-int: unicast to 20, broadcast and multicast to 22.
+- 4  from a tunnel: a known VNI gets its local VLAN, then 10; else drop.
+- 10 learn where the source MAC lives (a flow in 20), then to br-int.
+- 20 unicast: learned (or, with l2pop, installed) MACs go to one tunnel;
+     unknown ones to 22.
+- 22 flood: a network's traffic goes to every tunnel of that network.
+"""
+
+from __future__ import annotations
+
+CLASSIFY = 0
+FROM_INT = 2
+FROM_TUNNEL = 4
+LEARN = 10
+UNICAST = 20
+FLOOD = 22
+
+LEARNED_HARD_TIMEOUT = 300
+
+
+def base_flows(patch_ofport: int) -> list[str]:
+    """Flows that do not depend on networks or tunnels."""
+    learn = (
+        f"learn(table={UNICAST},hard_timeout={LEARNED_HARD_TIMEOUT},priority=1,"
+        "NXM_OF_VLAN_TCI[0..11],NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[],"
+        "load:0->NXM_OF_VLAN_TCI[],load:NXM_NX_TUN_ID[]->NXM_NX_TUN_ID[],"
+        "output:NXM_OF_IN_PORT[])"
+    )
+    return [
+        f"table={CLASSIFY},priority=1,in_port={patch_ofport},actions=resubmit(,{FROM_INT})",
+        f"table={CLASSIFY},priority=0,actions=drop",
+        f"table={FROM_INT},priority=1,dl_dst=00:00:00:00:00:00/01:00:00:00:00:00,"
+        f"actions=resubmit(,{UNICAST})",
+        f"table={FROM_INT},priority=1,dl_dst=01:00:00:00:00:00/01:00:00:00:00:00,"
+        f"actions=resubmit(,{FLOOD})",
+        f"table={FROM_INT},priority=0,actions=drop",
+        f"table={FROM_TUNNEL},priority=0,actions=drop",
+        f"table={LEARN},priority=1,actions={learn},output:{patch_ofport}",
+        f"table={UNICAST},priority=0,actions=resubmit(,{FLOOD})",
+        f"table={FLOOD},priority=0,actions=drop",
+    ]
+
+
+def tunnel_port_flows(tunnel_ofport: int) -> list[str]:
+    return [f"table={CLASSIFY},priority=1,in_port={tunnel_ofport},"
+            f"actions=resubmit(,{FROM_TUNNEL})"]
+
+
+def tunnel_port_match(tunnel_ofport: int) -> str:
+    return f"table={CLASSIFY},in_port={tunnel_ofport}"
+
+
+def network_flows(vni: int, lvid: int, flood_ofports: list[int]) -> list[str]:
+    """Flows for one network: VNI <-> local VLAN, and its flood list."""
+    flows = [f"table={FROM_TUNNEL},priority=1,tun_id={vni:#x},"
+             f"actions=mod_vlan_vid:{lvid},resubmit(,{LEARN})"]
+    if flood_ofports:
+        outputs = ",".join(f"output:{port}" for port in sorted(flood_ofports))
+        flows.append(f"table={FLOOD},priority=1,dl_vlan={lvid},"
+                     f"actions=strip_vlan,set_tunnel:{vni:#x},{outputs}")
+    return flows
+
+
+def network_matches(vni: int, lvid: int) -> list[str]:
+    """Matches that remove every flow of one network."""
+    return [
+        f"table={FROM_TUNNEL},tun_id={vni:#x}",
+        f"table={FLOOD},dl_vlan={lvid}",
+        f"table={UNICAST},dl_vlan={lvid}",
+    ]
+
+
+def flood_match(lvid: int) -> str:
+    return f"table={FLOOD},dl_vlan={lvid}"
