@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import uuid
 
@@ -10,9 +9,10 @@ import fixtures
 import testtools
 from testtools import content
 
-from fullstack import context, prerequisites
+from fullstack import prerequisites
+from fullstack import run as run_module
 from fullstack.environment import Environment
-from fullstack.resources import allocator, client, records
+from fullstack.resources import client
 
 
 class HarnessTestCase(testtools.TestCase):
@@ -27,20 +27,16 @@ class HarnessTestCase(testtools.TestCase):
         self.settings = prerequisites.Settings.from_environment()
         if self.settings.test_timeout > 0:
             self.useFixture(fixtures.Timeout(int(self.settings.test_timeout), gentle=True))
-        prerequisites.check_all(self.settings)
         self._failed = False
         self.addOnException(self._note_failure)
-        self.registry = allocator.Registry(self.settings.state_dir)
-        self.prefix = self.useFixture(allocator.PrefixAllocation(self.registry)).value
-        self.addCleanup(records.remove_run, self.settings.state_dir, self.prefix)
-        self.run_dir = records.run_dir(self.settings.state_dir, self.prefix)
-        self.log_dir = os.path.join(self.settings.log_dir, self._log_name())
-        os.makedirs(self.log_dir, exist_ok=True)
+        run = self.useFixture(run_module.HarnessRun(
+            self.settings, re.sub(r"[^\w.-]+", "_", self.id()), self.keep_on_failure))
+        self.ctx = run.ctx
+        self.registry = run.ctx.registry
+        self.prefix = run.ctx.prefix
+        self.run_dir = run.ctx.run_dir
+        self.log_dir = run.ctx.log_dir
         self.addDetail("log_dir", content.text_content(f"{self.log_dir} (prefix {self.prefix})"))
-
-    def _log_name(self) -> str:
-        name = re.sub(r"[^\w.-]+", "_", self.id())
-        return f"{name}-{self.prefix}"
 
     def _note_failure(self, exc_info) -> None:
         self._failed = True
@@ -59,9 +55,7 @@ class BaseFullStackTestCase(HarnessTestCase):
 
     def setUp(self, environment: Environment) -> None:  # type: ignore[override]
         super().setUp()
-        environment.bind(context.RunContext(
-            settings=self.settings, registry=self.registry, prefix=self.prefix,
-            log_dir=self.log_dir, run_dir=self.run_dir, keep_on_failure=self.keep_on_failure))
+        environment.bind(self.ctx)
         self.environment = self.useFixture(environment)
         self.engine = environment.engine
         self.client = environment.server.client

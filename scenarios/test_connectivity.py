@@ -37,7 +37,9 @@ class TestConnectivity(base.BaseFullStackTestCase):
         blue = self._boot(nets[1]["id"], hosts[1:])
         red.ping_all()
         blue.ping_all()
-        # Put a blue machine's address on a red machine's subnet: only the
-        # segment can keep them apart now.
+        # Routes straight onto the link each way: were both machines on one
+        # segment, ARP and ping would now succeed; only isolation stops them.
         red[0].execute(["ip", "route", "add", blue[1].ip, "dev", "eth0"])
+        blue[1].execute(["ip", "route", "add", red[0].ip, "dev", "eth0"])
         red[0].assert_no_ping(blue[1].ip)
+        blue[1].assert_no_ping(red[0].ip)
