@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+import dataclasses
+
+import testtools
+
+from fullstack import environment
+
+
+class TestEnvironmentDescription(testtools.TestCase):
+    def test_defaults_are_valid(self):
+        desc = environment.EnvironmentDescription()
+        self.assertEqual("vxlan", desc.network_type)
+        self.assertEqual(["vxlan"], desc.tunnel_types)
+
+    def test_unknown_network_type_names_the_field(self):
+        exc = self.assertRaises(ValueError, environment.EnvironmentDescription,
+                                network_type="vxln")
+        self.assertIn("network_type 'vxln'", str(exc))
+
+    def test_bad_interconnection_and_datapath(self):
+        self.assertIn("interconnection", str(self.assertRaises(
+            ValueError, environment.EnvironmentDescription, interconnection="cable")))
+        self.assertIn("datapath", str(self.assertRaises(
+            ValueError, environment.EnvironmentDescription, datapath="dpdk")))
+
+    def test_arp_responder_needs_l2pop(self):
+        exc = self.assertRaises(ValueError, environment.EnvironmentDescription,
+                                arp_responder=True)
+        self.assertIn("l2_pop", str(exc))
+
+    def test_down_time_must_cover_two_reports(self):
+        exc = self.assertRaises(ValueError, environment.EnvironmentDescription,
+                                report_interval=5, agent_down_time=6)
+        self.assertIn("agent_down_time", str(exc))
+
+    def test_descriptions_are_frozen(self):
+        desc = environment.HostDescription()
+        self.assertRaises(dataclasses.FrozenInstanceError, setattr, desc, "l2_agent", False)
+
+
+class TestEnvironment(testtools.TestCase):
+    def test_zero_hosts_is_refused_before_anything_is_built(self):
+        exc = self.assertRaises(ValueError, environment.Environment,
+                                environment.EnvironmentDescription(), [])
+        self.assertIn("hosts_desc", str(exc))
+
+    def test_host_descriptions_are_checked(self):
+        exc = self.assertRaises(ValueError, environment.Environment,
+                                environment.EnvironmentDescription(), [{"l2_agent": True}])
+        self.assertIn("hosts_desc[0]", str(exc))
+
+    def test_unavailable_agents_are_refused(self):
+        exc = self.assertRaises(ValueError, environment.HostDescription, l3_agent=True)
+        self.assertIn("l3_agent", str(exc))

@@ -1,0 +1,108 @@
+"""Port binding: which agent can wire a port, and the VIF type that results."""
+
+from __future__ import annotations
+
+import datetime
+
+import sqlalchemy as sa
+import testtools
+
+from neutrino.server import agents, binding, models
+from neutrino.server.type_drivers.base import Segment
+from neutrino.server.type_drivers.manager import TypeManager
+from tests.unit import test_server_support as support
+
+VXLAN_100 = Segment("vxlan", None, 100)
+
+
+class TestChoose(testtools.TestCase):
+    def setUp(self):
+        super().setUp()
+        self.types = TypeManager.from_conf(support.make_conf("sqlite:////unused"))
+
+    def _choose(self, host, *configurations):
+        return binding.choose(host, [VXLAN_100], list(configurations), self.types)
+
+    def test_no_host_is_unbound(self):
+        result = self._choose("", {"tunnel_types": ["vxlan"]})
+        self.assertEqual("unbound", result.vif_type)
+        self.assertFalse(result.bound)
+
+    def test_an_agent_with_the_tunnel_type_binds(self):
+        result = self._choose("host-1", {"tunnel_types": ["gre"]}, {"tunnel_types": ["vxlan"]})
+        self.assertEqual(("ovs", {"port_filter": False}, VXLAN_100),
+                         (result.vif_type, result.vif_details, result.segment))
+
+    def test_no_agent_that_serves_the_type_fails(self):
+        for configurations in ([], [{"tunnel_types": ["gre"]}], [{}],
+                               [{"tunnel_types": None, "bridge_mappings": {"physnet1": "br"}}]):
+            result = self._choose("host-1", *configurations)
+            self.assertEqual("binding_failed", result.vif_type, configurations)
+            self.assertEqual({}, result.vif_details)
+
+
+class TestIsAlive(testtools.TestCase):
+    def test_heartbeat_within_agent_down_time(self):
+        now = datetime.datetime(2030, 1, 1, 12, 0, 0)
+        self.assertTrue(agents.is_alive(now - datetime.timedelta(seconds=15), now, 15))
+        self.assertFalse(agents.is_alive(now - datetime.timedelta(seconds=16), now, 15))
+        self.assertFalse(agents.is_alive(None, now, 15))
+
+
+class TestPortBinding(testtools.TestCase):
+    """Binding as port create and update do it, against the agents table."""
+
+    def setUp(self):
+        super().setUp()
+        self.server = self.useFixture(support.ServerFixture()).server
+        self.network = support.create_network(self.server)
+
+    def _report(self, host, **extra):
+        self.server.agents.report_state(support.agent_state(host, **extra))
+
+    def _port(self, host):
+        return support.create_port(self.server, network_id=self.network["id"],
+                                   **{"binding:host_id": host})
+
+    def _age_agents(self, seconds):
+        def work(session):
+            for agent in session.scalars(sa.select(models.Agent)):
+                agent.heartbeat_timestamp -= datetime.timedelta(seconds=seconds)
+        self.server.db.run(work)
+
+    def test_binds_to_a_live_agent_on_the_host(self):
+        self._report("host-1")
+        port = self._port("host-1")
+        self.assertEqual("ovs", port["binding:vif_type"])
+        self.assertEqual({"port_filter": False}, port["binding:vif_details"])
+
+    def test_fails_on_a_host_without_an_agent(self):
+        self._report("host-1")
+        self.assertEqual("binding_failed", self._port("host-2")["binding:vif_type"])
+
+    def test_fails_when_the_agent_is_dead(self):
+        self._report("host-1")
+        self._age_agents(60)
+        self.assertEqual("binding_failed", self._port("host-1")["binding:vif_type"])
+
+    def test_fails_when_the_agent_lacks_the_tunnel_type(self):
+        self._report("host-1", tunnel_types=("gre",))
+        self.assertEqual("binding_failed", self._port("host-1")["binding:vif_type"])
+
+    def test_ignores_other_agent_types(self):
+        self._report("host-1", agent_type="DHCP agent")
+        self.assertEqual("binding_failed", self._port("host-1")["binding:vif_type"])
+
+    def test_setting_the_host_again_retries_a_failed_binding(self):
+        port = self._port("host-1")
+        self.assertEqual("binding_failed", port["binding:vif_type"])
+        self._report("host-1")
+        port = self.server.ports.update(port["id"], {"binding:host_id": "host-1"})
+        self.assertEqual("ovs", port["binding:vif_type"])
+
+    def test_clearing_the_host_unbinds_and_downs_the_port(self):
+        self._report("host-1")
+        port = self._port("host-1")
+        self.server.rpc_endpoint.update_device_up(device=port["id"], agent_id="a", host="host-1")
+        port = self.server.ports.update(port["id"], {"binding:host_id": ""})
+        self.assertEqual(("unbound", "DOWN"), (port["binding:vif_type"], port["status"]))

@@ -1,0 +1,163 @@
+"""Fixtures the server's unit tests share (no tests in here).
+
+Named ``test_server_*`` to stay next to the tests that use it; stestr finds
+no test cases in it.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import logging
+import os
+import threading
+import urllib.parse
+from typing import Any
+
+import fixtures
+from oslo_config import cfg
+
+from neutrino.server import attributes, config, database
+from neutrino.server.service import NeutrinoServer
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+
+
+class FakeNotifier:
+    """Stands in for rpc.Notifier and remembers what was sent."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, dict[str, Any]]] = []
+        self.closed = False
+        self._lock = threading.Lock()
+
+    def notify(self, event: str, **kwargs: Any) -> None:
+        with self._lock:
+            self.events.append((event, kwargs))
+
+    def close(self) -> None:
+        self.closed = True
+
+    def sent(self, event: str) -> list[dict[str, Any]]:
+        with self._lock:
+            return [kwargs for name, kwargs in self.events if name == event]
+
+
+def make_conf(connection: str, overrides: dict[str, Any] | None = None) -> cfg.ConfigOpts:
+    """A server ConfigOpts with no files; ``overrides`` keys are 'option' or 'group.option'."""
+    conf = cfg.ConfigOpts()
+    config.register_opts(conf)
+    conf(args=[], default_config_files=[])
+    conf.set_override("connection", connection, group="database")
+    conf.set_override("bind_port", 0)
+    for key, value in (overrides or {}).items():
+        group, _, name = key.rpartition(".")
+        conf.set_override(name, value, group=group or None)
+    return conf
+
+
+class SqliteDatabase(fixtures.Fixture):
+    """A Database on a fresh SQLite file, schema created."""
+
+    def _setUp(self) -> None:
+        directory = self.useFixture(fixtures.TempDir()).path
+        self.url = "sqlite:///" + os.path.join(directory, "neutrino.sqlite")
+        self.db = database.Database(self.url)
+        self.addCleanup(self.db.dispose)
+        self.db.create_schema()
+
+
+class ApiClient:
+    """A minimal JSON client; one connection per request so threads can share it."""
+
+    def __init__(self, url: str):
+        parsed = urllib.parse.urlsplit(url)
+        self.host, self.port = parsed.hostname, parsed.port
+
+    def request(self, method: str, path: str, body: Any = None,
+                raw: bytes | None = None) -> tuple[int, Any]:
+        connection = http.client.HTTPConnection(self.host, self.port, timeout=30)
+        try:
+            payload = raw if raw is not None else (
+                None if body is None else json.dumps(body).encode())
+            connection.request(method, path, body=payload,
+                               headers={"Content-Type": "application/json"})
+            response = connection.getresponse()
+            data = response.read()
+        finally:
+            connection.close()
+        return response.status, json.loads(data) if data else None
+
+    def create(self, resource: str, **attributes: Any) -> dict[str, Any]:
+        status, body = self.request("POST", f"/v2.0/{resource}s", {resource: attributes})
+        if status != 201:
+            raise AssertionError(f"creating {resource} {attributes} gave {status}: {body}")
+        return body[resource]
+
+
+class ServerFixture(fixtures.Fixture):
+    """A whole NeutrinoServer in this process: SQLite, fake notifier, no RPC."""
+
+    def __init__(self, overrides: dict[str, Any] | None = None, connection: str | None = None):
+        super().__init__()
+        self.overrides = overrides
+        self.connection = connection
+
+    def _setUp(self) -> None:
+        if self.connection is None:
+            directory = self.useFixture(fixtures.TempDir()).path
+            self.connection = "sqlite:///" + os.path.join(directory, "neutrino.sqlite")
+        # Keeps the server's log out of the test output, and attaches it on failure.
+        self.useFixture(fixtures.FakeLogger(level=logging.DEBUG, format=LOG_FORMAT))
+        self.conf = make_conf(self.connection, self.overrides)
+        self.notifier = FakeNotifier()
+        self.server = NeutrinoServer(self.conf, notifier_factory=lambda: self.notifier)
+        self.server.start()
+        self.addCleanup(self.server.stop)
+        self.client = ApiClient(self.server.url)
+
+
+def agent_state(host: str, tunnel_types: tuple[str, ...] = ("vxlan",), **extra: Any) -> dict:
+    """What an OVS agent reports in report_state."""
+    state = {"binary": "neutrino-openvswitch-agent", "host": host,
+             "agent_type": "Open vSwitch agent", "topic": "N/A",
+             "configurations": {"tunnel_types": list(tunnel_types)}}
+    state.update(extra)
+    return state
+
+
+def create_network(server: NeutrinoServer, **attrs: Any) -> dict[str, Any]:
+    """Create through the service, with the API's attribute checks."""
+    return server.networks.create(attributes.NETWORK.for_create(attrs))
+
+
+def create_subnet(server: NeutrinoServer, **attrs: Any) -> dict[str, Any]:
+    return server.subnets.create(attributes.SUBNET.for_create(attrs))
+
+
+def create_port(server: NeutrinoServer, **attrs: Any) -> dict[str, Any]:
+    return server.ports.create(attributes.PORT.for_create(attrs))
+
+
+def run_in_threads(count: int, work: Any) -> list[Any]:
+    """Run ``work(index)`` in ``count`` threads started together; results in index
+    order, and the first exception re-raised."""
+    barrier = threading.Barrier(count)
+    results: list[Any] = [None] * count
+    failures: list[BaseException] = []
+
+    def run(index: int) -> None:
+        try:
+            barrier.wait(timeout=30)
+            results[index] = work(index)
+        except BaseException as error:  # noqa: BLE001 - handed to the test below
+            failures.append(error)
+
+    threads = [threading.Thread(target=run, args=(index,)) for index in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    if failures:
+        raise failures[0]
+    return results
