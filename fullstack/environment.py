@@ -9,7 +9,7 @@ import os
 import fixtures
 import netaddr
 
-from fullstack import context, process, wait
+from fullstack import context, prerequisites, process, wait
 from fullstack import host as host_module
 from fullstack.resources import (
     allocator,
@@ -103,6 +103,10 @@ class Environment(fixtures.Fixture):
         if self.ctx is None:
             raise RuntimeError("Environment.bind(ctx) must be called before setUp")
         ctx = self.ctx
+        if self.env_desc.datapath == "system" and not os.path.exists("/sys/module/openvswitch"):
+            raise prerequisites.MissingPrerequisite(
+                "datapath 'system' needs the openvswitch kernel module (modprobe openvswitch); "
+                "datapath 'netdev' needs none")
         self.rabbitmq_environment = self.useFixture(
             rabbitmq.RabbitmqVhost(ctx.settings.rabbit_admin_url, ctx.prefix))
         self.database = self.useFixture(database.Database(
