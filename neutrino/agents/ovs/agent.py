@@ -13,7 +13,7 @@ import queue
 import random
 import threading
 
-from neutrino.agents.ovs import bridges, local_vlans, tunnel_flows
+from neutrino.agents.ovs import bridges, l2pop, local_vlans, physical_flows, tunnel_flows
 from neutrino.common import ovs, rpc
 
 LOG = logging.getLogger(__name__)
@@ -31,19 +31,27 @@ class OvsAgent:
         self.host = conf.host
         self.agent_id = f"ovs-agent-{self.host}"
         self.local_ip = conf.ovs.local_ip
-        self.tunnel_types = list(conf.agent.tunnel_types)
+        self.tunnel_types = [t for t in conf.agent.tunnel_types if t]
+        self.bridge_mappings = dict(conf.ovs.bridge_mappings)
+        self.l2_population = conf.agent.l2_population
+        self.arp_responder = conf.agent.arp_responder and self.l2_population
         self.wake = threading.Event()
         self.stopping = threading.Event()
         self.work: queue.SimpleQueue = queue.SimpleQueue()
         self.ovsdb = ovs.connect(conf.ovs.ovsdb_connection, on_change=self._on_ovsdb_change)
         self.bridges = bridges.Bridges(self.ovsdb, conf, cookie=random.getrandbits(62) | 1)
         self.vlans = local_vlans.LocalVlanMap()
-        self.tunnels: dict[str, tuple[str, int]] = {}   # remote ip -> (port, ofport)
+        # (tunnel type, remote ip) -> (port name, ofport)
+        self.tunnels: dict[tuple[str, str], tuple[str, int]] = {}
+        self.fdb = l2pop.ForwardingDatabase(self.local_ip)
         self.wired: dict[str, dict] = {}                # port name -> vif + network
         self.retry: set[str] = set()                    # port names to try again
         self.plugin = rpc.RpcClient(conf.transport_url, PLUGIN_TOPIC)
+        events = ["port_update", "port_delete", "network_delete", "tunnel_update"]
+        if self.l2_population:
+            events += ["fdb_add", "fdb_remove"]
         self.listener = rpc.NotificationListener(conf.transport_url, self.Notifications(self),
-                                                 exchange=NOTIFY_EXCHANGE)
+                                                 exchange=NOTIFY_EXCHANGE, events=events)
         self.start_flag = True
 
     # -- notifications (listener thread): queue and wake ------------------
@@ -63,6 +71,12 @@ class OvsAgent:
         def tunnel_update(self, tunnel_ip: str, tunnel_type: str, host: str) -> None:
             self._agent.queue_work("tunnel_update", (tunnel_ip, tunnel_type))
 
+        def fdb_add(self, fdb_entries: dict) -> None:
+            self._agent.queue_work("fdb_add", fdb_entries)
+
+        def fdb_remove(self, fdb_entries: dict) -> None:
+            self._agent.queue_work("fdb_remove", fdb_entries)
+
     def queue_work(self, kind: str, item: object) -> None:
         self.work.put((kind, item))
         self.wake.set()
@@ -73,7 +87,7 @@ class OvsAgent:
 
     # -- main loop ---------------------------------------------------------
     def run(self) -> None:
-        self.bridges.setup()
+        self.bridges.setup(bool(self.tunnel_types), self.bridge_mappings)
         self._recover_previous_state()
         self.listener.start()
         reporter = threading.Thread(target=self._report_loop, name="report", daemon=True)
@@ -119,6 +133,12 @@ class OvsAgent:
             if kind == "tunnel_update":
                 tunnel_ip, tunnel_type = item
                 self._add_tunnel(tunnel_ip, tunnel_type)
+            elif kind == "fdb_add":
+                for network_id in self.fdb.add(item):
+                    self._apply_fdb(network_id)
+            elif kind == "fdb_remove":
+                for network_id, gone in self.fdb.remove(item).items():
+                    self._forget_fdb(network_id, gone)
             elif kind == "port_update":
                 # Re-wired by the next scan with fresh details.
                 for name, port in list(self.wired.items()):
@@ -142,16 +162,58 @@ class OvsAgent:
             for tunnel in reply["tunnels"]:
                 self._add_tunnel(tunnel["ip_address"], tunnel_type)
 
-    def _add_tunnel(self, remote_ip: str, tunnel_type: str) -> None:
+    def _add_tunnel(self, remote_ip: str, tunnel_type: str) -> int | None:
+        """Ensure a tunnel port to ``remote_ip``; return its OpenFlow port."""
         if remote_ip == self.local_ip or tunnel_type not in self.tunnel_types:
-            return
-        if remote_ip not in self.tunnels:
-            self.tunnels[remote_ip] = self.bridges.add_tunnel(tunnel_type, remote_ip)
+            return None
+        key = (tunnel_type, remote_ip)
+        if key not in self.tunnels:
+            self.tunnels[key] = self.bridges.add_tunnel(tunnel_type, remote_ip)
             for net in self.vlans.networks.values():
-                self._install_network_flows(net)
+                if net.network_type == tunnel_type:
+                    self._install_flood(net)
+        return self.tunnels[key][1]
 
-    def _tunnel_ofports(self) -> list[int]:
-        return [ofport for _, ofport in self.tunnels.values()]
+    def _install_flood(self, net: local_vlans.LocalNetwork) -> None:
+        """Flood a network to every tunnel of its type (with l2pop: only where needed)."""
+        wanted = self.fdb.flood_hosts(net.network_id) if self.l2_population else None
+        ofports = [ofport for (kind, ip), (_, ofport) in self.tunnels.items()
+                   if kind == net.network_type and (wanted is None or ip in wanted)]
+        flows = tunnel_flows.network_flows(net.segmentation_id or 0, net.lvid, ofports)
+        self.bridges.br_tun.add_flows(flows)
+        if not ofports:
+            self.bridges.br_tun.delete_flows([tunnel_flows.flood_match(net.lvid)])
+
+    # -- l2 population -----------------------------------------------------------
+    def _apply_fdb(self, network_id: str) -> None:
+        net = self.vlans.get(network_id)
+        if net is None or net.network_type not in self.tunnel_types:
+            return
+        flows = []
+        for tunnel_ip, mac, ip in self.fdb.unicast(network_id):
+            ofport = self._add_tunnel(tunnel_ip, net.network_type)
+            if ofport is None:
+                continue
+            flows.append(tunnel_flows.unicast_flow(net.lvid, mac, net.segmentation_id or 0,
+                                                   ofport))
+            if self.arp_responder:
+                flows.append(tunnel_flows.arp_responder_flow(net.lvid, mac, ip))
+        self.bridges.br_tun.add_flows(flows)
+        self._install_flood(net)
+
+    def _forget_fdb(self, network_id: str, gone: set[tuple[str, str, str]]) -> None:
+        net = self.vlans.get(network_id)
+        if net is None or net.network_type not in self.tunnel_types:
+            return
+        matches = []
+        for _, mac, ip in gone:
+            if (mac, ip) == l2pop.FLOODING_ENTRY:
+                continue
+            matches.append(tunnel_flows.unicast_match(net.lvid, mac))
+            if self.arp_responder:
+                matches.append(tunnel_flows.arp_responder_match(net.lvid, ip))
+        self.bridges.br_tun.delete_flows(matches)
+        self._install_flood(net)
 
     # -- ports -----------------------------------------------------------------
     def _scan_ports(self) -> None:
@@ -180,16 +242,18 @@ class OvsAgent:
             LOG.info("port %s is not known to the server yet; will retry", vif["iface_id"])
             self.retry.add(name)
             return
-        if details.get("network_type") not in self.tunnel_types:
-            LOG.error("port %s: network type %s is not served by this agent",
-                      vif["iface_id"], details.get("network_type"))
+        if not self._can_serve(details):
+            LOG.error("port %s: network type %s (physical network %s) is not served by "
+                      "this agent", vif["iface_id"], details.get("network_type"),
+                      details.get("physical_network"))
             self.retry.discard(name)
             self.wired[name] = dict(vif, network_id=None)
             return
         net = self.vlans.get(details["network_id"])
         if net is None:
             net = self.vlans.provision(details["network_id"], details["network_type"],
-                                       details["segmentation_id"])
+                                       details["segmentation_id"],
+                                       details.get("physical_network"))
             self._install_network_flows(net)
         net.ports.add(name)
         self.bridges.set_port_vlan(name, net.lvid, {
@@ -213,16 +277,38 @@ class OvsAgent:
         net.ports.discard(name)
         if not net.ports:
             self.vlans.reclaim(net.network_id)
-            self.bridges.br_tun.delete_flows(
-                tunnel_flows.network_matches(net.segmentation_id, net.lvid))
+            self._remove_network_flows(net)
             LOG.info("network %s has no port here any more; VLAN %d freed",
                      net.network_id, net.lvid)
 
+    def _can_serve(self, details: dict) -> bool:
+        network_type = details.get("network_type")
+        if network_type in self.tunnel_types:
+            return True
+        return (network_type in ("vlan", "flat")
+                and details.get("physical_network") in self.bridges.physical)
+
     def _install_network_flows(self, net: local_vlans.LocalNetwork) -> None:
-        flows = tunnel_flows.network_flows(net.segmentation_id, net.lvid, self._tunnel_ofports())
-        self.bridges.br_tun.add_flows(flows)
-        if not self._tunnel_ofports():
-            self.bridges.br_tun.delete_flows([tunnel_flows.flood_match(net.lvid)], strict=False)
+        if net.network_type in self.tunnel_types:
+            self._install_flood(net)
+            if self.l2_population:
+                self._apply_fdb(net.network_id)
+            return
+        phys = self.bridges.physical[net.physical_network or ""]
+        self.bridges.br_int.add_flows(physical_flows.int_network_flows(
+            phys.int_ofport, net.network_type, net.segmentation_id, net.lvid))
+        phys.ofctl.add_flows(physical_flows.phys_network_flows(
+            phys.phys_ofport, net.network_type, net.segmentation_id, net.lvid))
+
+    def _remove_network_flows(self, net: local_vlans.LocalNetwork) -> None:
+        if net.network_type in self.tunnel_types:
+            self.bridges.br_tun.delete_flows(
+                tunnel_flows.network_matches(net.segmentation_id or 0, net.lvid))
+            return
+        phys = self.bridges.physical[net.physical_network or ""]
+        self.bridges.br_int.delete_flows([physical_flows.int_network_match(
+            phys.int_ofport, net.network_type, net.segmentation_id)])
+        phys.ofctl.delete_flows([physical_flows.phys_network_match(phys.phys_ofport, net.lvid)])
 
     def _report_device(self, method: str, device: str) -> None:
         try:
@@ -243,8 +329,9 @@ class OvsAgent:
             "topic": "N/A", "start_flag": self.start_flag,
             "configurations": {
                 "tunnel_types": self.tunnel_types, "tunneling_ip": self.local_ip,
-                "bridge_mappings": {}, "l2_population": self.conf.agent.l2_population,
-                "arp_responder_enabled": self.conf.agent.arp_responder,
+                "bridge_mappings": self.bridge_mappings,
+                "l2_population": self.l2_population,
+                "arp_responder_enabled": self.arp_responder,
                 "devices": len(self.wired), "datapath_type": self.conf.ovs.datapath_type,
             },
         }

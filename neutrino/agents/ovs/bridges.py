@@ -1,24 +1,34 @@
-"""br-int and br-tun of one host: creation, patch ports, tunnel ports, tags."""
+"""br-int, br-tun and the physical bridges of one host: creation and wiring."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import subprocess
 import time
 
 import netaddr
+from pyroute2 import IPRoute
 
-from neutrino.agents.ovs import ofctl, tunnel_flows
+from neutrino.agents.ovs import ofctl, physical_flows, tunnel_flows
 
 LOG = logging.getLogger(__name__)
 
-PATCH_INT = "patch-int"   # on br-tun, towards br-int
-PATCH_TUN = "patch-tun"   # on br-int, towards br-tun
 OFPORT_TIMEOUT = 30.0
 
 
 def tunnel_port_name(tunnel_type: str, remote_ip: str) -> str:
     """``vxlan-f0010203``: type and the remote address in hex (<= 15 chars)."""
     return f"{tunnel_type}-{int(netaddr.IPAddress(remote_ip)):08x}"
+
+
+@dataclasses.dataclass
+class PhysicalBridge:
+    physnet: str
+    name: str
+    ofctl: ofctl.OfctlBridge
+    int_ofport: int    # br-int's end of the link to this bridge
+    phys_ofport: int   # this bridge's end of it
 
 
 class Bridges:
@@ -28,29 +38,80 @@ class Bridges:
         self.tun_name = conf.ovs.tunnel_bridge
         self.datapath_type = conf.ovs.datapath_type
         self.local_ip = conf.ovs.local_ip
-        self.br_int = ofctl.OfctlBridge(self.int_name, conf.ovs.ovs_rundir, cookie)
-        self.br_tun = ofctl.OfctlBridge(self.tun_name, conf.ovs.ovs_rundir, cookie)
+        self.use_veth = conf.ovs.use_veth_interconnection
+        self.rundir = conf.ovs.ovs_rundir
+        self.cookie = cookie
+        self.arp_responder = conf.agent.arp_responder and conf.agent.l2_population
+        self.br_int = ofctl.OfctlBridge(self.int_name, self.rundir, cookie)
+        self.br_tun = ofctl.OfctlBridge(self.tun_name, self.rundir, cookie)
         self.patch_int_ofport = 0
+        self.physical: dict[str, PhysicalBridge] = {}
 
-    def setup(self) -> None:
-        """Create (or adopt) both bridges and the patch pair between them.
+    def setup(self, tunnelling: bool, bridge_mappings: dict[str, str]) -> None:
+        """Create (or adopt) br-int, br-tun and the links to them.
 
         ``secure`` fail mode: without flows the bridges drop, and flows stay
         when the agent is gone, so traffic survives an agent restart.
         """
-        with self.ovsdb.transaction(check_error=True) as txn:
-            for name in (self.int_name, self.tun_name):
-                txn.add(self.ovsdb.add_br(name, datapath_type=self.datapath_type))
-                txn.add(self.ovsdb.db_set("Bridge", name, ("fail_mode", "secure")))
-            txn.add(self.ovsdb.add_port(self.int_name, PATCH_TUN))
-            txn.add(self.ovsdb.db_set("Interface", PATCH_TUN, ("type", "patch"),
-                                      ("options", {"peer": PATCH_INT})))
-            txn.add(self.ovsdb.add_port(self.tun_name, PATCH_INT))
-            txn.add(self.ovsdb.db_set("Interface", PATCH_INT, ("type", "patch"),
-                                      ("options", {"peer": PATCH_TUN})))
-        self.patch_int_ofport = self.wait_ofport(PATCH_INT)
+        self._add_bridge(self.int_name, secure=True)
         self.br_int.add_flows(["table=0,priority=0,actions=NORMAL"])
-        self.br_tun.add_flows(tunnel_flows.base_flows(self.patch_int_ofport))
+        if tunnelling:
+            self._add_bridge(self.tun_name, secure=True)
+            _, self.patch_int_ofport = self.interconnect(self.int_name, self.tun_name, "tun")
+            self.br_tun.add_flows(
+                tunnel_flows.base_flows(self.patch_int_ofport, self.arp_responder))
+        for physnet, name in bridge_mappings.items():
+            self._add_bridge(name, secure=False)
+            int_ofport, phys_ofport = self.interconnect(self.int_name, name, physnet)
+            bridge = PhysicalBridge(physnet, name, ofctl.OfctlBridge(name, self.rundir,
+                                                                     self.cookie),
+                                    int_ofport, phys_ofport)
+            self.br_int.add_flows(physical_flows.int_base_flows(int_ofport))
+            bridge.ofctl.add_flows(physical_flows.phys_base_flows(phys_ofport))
+            self.physical[physnet] = bridge
+
+    def _add_bridge(self, name: str, secure: bool) -> None:
+        with self.ovsdb.transaction(check_error=True) as txn:
+            txn.add(self.ovsdb.add_br(name, datapath_type=self.datapath_type))
+            if secure:
+                txn.add(self.ovsdb.db_set("Bridge", name, ("fail_mode", "secure")))
+
+    def interconnect(self, int_bridge: str, other: str, label: str) -> tuple[int, int]:
+        """Join br-int and ``other`` by patch ports or a veth pair.
+
+        Returns the OpenFlow port numbers on br-int and on ``other``.
+        """
+        if label == "tun" and not self.use_veth:
+            int_port, other_port = "patch-tun", "patch-int"
+        else:
+            int_port, other_port = f"int-{other}"[:15], f"phy-{other}"[:15]
+        if self.use_veth:
+            self._ensure_veth(int_port, other_port)
+            self._add_ports([(int_bridge, int_port, {}), (other, other_port, {})])
+        else:
+            self._add_ports([
+                (int_bridge, int_port, {"type": "patch", "options": {"peer": other_port}}),
+                (other, other_port, {"type": "patch", "options": {"peer": int_port}}),
+            ])
+        return self.wait_ofport(int_port), self.wait_ofport(other_port)
+
+    def _add_ports(self, ports: list[tuple[str, str, dict]]) -> None:
+        with self.ovsdb.transaction(check_error=True) as txn:
+            for bridge, port, iface in ports:
+                txn.add(self.ovsdb.add_port(bridge, port))
+                if iface:
+                    txn.add(self.ovsdb.db_set("Interface", port, *iface.items()))
+
+    def _ensure_veth(self, name: str, peer: str) -> None:
+        with IPRoute() as ipr:
+            if not ipr.link_lookup(ifname=name):
+                ipr.link("add", ifname=name, kind="veth", peer={"ifname": peer})
+            for end in (name, peer):
+                ipr.link("set", index=ipr.link_lookup(ifname=end)[0], state="up")
+        for end in (name, peer):
+            # The userspace datapath needs finished checksums from veths.
+            subprocess.run(["ethtool", "-K", end, "tx", "off"], capture_output=True,
+                           check=True)
 
     def wait_ofport(self, name: str) -> int:
         deadline = time.monotonic() + OFPORT_TIMEOUT
@@ -68,30 +129,28 @@ class Bridges:
         name = tunnel_port_name(tunnel_type, remote_ip)
         options = {"remote_ip": remote_ip, "local_ip": self.local_ip,
                    "in_key": "flow", "out_key": "flow"}
-        with self.ovsdb.transaction(check_error=True) as txn:
-            txn.add(self.ovsdb.add_port(self.tun_name, name))
-            txn.add(self.ovsdb.db_set("Interface", name, ("type", tunnel_type),
-                                      ("options", options)))
+        self._add_ports([(self.tun_name, name, {"type": tunnel_type, "options": options})])
         ofport = self.wait_ofport(name)
         self.br_tun.add_flows(tunnel_flows.tunnel_port_flows(ofport))
         LOG.info("tunnel %s to %s is OpenFlow port %d", name, remote_ip, ofport)
         return name, ofport
 
-    def existing_tunnels(self) -> dict[str, tuple[str, int]]:
-        """Tunnel ports already on br-tun (from a previous run), by remote IP."""
-        found = {}
+    def existing_tunnels(self) -> dict[tuple[str, str], tuple[str, int]]:
+        """Tunnel ports already on br-tun (from a previous run), by (type, remote IP)."""
+        found: dict[tuple[str, str], tuple[str, int]] = {}
+        if not self.ovsdb.br_exists(self.tun_name).execute(check_error=True):
+            return found
         for name in self.ovsdb.list_ports(self.tun_name).execute(check_error=True):
-            if name == PATCH_INT:
-                continue
-            options = self.ovsdb.db_get("Interface", name, "options").execute(check_error=True)
-            if options.get("remote_ip"):
-                found[options["remote_ip"]] = (name, self.wait_ofport(name))
+            row = self.ovsdb.db_list("Interface", [name], columns=["type", "options"],
+                                     if_exists=True).execute(check_error=True)
+            if row and row[0]["options"].get("remote_ip"):
+                key = (row[0]["type"], row[0]["options"]["remote_ip"])
+                found[key] = (name, self.wait_ofport(name))
         return found
 
     def vif_ports(self) -> dict[str, dict]:
         """br-int's machine ports, by port name: iface-id, ofport, tag, other_config."""
-        names = [n for n in self.ovsdb.list_ports(self.int_name).execute(check_error=True)
-                 if n != PATCH_TUN]
+        names = self.ovsdb.list_ports(self.int_name).execute(check_error=True)
         if not names:
             return {}
         ifaces = self.ovsdb.db_list("Interface", names, columns=["name", "external_ids", "ofport"],
@@ -102,15 +161,12 @@ class Bridges:
         vifs = {}
         for iface in ifaces:
             iface_id = iface["external_ids"].get("iface-id")
-            ofport = iface["ofport"][0] if isinstance(iface["ofport"], list) and iface["ofport"] \
-                else iface["ofport"]
+            ofport = _single(iface["ofport"])
             if not iface_id or not isinstance(ofport, int) or ofport <= 0:
                 continue
             port = port_by_name.get(iface["name"], {})
-            tag = port.get("tag")
             vifs[iface["name"]] = {
-                "iface_id": iface_id, "ofport": ofport,
-                "tag": tag[0] if isinstance(tag, list) and tag else tag or None,
+                "iface_id": iface_id, "ofport": ofport, "tag": _single(port.get("tag")),
                 "other_config": port.get("other_config", {}),
             }
         return vifs
@@ -118,3 +174,10 @@ class Bridges:
     def set_port_vlan(self, port_name: str, lvid: int, other_config: dict) -> None:
         self.ovsdb.db_set("Port", port_name, ("tag", lvid),
                           ("other_config", other_config)).execute(check_error=True)
+
+
+def _single(value):
+    """OVSDB optional columns come back as [] or [x] from db_list."""
+    if isinstance(value, list):
+        return value[0] if value else None
+    return value

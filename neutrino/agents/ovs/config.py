@@ -28,11 +28,16 @@ OVS_OPTS = [
     cfg.StrOpt("tunnel_bridge", default="br-tun"),
     cfg.StrOpt("datapath_type", default="netdev", choices=["netdev", "system"]),
     cfg.HostAddressOpt("local_ip", help="This host's tunnel endpoint address."),
+    cfg.DictOpt("bridge_mappings", default={},
+                help="physical_network:bridge pairs, e.g. physnet1:br-phys."),
+    cfg.BoolOpt("use_veth_interconnection", default=False,
+                help="Join br-int to br-tun and to physical bridges with veth pairs "
+                     "instead of patch ports."),
 ]
 
 AGENT_OPTS = [
     cfg.ListOpt("tunnel_types", default=["vxlan"],
-                help="Tunnel types this agent builds (vxlan)."),
+                help="Tunnel types this agent builds (vxlan, gre); empty for none."),
     cfg.BoolOpt("l2_population", default=False),
     cfg.BoolOpt("arp_responder", default=False),
 ]

@@ -13,8 +13,9 @@ DEAD_VLAN = 4095
 class LocalNetwork:
     network_id: str
     network_type: str
-    segmentation_id: int
+    segmentation_id: int | None
     lvid: int
+    physical_network: str | None = None
     ports: set[str] = dataclasses.field(default_factory=set)
 
 
@@ -35,14 +36,15 @@ class LocalVlanMap:
     def get(self, network_id: str) -> LocalNetwork | None:
         return self.networks.get(network_id)
 
-    def provision(self, network_id: str, network_type: str, segmentation_id: int) -> LocalNetwork:
+    def provision(self, network_id: str, network_type: str, segmentation_id: int | None,
+                  physical_network: str | None = None) -> LocalNetwork:
         if network_id in self.networks:
             return self.networks[network_id]
         used = {net.lvid for net in self.networks.values()}
         lvid = self._reserved.pop(network_id, None)
         if lvid is None or lvid in used:
             lvid = self._free_vlan(used)
-        net = LocalNetwork(network_id, network_type, segmentation_id, lvid)
+        net = LocalNetwork(network_id, network_type, segmentation_id, lvid, physical_network)
         self.networks[network_id] = net
         return net
 
