@@ -6,7 +6,7 @@ import argparse
 import logging
 import sys
 
-from fullstack import bench, environment
+from fullstack import bench, cleanup, environment, prerequisites
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -18,12 +18,30 @@ def main(argv: list[str] | None = None) -> int:
     bench_parser.add_argument("--network-type", default="vxlan",
                               choices=environment.NETWORK_TYPES)
     bench_parser.add_argument("--json", action="store_true", help="one JSON object")
+    commands.add_parser("cleanup", help="remove what crashed or killed runs left behind")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
+    if args.command == "cleanup":
+        return run_cleanup()
     if args.hosts < 1 or args.runs < 1:
         parser.error("--hosts and --runs must be at least 1")
     result = bench.run_rounds(args.hosts, args.runs, args.network_type)
     print(bench.render(result, args.json))
+    return 0
+
+
+def run_cleanup() -> int:
+    try:
+        cleaned = cleanup.clean_dead_runs(prerequisites.Settings.from_environment())
+    except prerequisites.MissingPrerequisite as exc:
+        print(f"cleanup: {exc}", file=sys.stderr)
+        return 1
+    if not cleaned:
+        print("cleanup: nothing left by earlier runs")
+    for prefix, removed in cleaned.items():
+        print(f"cleanup: run {prefix}: removed {len(removed)} item(s)")
+        for item in removed:
+            print(f"  {item}")
     return 0
 
 

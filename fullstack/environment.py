@@ -20,10 +20,12 @@ from fullstack.resources import (
     rabbitmq,
 )
 
-NETWORK_TYPES = ("vxlan",)
-INTERCONNECTIONS = ("patch",)
+NETWORK_TYPES = ("vxlan", "gre", "vlan", "flat")
+TUNNEL_TYPES = ("vxlan", "gre")
+INTERCONNECTIONS = ("patch", "veth")
 DATAPATHS = ("netdev", "system")
-VNI_RANGE = "1001:2000"
+TUNNEL_ID_RANGE = "1001:2000"
+VLAN_RANGE = (1000, 1999)
 CONTROL_GATEWAY_INDEX = 1
 HOST_ADDRESS_OFFSET = 10
 
@@ -38,6 +40,7 @@ class EnvironmentDescription:
     """What the whole deployment looks like; validated before anything is built."""
 
     network_type: str = "vxlan"
+    physical_network: str | None = "physnet1"
     l2_pop: bool = False
     arp_responder: bool = False
     interconnection: str = "patch"
@@ -49,6 +52,9 @@ class EnvironmentDescription:
         _one_of("network_type", self.network_type, NETWORK_TYPES)
         _one_of("interconnection", self.interconnection, INTERCONNECTIONS)
         _one_of("datapath", self.datapath, DATAPATHS)
+        if self.network_type in ("vlan", "flat") and not self.physical_network:
+            raise ValueError(f"physical_network is required for network_type "
+                             f"{self.network_type!r}")
         if self.arp_responder and not self.l2_pop:
             raise ValueError("arp_responder needs l2_pop: the responder learns from l2pop")
         if self.report_interval <= 0:
@@ -59,7 +65,12 @@ class EnvironmentDescription:
 
     @property
     def tunnel_types(self) -> list[str]:
-        return [self.network_type] if self.network_type in ("vxlan", "gre") else []
+        """Every host tunnels with both types, so networks of any type can coexist."""
+        return list(TUNNEL_TYPES)
+
+    @property
+    def physical_networks(self) -> list[str]:
+        return [self.physical_network] if self.physical_network else []
 
 
 @dataclasses.dataclass(frozen=True)
@@ -118,9 +129,22 @@ class Environment(fixtures.Fixture):
         self._set_up_networks()
         self._set_up_central()
         self._start_server()
-        for index, desc in enumerate(self.hosts_desc):
-            self.hosts.append(self.useFixture(host_module.Host(self, index + 1, desc)))
+        for desc in self.hosts_desc:
+            self._build_host(desc)
         self.wait_until_env_is_up()
+
+    def _build_host(self, desc: HostDescription) -> host_module.Host:
+        host = self.useFixture(host_module.Host(self, len(self.hosts) + 1, desc))
+        self.hosts.append(host)
+        return host
+
+    def add_host(self, desc: HostDescription | None = None) -> host_module.Host:
+        """Add a host to a running environment (it joins without restarting anything)."""
+        desc = desc or HostDescription()
+        self.hosts_desc.append(desc)
+        host = self._build_host(desc)
+        self.wait_until_env_is_up()
+        return host
 
     def _set_up_networks(self) -> None:
         ctx = self.ctx
@@ -161,7 +185,11 @@ class Environment(fixtures.Fixture):
             "ml2": {"type_drivers": list(NETWORK_TYPES),
                     "tenant_network_types": [desc.network_type],
                     "l2_population": desc.l2_pop},
-            "ml2_type_vxlan": {"vni_ranges": [VNI_RANGE]},
+            "ml2_type_vxlan": {"vni_ranges": [TUNNEL_ID_RANGE]},
+            "ml2_type_gre": {"tunnel_id_ranges": [TUNNEL_ID_RANGE]},
+            "ml2_type_vlan": {"network_vlan_ranges": [
+                f"{net}:{VLAN_RANGE[0]}:{VLAN_RANGE[1]}" for net in desc.physical_networks]},
+            "ml2_type_flat": {"flat_networks": desc.physical_networks},
         }
         self.server = self.useFixture(process.ServerProcess(ctx, self.control_ip, port, sections))
 

@@ -6,9 +6,12 @@ Wiring of host N (names inside the host's namespace need no prefix)::
     host ns:    ctl0 (control address: RabbitMQ and the API, never via OVS)
                 br-fabric (OVS; its LOCAL port holds the tunnel endpoint
                 address, as userspace tunnelling needs) -- data0
-    central ns: hN-data, a port of cnt-data (the fabric all hosts share)
+                br-phys (OVS; VLAN and flat networks) -- phys0
+    central ns: hN-data and hN-phys, ports of cnt-data (the fabric all
+                hosts share)
 
-The L2 agent creates br-int and br-tun itself, as on a real node.
+The L2 agent creates br-int and br-tun itself and joins br-int to br-phys,
+as on a real node; br-fabric and br-phys stand for the host's NICs.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ if TYPE_CHECKING:
     from fullstack.environment import Environment, HostDescription
 
 FABRIC_BRIDGE = "br-fabric"
+PHYSICAL_BRIDGE = "br-phys"
 
 
 class Host(fixtures.Fixture):
@@ -47,6 +51,7 @@ class Host(fixtures.Fixture):
             self.hostname, self.namespace, ctx.ovs_run_dir(self.hostname), ctx.log_dir,
             ctx.settings.state_dir, ctx.prefix, self.env.env_desc.datapath))
         self._wire_fabric()
+        self._wire_physical()
         self.br_int = self.ovs.bridge("br-int")
         self.br_tun = self.ovs.bridge("br-tun")
         if self.desc.l2_agent:
@@ -76,6 +81,15 @@ class Host(fixtures.Fixture):
         link.add_address(FABRIC_BRIDGE, self.tunnel_cidr, self.namespace)
         link.set_up(FABRIC_BRIDGE, self.namespace)
 
+    def _wire_physical(self) -> None:
+        central = self.env.central_namespace.name
+        central_end = f"h{self.number}-phys"
+        self.useFixture(link.VethPair(central_end, "phys0", namespace=central,
+                                      peer_namespace=self.namespace))
+        self.env.central_data_bridge.add_port(central_end)
+        self.br_phys = self.useFixture(self.ovs.bridge(PHYSICAL_BRIDGE))
+        self.br_phys.add_port("phys0")
+
     def _l2_agent_config(self) -> dict[str, dict[str, object]]:
         desc = self.env.env_desc
         return {
@@ -87,6 +101,8 @@ class Host(fixtures.Fixture):
             "ovs": {
                 "ovsdb_connection": self.ovs.db_socket, "ovs_rundir": self.ovs.run_dir,
                 "datapath_type": desc.datapath, "local_ip": self.tunnel_ip,
+                "bridge_mappings": dict.fromkeys(desc.physical_networks, PHYSICAL_BRIDGE),
+                "use_veth_interconnection": desc.interconnection == "veth",
             },
             "agent": {"tunnel_types": desc.tunnel_types, "l2_population": desc.l2_pop,
                       "arp_responder": desc.arp_responder},

@@ -1,18 +1,51 @@
-"""Machines on different hosts reach each other over the tenant network."""
+"""Machines on different hosts reach each other, for every network type and wiring."""
 
 from __future__ import annotations
 
+import testscenarios
+
 from fullstack import base, environment, machine
 
+TYPES = [
+    ("vxlan", {"network_type": "vxlan"}),
+    ("gre", {"network_type": "gre"}),
+    ("gre-l2pop-arp", {"network_type": "gre", "l2_pop": True, "arp_responder": True}),
+    ("vlan", {"network_type": "vlan"}),
+    ("flat", {"network_type": "flat"}),
+]
+WIRINGS = [
+    ("patch", {"interconnection": "patch"}),
+    ("veth", {"interconnection": "veth"}),
+]
 
-class TestConnectivity(base.BaseFullStackTestCase):
+
+def descriptions(scenario: dict) -> environment.EnvironmentDescription:
+    return environment.EnvironmentDescription(**{
+        key: scenario[key] for key in ("network_type", "l2_pop", "arp_responder",
+                                       "interconnection") if key in scenario})
+
+
+class ConnectivityTestCase(base.BaseFullStackTestCase):
+    hosts = 3
+    network_type = "vxlan"
+
     def setUp(self):
-        env = environment.Environment(
-            environment.EnvironmentDescription(network_type="vxlan", l2_pop=False),
-            [environment.HostDescription() for _ in range(3)])
-        super().setUp(env)
+        desc = descriptions({k: getattr(self, k) for k in (
+            "network_type", "l2_pop", "arp_responder", "interconnection")
+            if hasattr(self, k)})
+        super().setUp(environment.Environment(
+            desc, [environment.HostDescription() for _ in range(self.hosts)]))
 
-    def _boot(self, network_id: str, hosts) -> machine.FakeFullstackMachinesList:
+    def create_network(self, cidr: str = "20.0.0.0/24", pool: tuple[str, str] | None = None,
+                       **attrs) -> dict:
+        net = self.safe_client.create_network(self.tenant_id, **attrs)
+        subnet_attrs = {}
+        if pool:
+            subnet_attrs["allocation_pools"] = [{"start": pool[0], "end": pool[1]}]
+        self.safe_client.create_subnet(self.tenant_id, net["id"], cidr, **subnet_attrs)
+        return net
+
+    def boot(self, network_id: str, hosts) -> machine.FakeFullstackMachinesList:
         vms = machine.FakeFullstackMachinesList([
             self.useFixture(machine.FakeFullstackMachine(
                 host, network_id, self.tenant_id, self.safe_client))
@@ -20,26 +53,48 @@ class TestConnectivity(base.BaseFullStackTestCase):
         vms.block_until_all_boot()
         return vms
 
+
+class TestConnectivity(testscenarios.WithScenarios, ConnectivityTestCase):
+    scenarios = testscenarios.multiply_scenarios(TYPES, WIRINGS)
+
     def test_connectivity(self):
-        net = self.safe_client.create_network(self.tenant_id)
-        self.safe_client.create_subnet(self.tenant_id, net["id"], "20.0.0.0/24")
-        vms = self._boot(net["id"], self.environment.hosts)
+        net = self.create_network()
+        vms = self.boot(net["id"], self.environment.hosts)
         vms.ping_all()
 
-    def test_networks_are_isolated(self):
-        nets = []
-        for cidr in ("20.0.0.0/24", "20.0.1.0/24"):
-            net = self.safe_client.create_network(self.tenant_id)
-            self.safe_client.create_subnet(self.tenant_id, net["id"], cidr, gateway_ip=None)
-            nets.append(net)
-        hosts = self.environment.hosts
-        red = self._boot(nets[0]["id"], hosts[:2])
-        blue = self._boot(nets[1]["id"], hosts[1:])
+
+class TestIsolation(testscenarios.WithScenarios, ConnectivityTestCase):
+    scenarios = [(name, attrs) for name, attrs in TYPES if name != "flat"]
+    hosts = 2
+
+    def test_overlapping_networks_are_isolated(self):
+        """Same CIDR on the same hosts: only the segments keep the two apart.
+
+        Distinct allocation pools give the machines distinct addresses, so a
+        red machine that reached a blue address could only have crossed over.
+        """
+        red_net = self.create_network("20.0.0.0/24", pool=("20.0.0.10", "20.0.0.19"))
+        blue_net = self.create_network("20.0.0.0/24", pool=("20.0.0.20", "20.0.0.29"))
+        red = self.boot(red_net["id"], self.environment.hosts)
+        blue = self.boot(blue_net["id"], self.environment.hosts)
         red.ping_all()
         blue.ping_all()
-        # Routes straight onto the link each way: were both machines on one
-        # segment, ARP and ping would now succeed; only isolation stops them.
-        red[0].execute(["ip", "route", "add", blue[1].ip, "dev", "eth0"])
-        blue[1].execute(["ip", "route", "add", red[0].ip, "dev", "eth0"])
-        red[0].assert_no_ping(blue[1].ip)
-        blue[1].assert_no_ping(red[0].ip)
+        for src, dst in ((red[0], blue[1]), (blue[0], red[1]), (red[1], blue[1])):
+            src.assert_no_ping(dst.ip)
+
+
+class TestHostJoinsLater(ConnectivityTestCase):
+    hosts = 3
+
+    def test_fourth_host_joins_without_restarts(self):
+        net = self.create_network()
+        vms = self.boot(net["id"], self.environment.hosts)
+        vms.ping_all()
+        agent_pids = [host.l2_agent.pid for host in self.environment.hosts]
+        server_pid = self.environment.server.pid
+        newcomer = self.environment.add_host()
+        late = self.boot(net["id"], [newcomer])
+        everyone = machine.FakeFullstackMachinesList(list(vms) + list(late))
+        everyone.ping_all()
+        self.assertEqual(agent_pids, [host.l2_agent.pid for host in self.environment.hosts[:3]])
+        self.assertEqual(server_pid, self.environment.server.pid)

@@ -59,6 +59,10 @@ class ProcessFixture(fixtures.Fixture):
         self.start()
 
     @property
+    def returncode(self) -> int | None:
+        return self.popen.returncode if self.popen else None
+
+    @property
     def pid(self) -> int | None:
         return self.popen.pid if self.popen else None
 

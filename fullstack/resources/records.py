@@ -74,7 +74,8 @@ def live_process(record: dict) -> psutil.Process | None:
     """The process a record names, if that very process still runs."""
     try:
         proc = psutil.Process(record["pid"])
-        if abs(proc.create_time() - record["create_time"]) < 0.05:
+        same = abs(proc.create_time() - record["create_time"]) < 0.05
+        if same and proc.status() != psutil.STATUS_ZOMBIE:
             return proc
     except (psutil.Error, KeyError):
         pass

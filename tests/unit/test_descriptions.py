@@ -11,7 +11,7 @@ class TestEnvironmentDescription(testtools.TestCase):
     def test_defaults_are_valid(self):
         desc = environment.EnvironmentDescription()
         self.assertEqual("vxlan", desc.network_type)
-        self.assertEqual(["vxlan"], desc.tunnel_types)
+        self.assertEqual(["vxlan", "gre"], desc.tunnel_types)
 
     def test_unknown_network_type_names_the_field(self):
         exc = self.assertRaises(ValueError, environment.EnvironmentDescription,

@@ -96,12 +96,15 @@ class ApiClient:
 
 
 class ServerFixture(fixtures.Fixture):
-    """A whole NeutrinoServer in this process: SQLite, fake notifier, no RPC."""
+    """A whole NeutrinoServer in this process; by default on SQLite, with a fake
+    notifier and (without a transport_url override) no RPC."""
 
-    def __init__(self, overrides: dict[str, Any] | None = None, connection: str | None = None):
+    def __init__(self, overrides: dict[str, Any] | None = None, connection: str | None = None,
+                 fake_notifier: bool = True):
         super().__init__()
         self.overrides = overrides
         self.connection = connection
+        self.fake_notifier = fake_notifier
 
     def _setUp(self) -> None:
         if self.connection is None:
@@ -111,7 +114,8 @@ class ServerFixture(fixtures.Fixture):
         self.useFixture(fixtures.FakeLogger(level=logging.DEBUG, format=LOG_FORMAT))
         self.conf = make_conf(self.connection, self.overrides)
         self.notifier = FakeNotifier()
-        self.server = NeutrinoServer(self.conf, notifier_factory=lambda: self.notifier)
+        self.server = NeutrinoServer(
+            self.conf, notifier_factory=(lambda: self.notifier) if self.fake_notifier else None)
         self.server.start()
         self.addCleanup(self.server.stop)
         self.client = ApiClient(self.server.url)

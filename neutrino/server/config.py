@@ -1,0 +1,90 @@
+"""The server's configuration options and how the server process loads them.
+
+Options live on a ``cfg.ConfigOpts`` instance that ``load`` returns; the rest
+of the server receives plain values from it and never reads a global.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from oslo_config import cfg
+
+MAC_PATTERN = r"^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$"
+
+DEFAULT_OPTS = [
+    cfg.HostAddressOpt("bind_host", default="127.0.0.1",
+                       help="Address the HTTP API listens on."),
+    cfg.PortOpt("bind_port", default=9696,
+                help="Port the HTTP API listens on; 0 picks a free port."),
+    cfg.StrOpt("transport_url", secret=True,
+               help="AMQP broker, amqp://user:pass@host:port/vhost. "
+                    "Without it the server runs the API only, with no RPC."),
+    cfg.IntOpt("agent_down_time", default=15, min=1,
+               help="Seconds after its last heartbeat that an agent counts as dead."),
+    cfg.StrOpt("base_mac", default="fa:16:3e:00:00:00", regex=MAC_PATTERN,
+               help="MAC prefix for ports: the first three octets and every "
+                    "non-zero octet are kept, zero octets are randomised."),
+    cfg.BoolOpt("debug", default=False, help="Log at DEBUG level."),
+]
+
+DATABASE_OPTS = [
+    cfg.StrOpt("connection", secret=True,
+               help="SQLAlchemy URL: mysql+pymysql://user:pass@host/db or "
+                    "sqlite:////path/to/file.db"),
+]
+
+ML2_OPTS = [
+    cfg.ListOpt("type_drivers", default=["vxlan"],
+                help="Network types the server can create."),
+    cfg.ListOpt("tenant_network_types", default=["vxlan"],
+                help="Types for networks created without provider attributes, "
+                     "in order of preference."),
+    cfg.BoolOpt("l2_population", default=False,
+                help="Tell agents about remote ports (fdb entries)."),
+]
+
+VXLAN_OPTS = [
+    cfg.ListOpt("vni_ranges", default=["1:1000"],
+                help="VNIs for tenant networks, as 'min:max' entries."),
+]
+
+GRE_OPTS = [
+    cfg.ListOpt("tunnel_id_ranges", default=["1:1000"],
+                help="GRE keys for tenant networks, as 'min:max' entries."),
+]
+
+VLAN_OPTS = [
+    cfg.ListOpt("network_vlan_ranges", default=[],
+                help="'physnet:min:max' entries give VLANs for tenant networks; a "
+                     "bare 'physnet' allows provider networks on it only."),
+]
+
+FLAT_OPTS = [
+    cfg.ListOpt("flat_networks", default=["*"],
+                help="Physical networks that may carry a flat network; '*' allows any."),
+]
+
+
+def register_opts(conf: cfg.ConfigOpts) -> None:
+    conf.register_opts(DEFAULT_OPTS)
+    conf.register_opts(DATABASE_OPTS, group="database")
+    conf.register_opts(ML2_OPTS, group="ml2")
+    conf.register_opts(VXLAN_OPTS, group="ml2_type_vxlan")
+    conf.register_opts(GRE_OPTS, group="ml2_type_gre")
+    conf.register_opts(VLAN_OPTS, group="ml2_type_vlan")
+    conf.register_opts(FLAT_OPTS, group="ml2_type_flat")
+
+
+def load(argv: Sequence[str]) -> cfg.ConfigOpts:
+    """Parse ``argv`` (``--config-file FILE`` ...) into a new ConfigOpts."""
+    conf = cfg.ConfigOpts()
+    register_opts(conf)
+    # default_config_files=[]: a test process must never pick up a stray
+    # /etc/neutrino/neutrino.conf or ~/.neutrino.conf by accident.
+    conf(args=list(argv), project="neutrino", prog="neutrino-server",
+         default_config_files=[])
+    if not conf.database.connection:
+        raise ValueError("[database] connection is not set: give a SQLAlchemy URL "
+                         "such as mysql+pymysql://user:pass@host/db")
+    return conf

@@ -1,0 +1,173 @@
+"""Ports: addresses, MACs and binding on create and update; the port dict."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from neutrino.server import clock, database, errors, ipam, mac_address, models
+from neutrino.server.binding import PortBinder
+from neutrino.server.networks import load_network
+from neutrino.server.notifications import AgentNotifier
+
+_COLUMNS = {"name": "name", "description": "description", "device_id": "device_id",
+            "device_owner": "device_owner", "admin_state_up": "admin_state_up"}
+
+
+def load_port(session: Session, port_id: str) -> models.Port:
+    port = session.get(models.Port, port_id)
+    if port is None:
+        raise errors.resource_not_found("port", port_id)
+    return port
+
+
+def _address_order(allocation: models.IPAllocation) -> tuple[int, int]:
+    address = ipaddress.ip_address(allocation.ip_address)
+    return address.version, int(address)
+
+
+# The attributes of a port as the API shows it; lists filter on these.
+FIELDS = (
+    "id",
+    "name",
+    "description",
+    "network_id",
+    "tenant_id",
+    "project_id",
+    "mac_address",
+    "fixed_ips",
+    "device_id",
+    "device_owner",
+    "admin_state_up",
+    "status",
+    "binding:host_id",
+    "binding:vif_type",
+    "binding:vif_details",
+    "binding:profile",
+    "binding:vnic_type",
+    "created_at",
+    "updated_at",
+)
+
+
+def port_dict(port: models.Port) -> dict[str, Any]:
+    binding = port.binding
+    return {
+        "id": port.id,
+        "name": port.name,
+        "description": port.description,
+        "network_id": port.network_id,
+        "tenant_id": port.project_id,
+        "project_id": port.project_id,
+        "mac_address": port.mac_address,
+        "fixed_ips": [{"subnet_id": a.subnet_id, "ip_address": a.ip_address}
+                      for a in sorted(port.fixed_ips, key=_address_order)],
+        "device_id": port.device_id,
+        "device_owner": port.device_owner,
+        "admin_state_up": port.admin_state_up,
+        "status": port.status,
+        "binding:host_id": binding.host,
+        "binding:vif_type": binding.vif_type,
+        "binding:vif_details": binding.vif_details or {},
+        "binding:profile": binding.profile or {},
+        "binding:vnic_type": binding.vnic_type,
+        "created_at": clock.to_api(port.created_at),
+        "updated_at": clock.to_api(port.updated_at),
+    }
+
+
+def _allocation(port: models.Port, fixed_ip: ipam.FixedIp) -> models.IPAllocation:
+    return models.IPAllocation(subnet_id=fixed_ip.subnet_id, ip_address=fixed_ip.ip_address,
+                               network_id=port.network_id, port_id=port.id)
+
+
+class PortService:
+    def __init__(self, db: database.Database, binder: PortBinder,
+                 macs: mac_address.MacGenerator, notifier: AgentNotifier):
+        self.db = db
+        self.binder = binder
+        self.macs = macs
+        self.notifier = notifier
+
+    def create(self, body: dict[str, Any]) -> dict[str, Any]:
+        def work(session: Session) -> dict[str, Any]:
+            network = load_network(session, body["network_id"])
+            port = models.Port(id=models.new_id(), network_id=network.id, status="DOWN",
+                               project_id=body["project_id"],
+                               **{column: body[name] for name, column in _COLUMNS.items()})
+            if "mac_address" in body:
+                mac_address.check_requested(session, network.id, body["mac_address"])
+                port.mac_address = body["mac_address"]
+            else:
+                port.mac_address = self.macs.generate(session, network.id)
+            planner = ipam.AddressPlanner(session, network)
+            port.fixed_ips = [_allocation(port, fixed_ip)
+                              for fixed_ip in planner.plan(body.get("fixed_ips"))]
+            port.binding = models.PortBinding(
+                host=body["binding:host_id"], profile=body["binding:profile"],
+                vnic_type=body["binding:vnic_type"])
+            session.add(port)
+            self.binder.bind(session, port, network)
+            session.flush()
+            return port_dict(port)
+
+        return self.db.run(work)
+
+    def get(self, port_id: str) -> dict[str, Any]:
+        return self.db.run(lambda session: port_dict(load_port(session, port_id)))
+
+    def list(self) -> list[dict[str, Any]]:
+        def work(session: Session) -> list[dict[str, Any]]:
+            query = sa.select(models.Port).order_by(models.Port.created_at)
+            return [port_dict(port) for port in session.scalars(query)]
+        return self.db.run(work)
+
+    def update(self, port_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        def work(session: Session) -> dict[str, Any]:
+            port = load_port(session, port_id)
+            for name, column in _COLUMNS.items():
+                if name in body:
+                    setattr(port, column, body[name])
+            if "fixed_ips" in body:
+                self._replace_fixed_ips(session, port, body["fixed_ips"])
+            if "binding:profile" in body:
+                port.binding.profile = body["binding:profile"]
+            if "binding:vnic_type" in body:
+                port.binding.vnic_type = body["binding:vnic_type"]
+            if "binding:host_id" in body:
+                self._rebind(session, port, body["binding:host_id"])
+            session.flush()
+            return port_dict(port)
+
+        port = self.db.run(work)
+        self.notifier.port_update(port)
+        return port
+
+    def delete(self, port_id: str) -> None:
+        self.db.run(lambda session: session.delete(load_port(session, port_id)))
+        self.notifier.port_delete(port_id)
+
+    def _replace_fixed_ips(self, session: Session, port: models.Port,
+                           requests: Sequence[dict[str, Any]]) -> None:
+        current = [ipam.FixedIp(a.subnet_id, a.ip_address) for a in port.fixed_ips]
+        planner = ipam.AddressPlanner(session, port.network, port_id=port.id)
+        planned = planner.plan(requests, current)
+        port.fixed_ips = [a for a in port.fixed_ips
+                          if ipam.FixedIp(a.subnet_id, a.ip_address) in planned]
+        # Released rows go before new ones, so an address can change hands in one call.
+        session.flush()
+        for fixed_ip in planned:
+            if fixed_ip not in current:
+                port.fixed_ips.append(_allocation(port, fixed_ip))
+
+    def _rebind(self, session: Session, port: models.Port, host: str) -> None:
+        """Bind again even to the same host: a retry after binding_failed."""
+        if host != port.binding.host:
+            # Whatever wired the port on the old host no longer does.
+            port.status = "DOWN"
+        port.binding.host = host
+        self.binder.bind(session, port, port.network)

@@ -1,0 +1,1 @@
+"""Network type drivers: how each network type gets and gives back segments."""

@@ -1,0 +1,65 @@
+"""A run killed with SIGKILL mid set-up is fully removed by the cleanup command."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+
+import psutil
+from pyroute2 import netns
+
+from fullstack import base, cleanup, wait
+from fullstack.resources import inventory, records
+
+BUILD_ENVIRONMENT = """
+import sys
+from fullstack import environment, prerequisites, run
+settings = prerequisites.Settings.from_environment()
+with run.HarnessRun(settings, 'killed-run') as harness:
+    print(harness.ctx.prefix, flush=True)
+    env = environment.Environment(environment.EnvironmentDescription(),
+                                  [environment.HostDescription() for _ in range(2)])
+    env.bind(harness.ctx)
+    with env:
+        print('up', flush=True)
+        sys.stdin.read()
+"""
+
+
+def running(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+class TestCleanupAfterKill(base.HarnessTestCase):
+    def test_sigkilled_setup_is_cleaned(self):
+        runner = subprocess.Popen([sys.executable, "-c", BUILD_ENVIRONMENT],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.addCleanup(runner.wait)
+        self.addCleanup(runner.kill)
+        prefix = runner.stdout.readline().strip()
+        self.assertRegex(prefix, r"^fs[a-z0-9]{4}$")
+        # Kill it in the middle: once the first host exists, before it is done.
+        wait.wait_until_true(lambda: f"{prefix}-h1" in netns.listnetns(), timeout=60,
+                             sleep=0.01, exception=f"run {prefix} never built host 1")
+        pids = [r["pid"] for r in records.recorded_processes(self.settings.state_dir, prefix)]
+        os.kill(runner.pid, signal.SIGKILL)
+        runner.wait()
+        left = inventory.Inventory.take(self.settings, prefix)
+        self.assertIn(f"{prefix}-central", left.namespaces)
+        self.assertTrue(pids and any(running(pid) for pid in pids))
+
+        self.assertIn(prefix, cleanup.dead_prefixes(self.settings))
+        removed = cleanup.clean_prefix(self.settings, prefix)
+
+        self.assertIn(f"namespace {prefix}-central", removed)
+        after = inventory.Inventory.take(self.settings, prefix)
+        self.assertEqual({}, {k: v for k, v in after.__dict__.items()
+                              if v and k != "child_pids"})
+        self.assertEqual([], [pid for pid in pids if running(pid)])
+        self.assertEqual([], records.recorded_processes(self.settings.state_dir, prefix))
+        self.assertNotIn(prefix, cleanup.dead_prefixes(self.settings))

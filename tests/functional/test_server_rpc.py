@@ -1,0 +1,96 @@
+"""The server's RPC side over a real RabbitMQ vhost: what an L2 agent sees."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+
+import fixtures
+import testtools
+
+from fullstack import prerequisites, wait
+from fullstack.resources import rabbitmq
+from neutrino.common import rpc
+from tests.unit import test_server_support as support
+
+
+class Recorder:
+    """A notification endpoint that keeps what arrives."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, dict]] = []
+        self._lock = threading.Lock()
+
+    def _add(self, event, kwargs):
+        with self._lock:
+            self.events.append((event, kwargs))
+
+    def tunnel_update(self, **kwargs):
+        self._add("tunnel_update", kwargs)
+
+    def port_update(self, **kwargs):
+        self._add("port_update", kwargs)
+
+    def sent(self, event):
+        with self._lock:
+            return [kwargs for name, kwargs in self.events if name == event]
+
+
+class TestServerRpc(testtools.TestCase):
+    def setUp(self):
+        super().setUp()
+        self.useFixture(fixtures.FakeLogger())
+        settings = prerequisites.Settings.from_environment()
+        try:
+            vhost = self.useFixture(rabbitmq.RabbitmqVhost(
+                settings.rabbit_admin_url, "srvt" + secrets.token_hex(4)))
+        except prerequisites.MissingPrerequisite as error:
+            self.skipTest(str(error))
+        url = vhost.transport_url()
+        self.recorder = Recorder()
+        listener = rpc.NotificationListener(url, self.recorder)
+        listener.start()
+        self.addCleanup(listener.stop)
+        fixture = self.useFixture(support.ServerFixture({"transport_url": url},
+                                                        fake_notifier=False))
+        self.server = fixture.server
+        self.api = fixture.client
+        wait.wait_until_true(lambda: self.server.rpc_started, timeout=30,
+                             exception="the server's RPC server did not start")
+        self.client = rpc.RpcClient(url, "q-plugin")
+        self.addCleanup(self.client.close)
+
+    def test_agent_heartbeat_tunnels_and_port_lifecycle(self):
+        self.assertEqual("alive", self.client.call(
+            "report_state", agent_state=support.agent_state("host-1", start_flag=True)))
+        [agent] = self.api.request("GET", "/v2.0/agents")[1]["agents"]
+        self.assertEqual(("host-1", True), (agent["host"], agent["alive"]))
+
+        reply = self.client.call("tunnel_sync", tunnel_ip="240.0.0.1", tunnel_type="vxlan",
+                                 host="host-1")
+        self.assertEqual({"tunnels": [{"ip_address": "240.0.0.1", "host": "host-1"}]}, reply)
+        wait.wait_until_true(lambda: self.recorder.sent("tunnel_update"), timeout=30,
+                             exception="no tunnel_update notification arrived")
+        self.assertEqual([{"tunnel_ip": "240.0.0.1", "tunnel_type": "vxlan", "host": "host-1"}],
+                         self.recorder.sent("tunnel_update"))
+
+        network = self.api.create("network")
+        port = self.api.create("port", network_id=network["id"],
+                               **{"binding:host_id": "host-1"})
+        details = self.client.call("get_devices_details_list", devices=[port["id"]],
+                                   agent_id=agent["id"], host="host-1")
+        self.assertEqual(network["provider:segmentation_id"], details[0]["segmentation_id"])
+        self.assertEqual({"exists": True}, self.client.call(
+            "update_device_up", device=port["id"], agent_id=agent["id"], host="host-1"))
+        self.assertEqual("ACTIVE", self.api.request("GET", f"/v2.0/ports/{port['id']}")[1]
+                         ["port"]["status"])
+
+        self.api.request("PUT", f"/v2.0/ports/{port['id']}", {"port": {"name": "renamed"}})
+        wait.wait_until_true(lambda: self.recorder.sent("port_update"), timeout=30,
+                             exception="no port_update notification arrived")
+        self.assertEqual("renamed", self.recorder.sent("port_update")[0]["port"]["name"])
+
+    def test_errors_come_back_as_remote_errors(self):
+        error = self.assertRaises(rpc.RemoteError, self.client.call, "tunnel_sync",
+                                  tunnel_ip="240.0.0.1", tunnel_type="gre", host="host-1")
+        self.assertIn("'gre'", str(error))
