@@ -12,7 +12,7 @@ from testtools import content
 from fullstack import prerequisites
 from fullstack import run as run_module
 from fullstack.environment import Environment
-from fullstack.resources import client
+from fullstack.resources import client, inventory
 
 
 class HarnessTestCase(testtools.TestCase):
@@ -29,6 +29,8 @@ class HarnessTestCase(testtools.TestCase):
             self.useFixture(fixtures.Timeout(int(self.settings.test_timeout), gentle=True))
         self._failed = False
         self.addOnException(self._note_failure)
+        # Registered first, so it runs last: after every other cleanup.
+        self.addCleanup(self._check_no_leaks)
         run = self.useFixture(run_module.HarnessRun(
             self.settings, re.sub(r"[^\w.-]+", "_", self.id()), self.keep_on_failure))
         self.ctx = run.ctx
@@ -37,6 +39,15 @@ class HarnessTestCase(testtools.TestCase):
         self.run_dir = run.ctx.run_dir
         self.log_dir = run.ctx.log_dir
         self.addDetail("log_dir", content.text_content(f"{self.log_dir} (prefix {self.prefix})"))
+
+    def _check_no_leaks(self) -> None:
+        """Fail the test that leaked: anything still carrying its prefix."""
+        if getattr(self, "prefix", None) is None or self.keep_on_failure():
+            return
+        leaks = inventory.Inventory.take(self.settings, self.prefix).leaks()
+        if leaks:
+            self.fail(f"test {self.id()} leaked {leaks}; "
+                      f"'python -m fullstack cleanup' removes such leftovers")
 
     def _note_failure(self, exc_info) -> None:
         self._failed = True
@@ -57,6 +68,9 @@ class BaseFullStackTestCase(HarnessTestCase):
         super().setUp()
         environment.bind(self.ctx)
         self.environment = self.useFixture(environment)
+        # Runs before the environment is torn down: a process that died on
+        # its own fails the test by name, even if no wait noticed it.
+        self.addCleanup(environment.check_processes)
         self.engine = environment.engine
         self.client = environment.server.client
         self.safe_client = self.useFixture(client.SafeClient(self.client))

@@ -199,11 +199,16 @@ class Environment(fixtures.Fixture):
     def expected_agents(self) -> int:
         return sum(1 for desc in self.hosts_desc if desc.l2_agent)
 
+    def check_processes(self) -> None:
+        """Fail at once, naming the process, if anything we started died on its own."""
+        self.server.check_alive()
+        for host in self.hosts:
+            host.check_processes()
+
     def wait_until_env_is_up(self, timeout: float = 60.0) -> None:
         """Wait until the server lists every agent of every host alive."""
         def all_alive() -> bool:
-            for host in self.hosts:
-                host.check_processes()
+            self.check_processes()
             agents = self.server.client.list_agents()
             return len([a for a in agents if a["alive"]]) >= self.expected_agents()
 

@@ -112,7 +112,6 @@ class Host(fixtures.Fixture):
         return [a for a in (self.l2_agent, self.l3_agent, self.dhcp_agent) if a is not None]
 
     def check_processes(self) -> None:
-        """Raise, naming the process and its log's tail, if an agent died."""
-        for agent in self.agents():
-            if not agent.is_running():
-                raise agent.exited_error()
+        """Raise, naming the process and its log's tail, if an agent died on its own."""
+        for process_fixture in [*self.agents(), self.ovs.ovsdb_server, self.ovs.vswitchd]:
+            process_fixture.check_alive()

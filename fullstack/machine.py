@@ -74,7 +74,7 @@ class FakeFullstackMachine(fixtures.Fixture):
         port_id = self.port["id"]
 
         def active() -> bool:
-            self.host.check_processes()
+            self.host.env.check_processes()
             return self.safe_client.client.show("port", port_id)["status"] == "ACTIVE"
 
         wait.wait_until_true(active, timeout=timeout, sleep=0.1,
@@ -92,6 +92,7 @@ class FakeFullstackMachine(fixtures.Fixture):
 
     def assert_ping(self, ip: str) -> None:
         if not self.ping(ip):
+            self.host.env.check_processes()
             raise AssertionError(f"{self.namespace} ({self.ip}) cannot ping {ip}")
 
     def assert_no_ping(self, ip: str) -> None:
@@ -115,5 +116,7 @@ class FakeFullstackMachinesList(list):
         failed = [f"{src.ip} ({src.host.hostname}) -> {dst.ip} ({dst.host.hostname})"
                   for (src, dst), ok in zip(pairs, results, strict=True) if not ok]
         if failed:
+            for vm in self:
+                vm.host.env.check_processes()
             raise AssertionError(f"{len(failed)} of {len(pairs)} pairs cannot ping: "
                                  + "; ".join(failed))

@@ -6,6 +6,9 @@ import testscenarios
 
 from fullstack import base, environment, machine
 
+# stestr sees (and spreads over its workers) every scenario as its own test.
+load_tests = testscenarios.load_tests_apply_scenarios
+
 TYPES = [
     ("vxlan", {"network_type": "vxlan"}),
     ("gre", {"network_type": "gre"}),
@@ -54,7 +57,7 @@ class ConnectivityTestCase(base.BaseFullStackTestCase):
         return vms
 
 
-class TestConnectivity(testscenarios.WithScenarios, ConnectivityTestCase):
+class TestConnectivity(ConnectivityTestCase):
     scenarios = testscenarios.multiply_scenarios(TYPES, WIRINGS)
 
     def test_connectivity(self):
@@ -63,7 +66,7 @@ class TestConnectivity(testscenarios.WithScenarios, ConnectivityTestCase):
         vms.ping_all()
 
 
-class TestIsolation(testscenarios.WithScenarios, ConnectivityTestCase):
+class TestIsolation(ConnectivityTestCase):
     scenarios = [(name, attrs) for name, attrs in TYPES if name != "flat"]
     hosts = 2
 

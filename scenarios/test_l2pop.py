@@ -6,11 +6,14 @@ import re
 
 import testscenarios
 
-from fullstack import base, environment, machine
+from fullstack import base, environment, machine, wait
 from fullstack.resources import capture
 
+# stestr sees (and spreads over its workers) every scenario as its own test.
+load_tests = testscenarios.load_tests_apply_scenarios
 
-class TestArpResponder(testscenarios.WithScenarios, base.BaseFullStackTestCase):
+
+class TestArpResponder(base.BaseFullStackTestCase):
     scenarios = [("vxlan", {"network_type": "vxlan"}), ("gre", {"network_type": "gre"})]
 
     def setUp(self):
@@ -42,7 +45,11 @@ class TestArpResponder(testscenarios.WithScenarios, base.BaseFullStackTestCase):
         asker.execute(["ip", "neigh", "flush", "all"])
         asker.assert_ping(owner.ip)
 
-        self.assertGreater(self.responder_hits(asker_host, owner.ip), hits_before)
+        # OVS pushes datapath statistics up to OpenFlow counters lazily.
+        wait.wait_until_true(
+            lambda: self.responder_hits(asker_host, owner.ip) > hits_before, timeout=30,
+            sleep=0.2, exception=f"ARP responder on {asker_host.hostname} never answered "
+                                 f"for {owner.ip}")
         neigh = asker.execute(["ip", "neigh", "show", owner.ip]).stdout
         self.assertIn(owner.mac_address, neigh)
         self.assertNotIn("ARP, Request", sniffer.captured_so_far())

@@ -9,6 +9,9 @@ import testscenarios
 from fullstack import base, environment, machine
 from fullstack.resources import capture
 
+# stestr sees (and spreads over its workers) every scenario as its own test.
+load_tests = testscenarios.load_tests_apply_scenarios
+
 # What tcpdump prints for the segment of each type.
 WIRE_SIGNS = {
     "vxlan": ("h1-data", "udp port 4789", r"vni {seg}\b"),
@@ -18,7 +21,7 @@ WIRE_SIGNS = {
 SEGMENTATION_ID = {"vxlan": 1777, "gre": 1778, "vlan": 1779}
 
 
-class TestSegmentationId(testscenarios.WithScenarios, base.BaseFullStackTestCase):
+class TestSegmentationId(base.BaseFullStackTestCase):
     scenarios = [(kind, {"network_type": kind}) for kind in WIRE_SIGNS]
 
     def setUp(self):

@@ -49,11 +49,17 @@ class Inventory:
         return cls(
             namespaces=frozenset(netns.listnetns()),
             links=links,
-            child_pids=frozenset(p.pid for p in psutil.Process().children(recursive=True)),
+            child_pids=frozenset(p.pid for p in psutil.Process().children(recursive=True)
+                                 if _running(p)),
             vhosts=frozenset(api.vhosts()),
             rabbit_users=frozenset(api.users()),
             databases=frozenset(database.list_databases(settings.db_admin_url)),
         )
+
+    def leaks(self) -> dict[str, list]:
+        """Everything in a prefix-filtered inventory is a leak once the run ended."""
+        return {f.name: sorted(getattr(self, f.name)) for f in dataclasses.fields(self)
+                if getattr(self, f.name)}
 
     def added_since(self, before: Inventory) -> dict[str, list]:
         """What exists now that did not before, by kind (empty: nothing leaked)."""
@@ -63,3 +69,10 @@ class Inventory:
             if extra:
                 leaks[field.name] = sorted(extra)
         return leaks
+
+
+def _running(proc: psutil.Process) -> bool:
+    try:
+        return proc.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False

@@ -53,6 +53,7 @@ class ProcessFixture(fixtures.Fixture):
         self.ready_timeout = ready_timeout
         self.stop_timeout = stop_timeout
         self.popen: subprocess.Popen | None = None
+        self.stopped_on_purpose = False
 
     def _setUp(self) -> None:
         self.addCleanup(self.stop)
@@ -67,6 +68,7 @@ class ProcessFixture(fixtures.Fixture):
         return self.popen.pid if self.popen else None
 
     def start(self) -> None:
+        self.stopped_on_purpose = False
         os.makedirs(os.path.dirname(self.log_path), exist_ok=True)
         full = runner.in_namespace(self.cmd, self.namespace)
         env = dict(os.environ, **(self.env or {}))
@@ -101,6 +103,7 @@ class ProcessFixture(fixtures.Fixture):
         """Ask the process to end (SIGTERM or ``kill_signal``); SIGKILL if it won't."""
         if self.popen is None:
             return
+        self.stopped_on_purpose = True
         if self.is_running():
             self.popen.send_signal(kill_signal or signal.SIGTERM)
             try:
@@ -119,6 +122,15 @@ class ProcessFixture(fixtures.Fixture):
     def restart(self) -> None:
         self.stop()
         self.start()
+
+    def died_unexpectedly(self) -> bool:
+        """True if the process exited without the harness asking it to."""
+        return self.popen is not None and not self.stopped_on_purpose and not self.is_running()
+
+    def check_alive(self) -> None:
+        """Raise ``ProcessExited`` (name, exit code, log tail) if it died on its own."""
+        if self.died_unexpectedly():
+            raise self.exited_error()
 
     def exited_error(self) -> ProcessExited:
         return ProcessExited(self.describe_exit())

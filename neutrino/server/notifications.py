@@ -46,6 +46,12 @@ class AgentNotifier:
     def tunnel_update(self, tunnel_ip: str, tunnel_type: str, host: str) -> None:
         self._notify("tunnel_update", tunnel_ip=tunnel_ip, tunnel_type=tunnel_type, host=host)
 
+    def fdb_add(self, fdb_entries: dict[str, Any]) -> None:
+        self._notify("fdb_add", fdb_entries=fdb_entries)
+
+    def fdb_remove(self, fdb_entries: dict[str, Any]) -> None:
+        self._notify("fdb_remove", fdb_entries=fdb_entries)
+
     def close(self) -> None:
         with self._lock:
             notifier, self._notifier = self._notifier, None

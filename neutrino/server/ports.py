@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from neutrino.server import clock, database, errors, ipam, mac_address, models
+from neutrino.server import clock, database, errors, ipam, l2pop, mac_address, models
 from neutrino.server.binding import PortBinder
 from neutrino.server.networks import load_network
 from neutrino.server.notifications import AgentNotifier
@@ -87,11 +87,13 @@ def _allocation(port: models.Port, fixed_ip: ipam.FixedIp) -> models.IPAllocatio
 
 class PortService:
     def __init__(self, db: database.Database, binder: PortBinder,
-                 macs: mac_address.MacGenerator, notifier: AgentNotifier):
+                 macs: mac_address.MacGenerator, notifier: AgentNotifier,
+                 l2_population: l2pop.L2Population):
         self.db = db
         self.binder = binder
         self.macs = macs
         self.notifier = notifier
+        self.l2_population = l2_population
 
     def create(self, body: dict[str, Any]) -> dict[str, Any]:
         def work(session: Session) -> dict[str, Any]:
@@ -127,8 +129,10 @@ class PortService:
         return self.db.run(work)
 
     def update(self, port_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        def work(session: Session) -> dict[str, Any]:
+        def work(session: Session) -> tuple[dict[str, Any], l2pop.PortFacts,
+                                            l2pop.PortFacts]:
             port = load_port(session, port_id)
+            before = l2pop.PortFacts.of(port)
             for name, column in _COLUMNS.items():
                 if name in body:
                     setattr(port, column, body[name])
@@ -141,15 +145,23 @@ class PortService:
             if "binding:host_id" in body:
                 self._rebind(session, port, body["binding:host_id"])
             session.flush()
-            return port_dict(port)
+            return port_dict(port), before, l2pop.PortFacts.of(port)
 
-        port = self.db.run(work)
+        port, before, after = self.db.run(work)
         self.notifier.port_update(port)
+        self.l2_population.port_changed(before, after)
         return port
 
     def delete(self, port_id: str) -> None:
-        self.db.run(lambda session: session.delete(load_port(session, port_id)))
+        def work(session: Session) -> l2pop.PortFacts:
+            port = load_port(session, port_id)
+            before = l2pop.PortFacts.of(port)
+            session.delete(port)
+            return before
+
+        before = self.db.run(work)
         self.notifier.port_delete(port_id)
+        self.l2_population.port_changed(before, None)
 
     def _replace_fixed_ips(self, session: Session, port: models.Port,
                            requests: Sequence[dict[str, Any]]) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from neutrino.server import binding, clock, database, errors, models, ports
+from neutrino.server import binding, clock, database, errors, l2pop, models, ports
 from neutrino.server.agents import AgentService
 from neutrino.server.notifications import AgentNotifier
 from neutrino.server.tunnel_endpoints import TunnelEndpoints
@@ -24,17 +24,22 @@ LOG = logging.getLogger(__name__)
 
 TOPIC = "q-plugin"
 
+# A port's l2pop facts before and after a change.
+PortChange = tuple[l2pop.PortFacts, l2pop.PortFacts]
+
 
 class PluginRpcEndpoint:
     def __init__(self, db: database.Database, agents: AgentService,
                  binder: binding.PortBinder, tunnels: TunnelEndpoints,
-                 type_manager: TypeManager, notifier: AgentNotifier):
+                 type_manager: TypeManager, notifier: AgentNotifier,
+                 l2_population: l2pop.L2Population):
         self._db = db
         self._agents = agents
         self._binder = binder
         self._tunnels = tunnels
         self._type_manager = type_manager
         self._notifier = notifier
+        self._l2pop = l2_population
 
     def report_state(self, agent_state: dict[str, Any], time: str | None = None) -> str:
         try:
@@ -60,13 +65,21 @@ class PluginRpcEndpoint:
 
     def update_device_up(self, device: str, agent_id: str, host: str) -> dict[str, Any]:
         try:
-            return {"exists": self._set_status(device, host, "ACTIVE")}
+            exists, change = self._set_status(device, host, "ACTIVE")
+            if change is not None:
+                # Even a port that was ACTIVE already: its agent may have
+                # restarted and forgotten every remote port.
+                self._l2pop.port_up(change[1].network_id)
+            return {"exists": exists}
         finally:
             self._db.end_scope()
 
     def update_device_down(self, device: str, agent_id: str, host: str) -> dict[str, Any]:
         try:
-            return {"exists": self._set_status(device, host, "DOWN"), "device": device}
+            exists, change = self._set_status(device, host, "DOWN")
+            if change is not None:
+                self._l2pop.port_changed(*change)
+            return {"exists": exists, "device": device}
         finally:
             self._db.end_scope()
 
@@ -114,17 +127,19 @@ class PluginRpcEndpoint:
             "device_owner": port.device_owner,
         }
 
-    def _set_status(self, device: str, host: str, status: str) -> bool:
-        def work(session: Session) -> bool:
+    def _set_status(self, device: str, host: str, status: str) -> tuple[bool, PortChange | None]:
+        """Whether the port exists, and its facts before and after if ``host`` set its status."""
+        def work(session: Session) -> tuple[bool, PortChange | None]:
             port = session.get(models.Port, device)
             if port is None:
-                return False
+                return False, None
             if host and port.binding.host not in ("", host):
                 LOG.warning("host %s reports port %s %s, but it is bound to host %s",
                             host, device, status, port.binding.host)
-                return True
+                return True, None
+            before = l2pop.PortFacts.of(port)
             port.status = status
-            return True
+            return True, (before, l2pop.PortFacts.of(port))
         return self._db.run(work)
 
     def _warn_on_clock_skew(self, host: str | None, time: str | None) -> None:

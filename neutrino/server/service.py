@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from neutrino.server import api, mac_address, notifications
+from neutrino.server import api, l2pop, mac_address, notifications
 from neutrino.server.agents import AgentService
 from neutrino.server.binding import PortBinder
 from neutrino.server.database import Database
@@ -64,13 +64,14 @@ class NeutrinoServer:
         self.notifier = notifications.AgentNotifier(notifier_factory)
         self.agents = AgentService(self.db, conf.agent_down_time)
         binder = PortBinder(self.type_manager, conf.agent_down_time)
+        self.l2pop = l2pop.L2Population(self.db, self.notifier, conf.ml2.l2_population)
         self.networks = NetworkService(self.db, self.type_manager, self.notifier)
         self.subnets = SubnetService(self.db, self.notifier)
         self.ports = PortService(self.db, binder, mac_address.MacGenerator(conf.base_mac),
-                                 self.notifier)
+                                 self.notifier, self.l2pop)
         self.rpc_endpoint = PluginRpcEndpoint(self.db, self.agents, binder,
                                               TunnelEndpoints(self.db), self.type_manager,
-                                              self.notifier)
+                                              self.notifier, self.l2pop)
         router = api.build_router(self.networks, self.subnets, self.ports, self.agents)
         self.api = ApiServer(router, conf.bind_host, conf.bind_port,
                              on_request_done=self.db.end_scope)

@@ -31,6 +31,12 @@ class Recorder:
     def port_update(self, **kwargs):
         self._add("port_update", kwargs)
 
+    def fdb_add(self, **kwargs):
+        self._add("fdb_add", kwargs)
+
+    def fdb_remove(self, **kwargs):
+        self._add("fdb_remove", kwargs)
+
     def sent(self, event):
         with self._lock:
             return [kwargs for name, kwargs in self.events if name == event]
@@ -51,8 +57,8 @@ class TestServerRpc(testtools.TestCase):
         listener = rpc.NotificationListener(url, self.recorder)
         listener.start()
         self.addCleanup(listener.stop)
-        fixture = self.useFixture(support.ServerFixture({"transport_url": url},
-                                                        fake_notifier=False))
+        fixture = self.useFixture(support.ServerFixture(
+            {"transport_url": url, "ml2.l2_population": True}, fake_notifier=False))
         self.server = fixture.server
         self.api = fixture.client
         wait.wait_until_true(lambda: self.server.rpc_started, timeout=30,
@@ -89,6 +95,37 @@ class TestServerRpc(testtools.TestCase):
         wait.wait_until_true(lambda: self.recorder.sent("port_update"), timeout=30,
                              exception="no port_update notification arrived")
         self.assertEqual("renamed", self.recorder.sent("port_update")[0]["port"]["name"])
+
+    def test_l2_population_entries_reach_the_agents(self):
+        network = self.api.create("network")
+        self.api.create("subnet", network_id=network["id"], cidr="10.0.0.0/24", ip_version=4)
+        ports = {}
+        for index, host in enumerate(("host-1", "host-2"), start=1):
+            self.client.call("report_state", agent_state=support.agent_state(host))
+            self.client.call("tunnel_sync", tunnel_ip=f"240.0.0.{index}", tunnel_type="vxlan",
+                             host=host)
+            ports[host] = self.api.create("port", network_id=network["id"],
+                                          **{"binding:host_id": host})
+            self.client.call("update_device_up", device=ports[host]["id"], agent_id="agent",
+                             host=host)
+        wait.wait_until_true(lambda: len(self.recorder.sent("fdb_add")) == 2, timeout=30,
+                             exception="the two fdb_add notifications did not arrive")
+        flood = ["00:00:00:00:00:00", "0.0.0.0"]
+
+        def pair(host):
+            return [ports[host]["mac_address"], ports[host]["fixed_ips"][0]["ip_address"]]
+        segment = {"network_type": "vxlan",
+                   "segmentation_id": network["provider:segmentation_id"]}
+        self.assertEqual({network["id"]: dict(segment, ports={
+            "240.0.0.1": [flood, pair("host-1")], "240.0.0.2": [flood, pair("host-2")]})},
+            self.recorder.sent("fdb_add")[1]["fdb_entries"])
+
+        self.client.call("update_device_down", device=ports["host-2"]["id"], agent_id="agent",
+                         host="host-2")
+        wait.wait_until_true(lambda: self.recorder.sent("fdb_remove"), timeout=30,
+                             exception="no fdb_remove notification arrived")
+        self.assertEqual([{"fdb_entries": {network["id"]: dict(segment, ports={
+            "240.0.0.2": [flood, pair("host-2")]})}}], self.recorder.sent("fdb_remove"))
 
     def test_errors_come_back_as_remote_errors(self):
         error = self.assertRaises(rpc.RemoteError, self.client.call, "tunnel_sync",

@@ -101,8 +101,7 @@ class OvsAgent:
             if first_pass and not self.retry:
                 # Everything is re-installed with our cookie: drop the flows
                 # of a previous run only now, so traffic never has a gap.
-                self.bridges.br_int.delete_stale_flows()
-                self.bridges.br_tun.delete_stale_flows()
+                self.bridges.delete_stale_flows()
                 first_pass = False
             timeout = RETRY_INTERVAL if self.retry else self.conf.polling_interval
             self.wake.wait(timeout)

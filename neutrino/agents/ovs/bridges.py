@@ -70,6 +70,14 @@ class Bridges:
             bridge.ofctl.add_flows(physical_flows.phys_base_flows(phys_ofport))
             self.physical[physnet] = bridge
 
+    def delete_stale_flows(self) -> None:
+        """Drop flows an earlier run of the agent left (any other cookie)."""
+        self.br_int.delete_stale_flows()
+        if self.patch_int_ofport:
+            self.br_tun.delete_stale_flows()
+        for bridge in self.physical.values():
+            bridge.ofctl.delete_stale_flows()
+
     def _add_bridge(self, name: str, secure: bool) -> None:
         with self.ovsdb.transaction(check_error=True) as txn:
             txn.add(self.ovsdb.add_br(name, datapath_type=self.datapath_type))
@@ -136,7 +144,7 @@ class Bridges:
         return name, ofport
 
     def existing_tunnels(self) -> dict[tuple[str, str], tuple[str, int]]:
-        """Tunnel ports already on br-tun (from a previous run), by (type, remote IP)."""
+        """Adopt tunnel ports of a previous run, by (type, remote IP)."""
         found: dict[tuple[str, str], tuple[str, int]] = {}
         if not self.ovsdb.br_exists(self.tun_name).execute(check_error=True):
             return found
@@ -146,6 +154,9 @@ class Bridges:
             if row and row[0]["options"].get("remote_ip"):
                 key = (row[0]["type"], row[0]["options"]["remote_ip"])
                 found[key] = (name, self.wait_ofport(name))
+        # Re-install their flows under this run's cookie before stale ones go.
+        self.br_tun.add_flows([flow for _, ofport in found.values()
+                               for flow in tunnel_flows.tunnel_port_flows(ofport)])
         return found
 
     def vif_ports(self) -> dict[str, dict]:

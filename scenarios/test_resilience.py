@@ -1,0 +1,180 @@
+"""Agents, the server and the broker connection die and come back; traffic survives."""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import time
+
+import testscenarios
+
+from fullstack import base, environment, machine, wait
+from fullstack.resources import process, runner
+
+# stestr sees (and spreads over its workers) every scenario as its own test.
+load_tests = testscenarios.load_tests_apply_scenarios
+
+MAX_LOST_PINGS = 5
+
+
+class ContinuousPing:
+    """A ping of ``count`` echoes running in the background from one machine."""
+
+    def __init__(self, vm: machine.FakeFullstackMachine, ip: str, count: int = 80,
+                 interval: float = 0.1):
+        self.proc = subprocess.Popen(
+            runner.in_namespace(["ping", "-c", str(count), "-i", str(interval), "-W", "1", ip],
+                                vm.namespace),
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+    def stop(self) -> tuple[int, int]:
+        """Wait until every echo was sent; return (transmitted, received)."""
+        out, _ = self.proc.communicate(timeout=120)
+        match = re.search(r"(\d+) packets transmitted, (\d+) received", out)
+        if not match:
+            raise AssertionError(f"no ping summary in:\n{out}")
+        return int(match.group(1)), int(match.group(2))
+
+
+class ResilienceTestCase(base.BaseFullStackTestCase):
+    network_type = "vxlan"
+    hosts = 2
+    report_interval = 1.0
+    agent_down_time = 10
+
+    def setUp(self):
+        super().setUp(environment.Environment(
+            environment.EnvironmentDescription(
+                network_type=self.network_type, report_interval=self.report_interval,
+                agent_down_time=self.agent_down_time),
+            [environment.HostDescription() for _ in range(self.hosts)]))
+        net = self.safe_client.create_network(self.tenant_id)
+        self.safe_client.create_subnet(self.tenant_id, net["id"], "20.0.0.0/24")
+        self.network_id = net["id"]
+        self.vms = self.boot(self.environment.hosts)
+
+    def boot(self, hosts) -> machine.FakeFullstackMachinesList:
+        vms = machine.FakeFullstackMachinesList([
+            self.useFixture(machine.FakeFullstackMachine(
+                host, self.network_id, self.tenant_id, self.safe_client))
+            for host in hosts])
+        vms.block_until_all_boot()
+        return vms
+
+    def continuous_ping(self) -> ContinuousPing:
+        self.vms.ping_all()
+        pinger = ContinuousPing(self.vms[0], self.vms[1].ip)
+        self.addCleanup(pinger.proc.wait)
+        self.addCleanup(pinger.proc.kill)
+        return pinger
+
+    def assert_few_lost(self, pinger: ContinuousPing) -> None:
+        sent, received = pinger.stop()
+        self.assertGreaterEqual(sent, 80)
+        self.assertLessEqual(sent - received, MAX_LOST_PINGS,
+                             f"{sent - received} of {sent} pings lost")
+
+    def assert_new_machine_works(self) -> None:
+        newcomer = self.boot([self.environment.hosts[0]])[0]
+        for vm in self.vms:
+            newcomer.assert_ping(vm.ip)
+
+
+class TestL2AgentRestart(ResilienceTestCase):
+    scenarios = testscenarios.multiply_scenarios(
+        [(kind, {"network_type": kind}) for kind in ("vxlan", "vlan", "flat")],
+        [("sigterm", {"kill_signal": signal.SIGTERM}),
+         ("sigkill", {"kill_signal": signal.SIGKILL})])
+
+    def test_restart_keeps_traffic(self):
+        pinger = self.continuous_ping()
+        for host in self.environment.hosts:
+            host.l2_agent.stop(kill_signal=self.kill_signal)
+            host.l2_agent.start()
+        self.environment.wait_until_env_is_up()
+        self.vms.ping_all()
+        self.assert_few_lost(pinger)
+        self.assert_new_machine_works()
+
+
+class TestAgentsDown(ResilienceTestCase):
+    def test_traffic_flows_while_agents_are_down(self):
+        """No OpenFlow controller is configured: the agents program flows with
+        ovs-ofctl and bridges are fail_mode=secure, so nothing in OVS notices
+        an agent's absence however long it lasts."""
+        for host in self.environment.hosts:
+            host.l2_agent.stop()
+        sent_for = 0.2 * 40
+        result = self.vms[0].execute(["ping", "-c", "40", "-i", "0.2", "-W", "1",
+                                      self.vms[1].ip], check=False, timeout=sent_for + 30)
+        match = re.search(r"(\d+) packets transmitted, (\d+) received", result.stdout)
+        self.assertIsNotNone(match, result.stdout)
+        self.assertEqual(match.group(1), match.group(2), result.stdout)
+        for host in self.environment.hosts:
+            host.l2_agent.start()
+        self.environment.wait_until_env_is_up()
+
+
+class TestServerRestart(ResilienceTestCase):
+    def test_agents_reconnect_and_new_ports_become_active(self):
+        server = self.environment.server
+        old_pid = server.pid
+        server.restart()
+        self.assertNotEqual(old_pid, server.pid)
+        self.environment.wait_until_env_is_up()
+        self.vms.ping_all()
+        self.assert_new_machine_works()
+
+
+class TestBrokerConnectionLoss(ResilienceTestCase):
+    def test_everyone_reconnects(self):
+        rabbit = self.environment.rabbitmq_environment
+        before = rabbit.api.connections(rabbit.vhost)
+        self.assertTrue(before, "nobody is connected to the test's vhost")
+        for conn in before:
+            rabbit.api.close_connection(conn["name"])
+        old_names = {c["name"] for c in before}
+        wait.wait_until_true(
+            lambda: len({c["name"] for c in rabbit.api.connections(rabbit.vhost)}
+                        - old_names) >= len(before),
+            timeout=60, sleep=0.5,
+            exception="agents and server did not reconnect to RabbitMQ")
+        self.environment.wait_until_env_is_up()
+        self.assert_new_machine_works()
+
+
+class TestAgentLiveness(ResilienceTestCase):
+    report_interval = 0.5
+    agent_down_time = 3
+
+    def agent_alive(self, host) -> bool:
+        agents = self.client.list_agents(host=host.hostname)
+        return bool(agents) and agents[0]["alive"]
+
+    def test_stopped_agent_is_dead_then_alive_again(self):
+        host = self.environment.hosts[0]
+        self.assertTrue(self.agent_alive(host))
+        host.l2_agent.stop()
+        stopped_at = time.monotonic()
+        wait.wait_until_true(lambda: not self.agent_alive(host), timeout=60, sleep=0.2,
+                             exception=f"agent of {host.hostname} still alive 60 s after stop")
+        # The server must not call it dead before the configured down time.
+        self.assertGreaterEqual(time.monotonic() - stopped_at,
+                                self.agent_down_time - self.report_interval)
+        host.l2_agent.start()
+        wait.wait_until_true(lambda: self.agent_alive(host), timeout=60, sleep=0.2,
+                             exception=f"agent of {host.hostname} not alive after restart")
+
+
+class TestUnexpectedAgentDeath(ResilienceTestCase):
+    def test_death_is_reported_by_name(self):
+        host = self.environment.hosts[1]
+        host.l2_agent.popen.kill()   # behind the harness's back, like a crash
+        host.l2_agent.popen.wait()
+        exc = self.assertRaises(process.ProcessExited, self.boot, [host])
+        self.assertIn(host.l2_agent.name, str(exc))
+        self.assertIn("exited with code -9", str(exc))
+        self.assertIn(f"last lines of {host.l2_agent.log_path}", str(exc))
+        host.l2_agent.start()   # so the end-of-test check finds everyone alive
+        self.environment.wait_until_env_is_up()
