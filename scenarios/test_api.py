@@ -97,4 +97,4 @@ class TestApi(base.BaseFullStackTestCase):
         self.assertTrue(agent["alive"])
         self.assertEqual("Open vSwitch agent", agent["agent_type"])
         self.assertEqual(self.environment.hosts[0].hostname, agent["host"])
-        self.assertEqual(["vxlan"], agent["configurations"]["tunnel_types"])
+        self.assertEqual(["vxlan", "gre"], agent["configurations"]["tunnel_types"])

@@ -146,7 +146,7 @@ class TestBrokerConnectionLoss(ResilienceTestCase):
 
 class TestAgentLiveness(ResilienceTestCase):
     report_interval = 0.5
-    agent_down_time = 3
+    agent_down_time = 4
 
     def agent_alive(self, host) -> bool:
         agents = self.client.list_agents(host=host.hostname)
@@ -159,9 +159,10 @@ class TestAgentLiveness(ResilienceTestCase):
         stopped_at = time.monotonic()
         wait.wait_until_true(lambda: not self.agent_alive(host), timeout=60, sleep=0.2,
                              exception=f"agent of {host.hostname} still alive 60 s after stop")
-        # The server must not call it dead before the configured down time.
+        # Not dead before the configured down time: the last heartbeat came up
+        # to one report interval before the stop, and the check is that coarse too.
         self.assertGreaterEqual(time.monotonic() - stopped_at,
-                                self.agent_down_time - self.report_interval)
+                                self.agent_down_time - 2 * self.report_interval)
         host.l2_agent.start()
         wait.wait_until_true(lambda: self.agent_alive(host), timeout=60, sleep=0.2,
                              exception=f"agent of {host.hostname} not alive after restart")
