@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 import itertools
 import os
@@ -24,6 +25,7 @@ NETWORK_TYPES = ("vxlan", "gre", "vlan", "flat")
 TUNNEL_TYPES = ("vxlan", "gre")
 INTERCONNECTIONS = ("patch", "veth")
 DATAPATHS = ("netdev", "system")
+EXTERNAL_PHYSNET = host_module.EXTERNAL_PHYSNET
 TUNNEL_ID_RANGE = "1001:2000"
 VLAN_RANGE = (1000, 1999)
 CONTROL_GATEWAY_INDEX = 1
@@ -82,7 +84,7 @@ class HostDescription:
     dhcp_agent: bool = False
 
     def __post_init__(self) -> None:
-        for field in ("l3_agent", "dhcp_agent"):
+        for field in ("dhcp_agent",):
             if getattr(self, field):
                 raise ValueError(f"{field}=True is not available yet: this harness has no "
                                  f"{field.replace('_', ' ')} (only l2_agent)")
@@ -131,7 +133,15 @@ class Environment(fixtures.Fixture):
         self._start_server()
         for desc in self.hosts_desc:
             self._build_host(desc)
+        # Runs before the hosts' own cleanups: stopping every agent at once
+        # saves a shutdown per host.
+        self.addCleanup(self._stop_agents)
         self.wait_until_env_is_up()
+
+    def _stop_agents(self) -> None:
+        agents = [agent for host in self.hosts for agent in host.agents()]
+        with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, len(agents))) as pool:
+            list(pool.map(lambda agent: agent.stop(), agents))
 
     def _build_host(self, desc: HostDescription) -> host_module.Host:
         host = self.useFixture(host_module.Host(self, len(self.hosts) + 1, desc))
@@ -189,7 +199,7 @@ class Environment(fixtures.Fixture):
             "ml2_type_gre": {"tunnel_id_ranges": [TUNNEL_ID_RANGE]},
             "ml2_type_vlan": {"network_vlan_ranges": [
                 f"{net}:{VLAN_RANGE[0]}:{VLAN_RANGE[1]}" for net in desc.physical_networks]},
-            "ml2_type_flat": {"flat_networks": desc.physical_networks},
+            "ml2_type_flat": {"flat_networks": [*desc.physical_networks, EXTERNAL_PHYSNET]},
         }
         self.server = self.useFixture(process.ServerProcess(ctx, self.control_ip, port, sections))
 
@@ -197,7 +207,13 @@ class Environment(fixtures.Fixture):
         return next(self._machine_numbers)
 
     def expected_agents(self) -> int:
-        return sum(1 for desc in self.hosts_desc if desc.l2_agent)
+        return sum(int(desc.l2_agent) + int(desc.l3_agent) + int(desc.dhcp_agent)
+                   for desc in self.hosts_desc)
+
+    def external_network_attrs(self) -> dict:
+        """Provider attributes of an external network on the central cnt-ex bridge."""
+        return {"router:external": True, "provider:network_type": "flat",
+                "provider:physical_network": EXTERNAL_PHYSNET}
 
     def check_processes(self) -> None:
         """Fail at once, naming the process, if anything we started died on its own."""

@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import fixtures
+from pyroute2 import netns
 
 from fullstack import process
 from fullstack.resources import link, namespace, ovs
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
 
 FABRIC_BRIDGE = "br-fabric"
 PHYSICAL_BRIDGE = "br-phys"
+EXTERNAL_BRIDGE = "br-ex"
+EXTERNAL_PHYSNET = "extnet"   # flat physical network of cnt-ex, mapped to br-ex
 
 
 class Host(fixtures.Fixture):
@@ -52,11 +55,20 @@ class Host(fixtures.Fixture):
             ctx.settings.state_dir, ctx.prefix, self.env.env_desc.datapath))
         self._wire_fabric()
         self._wire_physical()
+        if self.desc.l3_agent:
+            self._wire_external()
         self.br_int = self.ovs.bridge("br-int")
         self.br_tun = self.ovs.bridge("br-tun")
         if self.desc.l2_agent:
             self.l2_agent = self.useFixture(process.OvsAgentProcess(
                 ctx, f"{self.hostname}-ovs-agent", self._l2_agent_config(),
+                namespace=self.namespace))
+        if self.desc.l3_agent:
+            # Registered before the agent starts, so it runs after it stopped:
+            # routers the agent had no time to remove go with the test.
+            self.addCleanup(self._remove_leftover_namespaces)
+            self.l3_agent = self.useFixture(process.L3AgentProcess(
+                ctx, f"{self.hostname}-l3-agent", self._l3_agent_config(),
                 namespace=self.namespace))
 
     def _wire_control(self) -> None:
@@ -90,6 +102,36 @@ class Host(fixtures.Fixture):
         self.br_phys = self.useFixture(self.ovs.bridge(PHYSICAL_BRIDGE))
         self.br_phys.add_port("phys0")
 
+    def _wire_external(self) -> None:
+        central = self.env.central_namespace.name
+        central_end = f"h{self.number}-ex"
+        self.useFixture(link.VethPair(central_end, "ex0", namespace=central,
+                                      peer_namespace=self.namespace))
+        self.env.central_external_bridge.add_port(central_end)
+        self.br_ex = self.useFixture(self.ovs.bridge(EXTERNAL_BRIDGE))
+        self.br_ex.add_port("ex0")
+
+    @property
+    def router_namespace_prefix(self) -> str:
+        assert self.env.ctx is not None
+        return f"{self.env.ctx.prefix}-h{self.number}-"
+
+    def _remove_leftover_namespaces(self) -> None:
+        for name in netns.listnetns():
+            if name.startswith(self.router_namespace_prefix):
+                namespace.delete(name)
+
+    def _l3_agent_config(self) -> dict[str, dict[str, object]]:
+        return {
+            "DEFAULT": {
+                "host": self.hostname, "debug": True,
+                "transport_url": self.env.rabbitmq_environment.transport_url(self.env.control_ip),
+                "report_interval": self.env.env_desc.report_interval,
+                "namespace_prefix": self.router_namespace_prefix,
+            },
+            "ovs": {"ovsdb_connection": self.ovs.db_socket},
+        }
+
     def _l2_agent_config(self) -> dict[str, dict[str, object]]:
         desc = self.env.env_desc
         return {
@@ -101,12 +143,18 @@ class Host(fixtures.Fixture):
             "ovs": {
                 "ovsdb_connection": self.ovs.db_socket, "ovs_rundir": self.ovs.run_dir,
                 "datapath_type": desc.datapath, "local_ip": self.tunnel_ip,
-                "bridge_mappings": dict.fromkeys(desc.physical_networks, PHYSICAL_BRIDGE),
+                "bridge_mappings": self._bridge_mappings(),
                 "use_veth_interconnection": desc.interconnection == "veth",
             },
             "agent": {"tunnel_types": desc.tunnel_types, "l2_population": desc.l2_pop,
                       "arp_responder": desc.arp_responder},
         }
+
+    def _bridge_mappings(self) -> dict[str, str]:
+        mappings = dict.fromkeys(self.env.env_desc.physical_networks, PHYSICAL_BRIDGE)
+        if self.desc.l3_agent:
+            mappings[EXTERNAL_PHYSNET] = EXTERNAL_BRIDGE
+        return mappings
 
     def agents(self) -> list[process.ServiceProcess]:
         return [a for a in (self.l2_agent, self.l3_agent, self.dhcp_agent) if a is not None]

@@ -13,13 +13,46 @@ from fullstack import wait
 from fullstack.resources import client, link, namespace, runner
 
 if TYPE_CHECKING:
+    from fullstack.environment import Environment
     from fullstack.host import Host
 
 BOOT_TIMEOUT = 60.0
 PING_DEADLINE = 10
 
 
-class FakeFullstackMachine(fixtures.Fixture):
+class PingingMachine(fixtures.Fixture):
+    """What every machine can do from its namespace: run commands and ping."""
+
+    namespace: str
+    ip: str
+
+    def describe(self) -> str:
+        raise NotImplementedError
+
+    def _on_ping_failure(self) -> None:
+        pass
+
+    def execute(self, cmd: list[str], check: bool = True, timeout: float = 60.0):
+        return runner.execute(cmd, namespace=self.namespace, check=check, timeout=timeout)
+
+    def ping(self, ip: str, deadline: int = PING_DEADLINE) -> bool:
+        """True as soon as one echo comes back; the first may be lost to ARP."""
+        result = self.execute(["ping", "-c", "1", "-i", "0.2", "-w", str(deadline), ip],
+                              check=False, timeout=deadline + 5)
+        return result.returncode == 0
+
+    def assert_ping(self, ip: str) -> None:
+        if not self.ping(ip):
+            self._on_ping_failure()
+            raise AssertionError(f"{self.describe()} cannot ping {ip}")
+
+    def assert_no_ping(self, ip: str) -> None:
+        result = self.execute(["ping", "-c", "3", "-i", "0.2", "-W", "1", ip], check=False)
+        if result.returncode == 0:
+            raise AssertionError(f"{self.describe()} unexpectedly pings {ip}")
+
+
+class FakeFullstackMachine(PingingMachine):
     """A port bound to ``host`` and a namespace that uses it, as an instance would.
 
     The veth's host end is a port of br-int carrying the port id as
@@ -81,24 +114,42 @@ class FakeFullstackMachine(fixtures.Fixture):
                              exception=f"port {port_id} still not ACTIVE on "
                                        f"{self.host.hostname} after {timeout} s")
 
-    def execute(self, cmd: list[str], check: bool = True, timeout: float = 60.0):
-        return runner.execute(cmd, namespace=self.namespace, check=check, timeout=timeout)
+    def describe(self) -> str:
+        return f"{self.namespace} ({self.ip})"
 
-    def ping(self, ip: str, deadline: int = PING_DEADLINE) -> bool:
-        """True as soon as one echo comes back; the first may be lost to ARP."""
-        result = self.execute(["ping", "-c", "1", "-i", "0.2", "-w", str(deadline), ip],
-                              check=False, timeout=deadline + 5)
-        return result.returncode == 0
+    def _on_ping_failure(self) -> None:
+        # A dead agent explains a failed ping better than the ping does.
+        self.host.env.check_processes()
 
-    def assert_ping(self, ip: str) -> None:
-        if not self.ping(ip):
-            self.host.env.check_processes()
-            raise AssertionError(f"{self.namespace} ({self.ip}) cannot ping {ip}")
 
-    def assert_no_ping(self, ip: str) -> None:
-        result = self.execute(["ping", "-c", "3", "-i", "0.2", "-W", "1", ip], check=False)
-        if result.returncode == 0:
-            raise AssertionError(f"{self.namespace} ({self.ip}) unexpectedly pings {ip}")
+class ExternalMachine(PingingMachine):
+    """A peer outside the cloud: a namespace on the central external bridge.
+
+    It holds ``ip_cidr`` on the external network, so it is what routers'
+    gateways and floating IPs are reached from (and, as the external
+    subnet's gateway address, where routers send their traffic).
+    """
+
+    def __init__(self, environment: Environment, ip_cidr: str):
+        super().__init__()
+        self.env = environment
+        self.ip_cidr = str(netaddr.IPNetwork(ip_cidr))
+        self.ip = str(netaddr.IPNetwork(ip_cidr).ip)
+
+    def _setUp(self) -> None:
+        assert self.env.ctx is not None
+        number = self.env.next_machine_number()
+        self.namespace = self.useFixture(namespace.Namespace(
+            f"{self.env.ctx.prefix}-ext{number}")).name
+        central_end = f"ext{number}"
+        self.useFixture(link.VethPair(central_end, "eth0",
+                                      namespace=self.env.central_namespace.name,
+                                      peer_namespace=self.namespace))
+        self.env.central_external_bridge.add_port(central_end)
+        link.add_address("eth0", self.ip_cidr, self.namespace)
+
+    def describe(self) -> str:
+        return f"external peer {self.ip}"
 
 
 class FakeFullstackMachinesList(list):

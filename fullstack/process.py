@@ -26,8 +26,10 @@ class ServiceProcess(process.ProcessFixture):
         self.config_path = os.path.join(ctx.log_dir, f"{name}.ini")
         self.sections = sections
         cmd = [sys.executable, "-m", self.module, "--config-file", self.config_path]
+        # neutrino's agents create namespaces: they must share the machine's
+        # mount namespace (see runner.in_namespace).
         super().__init__(name, cmd, ctx.log_dir, ctx.settings.state_dir, ctx.prefix,
-                         namespace=namespace, **kwargs)
+                         namespace=namespace, private_mounts=False, **kwargs)
 
     def _setUp(self) -> None:
         self.useFixture(config.ConfigFile(os.path.dirname(self.config_path),
@@ -56,3 +58,7 @@ class ServerProcess(ServiceProcess):
 
 class OvsAgentProcess(ServiceProcess):
     module = "neutrino.agents.ovs"
+
+
+class L3AgentProcess(ServiceProcess):
+    module = "neutrino.agents.l3"

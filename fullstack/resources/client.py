@@ -64,6 +64,16 @@ class ApiClient:
         query = "?" + urllib.parse.urlencode(filters, doseq=True) if filters else ""
         return self.request("GET", f"/v2.0/{resource}s{query}")[f"{resource}s"]
 
+    def add_router_interface(self, router_id: str, subnet_id: str | None = None,
+                             port_id: str | None = None) -> dict:
+        body = {"subnet_id": subnet_id} if subnet_id else {"port_id": port_id}
+        return self.request("PUT", f"/v2.0/routers/{router_id}/add_router_interface", body)
+
+    def remove_router_interface(self, router_id: str, subnet_id: str | None = None,
+                                port_id: str | None = None) -> dict:
+        body = {"subnet_id": subnet_id} if subnet_id else {"port_id": port_id}
+        return self.request("PUT", f"/v2.0/routers/{router_id}/remove_router_interface", body)
+
     def list_agents(self, **filters: Any) -> list[dict]:
         return self.list_of("agent", **filters)
 
@@ -116,3 +126,32 @@ class SafeClient(fixtures.Fixture):
 
     def update_port(self, port_id: str, **attrs: Any) -> dict:
         return self.client.update("port", port_id, **attrs)
+
+    def create_router(self, tenant_id: str, external_network: str | None = None,
+                      name: str | None = None, **attrs: Any) -> dict:
+        if external_network:
+            attrs["external_gateway_info"] = {"network_id": external_network}
+        return self._create("router", tenant_id=tenant_id, name=name or "router", **attrs)
+
+    def add_router_interface(self, router_id: str, subnet_id: str) -> dict:
+        """Attach a subnet; detached again at cleanup (unless already gone)."""
+        result = self.client.add_router_interface(router_id, subnet_id=subnet_id)
+        self.addCleanup(self._detach_quietly, router_id, subnet_id)
+        return result
+
+    def _detach_quietly(self, router_id: str, subnet_id: str) -> None:
+        try:
+            self.client.remove_router_interface(router_id, subnet_id=subnet_id)
+        except ApiError as exc:
+            if exc.status not in (400, 404):
+                raise
+
+    def create_floatingip(self, tenant_id: str, network_id: str,
+                          port_id: str | None = None, **attrs: Any) -> dict:
+        if port_id:
+            attrs["port_id"] = port_id
+        return self._create("floatingip", tenant_id=tenant_id, floating_network_id=network_id,
+                            **attrs)
+
+    def update_floatingip(self, fip_id: str, port_id: str | None) -> dict:
+        return self.client.update("floatingip", fip_id, port_id=port_id)

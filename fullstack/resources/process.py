@@ -40,6 +40,7 @@ class ProcessFixture(fixtures.Fixture):
         ready: Callable[[], bool] | None = None,
         ready_timeout: float = 60.0,
         stop_timeout: float = 10.0,
+        private_mounts: bool = True,
     ):
         super().__init__()
         self.name = name
@@ -52,6 +53,7 @@ class ProcessFixture(fixtures.Fixture):
         self.ready = ready
         self.ready_timeout = ready_timeout
         self.stop_timeout = stop_timeout
+        self.private_mounts = private_mounts
         self.popen: subprocess.Popen | None = None
         self.stopped_on_purpose = False
 
@@ -70,7 +72,7 @@ class ProcessFixture(fixtures.Fixture):
     def start(self) -> None:
         self.stopped_on_purpose = False
         os.makedirs(os.path.dirname(self.log_path), exist_ok=True)
-        full = runner.in_namespace(self.cmd, self.namespace)
+        full = runner.in_namespace(self.cmd, self.namespace, self.private_mounts)
         env = dict(os.environ, **(self.env or {}))
         with open(self.log_path, "ab") as log:
             log.write(f"==== starting: {' '.join(full)}\n".encode())

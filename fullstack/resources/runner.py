@@ -23,11 +23,22 @@ class CommandFailed(Exception):
         super().__init__(f"command {' '.join(self.cmd)!r} exited {returncode}: {output}")
 
 
-def in_namespace(cmd: Sequence[str], namespace: str | None) -> list[str]:
-    """Prefix ``cmd`` so that it runs inside ``namespace`` (None: here)."""
+def in_namespace(cmd: Sequence[str], namespace: str | None,
+                 private_mounts: bool = True) -> list[str]:
+    """Prefix ``cmd`` so that it runs inside ``namespace`` (None: here).
+
+    ``ip netns exec`` also gives the command a private mount namespace with
+    the namespace's own /sys, which OVS wants.  A process that itself creates
+    namespaces (an L3 or DHCP agent) must not have one: the namespaces it
+    mounts would exist only in its private mount namespace, be unreachable
+    from outside, and vanish when it exits.  ``nsenter --net`` enters the
+    network namespace alone.  Both exec the command in place (same pid).
+    """
     if namespace is None:
         return list(cmd)
-    return ["ip", "netns", "exec", namespace, *cmd]
+    if private_mounts:
+        return ["ip", "netns", "exec", namespace, *cmd]
+    return ["nsenter", f"--net=/run/netns/{namespace}", "--", *cmd]
 
 
 def execute(

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from neutrino.server import agents, attributes, networks, ports, subnets
+from neutrino.server import (
+    agents,
+    attributes,
+    floating_ips,
+    networks,
+    ports,
+    router_interfaces,
+    routers,
+    subnets,
+)
 from neutrino.server.controller import ResourceController
 from neutrino.server.router import Request, Response, Router
 
@@ -15,7 +24,12 @@ EXTENSIONS = (
     ("agent", "agent", "The agents table: list, show, update and delete agents."),
     ("binding", "Port Binding", "binding:* attributes of ports."),
     ("external-net", "Neutron external network", "router:external attribute of networks."),
+    ("ext-gw-mode", "Neutron L3 Configurable external gateway mode",
+     "enable_snat in a router's external_gateway_info."),
+    ("l3_agent_scheduler", "L3 Agent Scheduler",
+     "Which L3 agent hosts a router: /routers/{id}/l3-agents, /agents/{id}/l3-routers."),
     ("provider", "Provider Network", "provider:* attributes of networks."),
+    ("router", "Neutron L3 Router", "Routers, their interfaces and gateways; floating IPs."),
 )
 
 
@@ -42,10 +56,35 @@ def extensions(request: Request) -> Response:
         for alias, name, description in EXTENSIONS]})
 
 
+def _l3_routes(url_router: Router, router_service: routers.RouterService,
+               interfaces: router_interfaces.RouterInterfaces) -> None:
+    """The router actions and the L3 agent scheduler's views, beyond plain CRUD."""
+    def add_interface(request: Request) -> Response:
+        return Response(200, interfaces.add(request.params["id"], request.body))
+
+    def remove_interface(request: Request) -> Response:
+        return Response(200, interfaces.remove(request.params["id"], request.body))
+
+    def l3_agents(request: Request) -> Response:
+        return Response(200, {"agents": router_service.l3_agents(request.params["id"])})
+
+    def l3_routers(request: Request) -> Response:
+        return Response(200, {"routers": router_service.on_agent(request.params["id"])})
+
+    base = f"/{VERSION}"
+    url_router.add("PUT", base + "/routers/{id}/add_router_interface", add_interface)
+    url_router.add("PUT", base + "/routers/{id}/remove_router_interface", remove_interface)
+    url_router.add("GET", base + "/routers/{id}/l3-agents", l3_agents)
+    url_router.add("GET", base + "/agents/{id}/l3-routers", l3_routers)
+
+
 def build_router(network_service: networks.NetworkService,
                  subnet_service: subnets.SubnetService,
                  port_service: ports.PortService,
-                 agent_service: agents.AgentService) -> Router:
+                 agent_service: agents.AgentService,
+                 router_service: routers.RouterService,
+                 interfaces: router_interfaces.RouterInterfaces,
+                 floating_ip_service: floating_ips.FloatingIpService) -> Router:
     controllers = [
         ResourceController("network", "networks", network_service,
                            attributes.NETWORK, networks.FIELDS),
@@ -54,6 +93,10 @@ def build_router(network_service: networks.NetworkService,
         ResourceController("port", "ports", port_service, attributes.PORT, ports.FIELDS),
         ResourceController("agent", "agents", agent_service, attributes.AGENT,
                            agents.FIELDS, allow_create=False),
+        ResourceController("router", "routers", router_service, attributes.ROUTER,
+                           routers.FIELDS),
+        ResourceController("floatingip", "floatingips", floating_ip_service,
+                           attributes.FLOATINGIP, floating_ips.FIELDS),
     ]
     router = Router()
     router.add("GET", "/", version_document)
@@ -61,4 +104,5 @@ def build_router(network_service: networks.NetworkService,
     router.add("GET", f"/{VERSION}/extensions", extensions)
     for controller in controllers:
         controller.register(router, f"/{VERSION}")
+    _l3_routes(router, router_service, interfaces)
     return router

@@ -135,3 +135,32 @@ AGENT = ResourceAttributes("agent", (
     Attribute("admin_state_up", v.boolean, create=False),
     Attribute("description", v.string, create=False),
 ))
+
+_EXTERNAL_GATEWAY = v.dict_of(
+    {"network_id": v.uuid_string, "enable_snat": v.boolean,
+     "external_fixed_ips": v.list_of(_FIXED_IP)}, frozenset({"network_id"}))
+
+
+def _external_gateway_info(value: Any) -> dict[str, Any] | None:
+    """The gateway a router asks for; null and {} both mean none, as in Neutron."""
+    if value is None or value == {}:
+        return None
+    converted: dict[str, Any] = _EXTERNAL_GATEWAY(value)
+    return converted
+
+
+ROUTER = ResourceAttributes("router", _common() + (
+    Attribute("admin_state_up", v.boolean, True),
+    Attribute("external_gateway_info", _external_gateway_info),
+))
+
+FLOATINGIP = ResourceAttributes("floatingip", (
+    Attribute("description", v.string, ""),
+    Attribute("tenant_id", v.string, update=False),
+    Attribute("project_id", v.string, update=False),
+    Attribute("floating_network_id", v.uuid_string, REQUIRED, update=False),
+    Attribute("floating_ip_address", v.ip_address, update=False),
+    Attribute("subnet_id", v.uuid_string, update=False),
+    Attribute("port_id", v.nullable(v.uuid_string)),
+    Attribute("fixed_ip_address", v.nullable(v.ip_address)),
+))

@@ -7,13 +7,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from neutrino.server import clock, database, errors, models
+from neutrino.server import clock, database, device_owners, errors, models
 from neutrino.server.notifications import AgentNotifier
 from neutrino.server.type_drivers.base import Segment
 from neutrino.server.type_drivers.manager import TypeManager
 
 # Ports the server deletes along with their network instead of refusing.
-AUTO_DELETED_OWNERS = ("network:dhcp",)
+AUTO_DELETED_OWNERS = (device_owners.DHCP,)
 
 _PROVIDER_ATTRIBUTES = ("provider:network_type", "provider:physical_network",
                         "provider:segmentation_id")
@@ -82,6 +82,17 @@ def requested_segment(body: dict[str, Any]) -> Segment | None:
                    body.get("provider:segmentation_id"))
 
 
+def _check_not_in_external_use(session: Session, network_id: str) -> None:
+    """409 if router gateways or floating IPs still need the network to be external."""
+    in_use = session.scalar(sa.select(sa.func.count()).select_from(models.Port).where(
+        models.Port.network_id == network_id,
+        models.Port.device_owner.in_(device_owners.EXTERNAL_OWNERS)))
+    if in_use:
+        raise errors.Conflict(
+            f"External network {network_id} cannot be updated, since it has existing "
+            "gateway ports or floating IPs.", "ExternalNetworkInUse")
+
+
 class NetworkService:
     def __init__(self, db: database.Database, type_manager: TypeManager,
                  notifier: AgentNotifier):
@@ -130,6 +141,8 @@ class NetworkService:
 
         def work(session: Session) -> dict[str, Any]:
             network = load_network(session, network_id)
+            if network.router_external and body.get("router:external") is False:
+                _check_not_in_external_use(session, network_id)
             for attribute, value in body.items():
                 setattr(network, columns[attribute], value)
             session.flush()

@@ -1,16 +1,17 @@
 """What the server tells agents, on the fanout exchange they all listen to.
 
 The one place notifications are sent from, so that new kinds (l2pop's
-fdb_add/fdb_remove) are added here and nowhere else. Notifications go out
-after the change is committed, and a failure to send one never fails the
-API call that caused it: agents resynchronise on their own.
+fdb_add/fdb_remove, the L3 agents' routers_updated/router_deleted) are added
+here and nowhere else. Notifications go out after the change is committed,
+and a failure to send one never fails the API call that caused it: agents
+resynchronise on their own.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
 LOG = logging.getLogger(__name__)
@@ -51,6 +52,15 @@ class AgentNotifier:
 
     def fdb_remove(self, fdb_entries: dict[str, Any]) -> None:
         self._notify("fdb_remove", fdb_entries=fdb_entries)
+
+    def routers_updated(self, router_ids: Iterable[str]) -> None:
+        """L3 agents resync the named routers with sync_routers; nothing sent for none."""
+        unique = list(dict.fromkeys(router_id for router_id in router_ids if router_id))
+        if unique:
+            self._notify("routers_updated", router_ids=unique)
+
+    def router_deleted(self, router_id: str) -> None:
+        self._notify("router_deleted", router_id=router_id)
 
     def close(self) -> None:
         with self._lock:

@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from neutrino.server import clock, database, errors, ipam, l2pop, mac_address, models
+from neutrino.server import clock, database, device_owners, errors, ipam, l2pop, mac_address, models
 from neutrino.server.binding import PortBinder
 from neutrino.server.networks import load_network
 from neutrino.server.notifications import AgentNotifier
@@ -54,6 +54,11 @@ FIELDS = (
 )
 
 
+def fixed_ip_dicts(port: models.Port) -> list[dict[str, str]]:
+    return [{"subnet_id": a.subnet_id, "ip_address": a.ip_address}
+            for a in sorted(port.fixed_ips, key=_address_order)]
+
+
 def port_dict(port: models.Port) -> dict[str, Any]:
     binding = port.binding
     return {
@@ -64,8 +69,7 @@ def port_dict(port: models.Port) -> dict[str, Any]:
         "tenant_id": port.project_id,
         "project_id": port.project_id,
         "mac_address": port.mac_address,
-        "fixed_ips": [{"subnet_id": a.subnet_id, "ip_address": a.ip_address}
-                      for a in sorted(port.fixed_ips, key=_address_order)],
+        "fixed_ips": fixed_ip_dicts(port),
         "device_id": port.device_id,
         "device_owner": port.device_owner,
         "admin_state_up": port.admin_state_up,
@@ -85,6 +89,40 @@ def _allocation(port: models.Port, fixed_ip: ipam.FixedIp) -> models.IPAllocatio
                                network_id=port.network_id, port_id=port.id)
 
 
+# A deleted port's id and its l2pop facts from before the delete.
+RemovedPort = tuple[str, l2pop.PortFacts]
+
+
+def _check_not_l3_owned(session: Session, port: models.Port) -> None:
+    """409 for a port its router or floating IP still uses, as Neutron refuses it."""
+    if port.device_owner not in device_owners.L3_OWNERS:
+        return
+    if port.device_owner == device_owners.FLOATINGIP:
+        in_use = session.scalar(sa.select(models.FloatingIP.id).where(
+            models.FloatingIP.floating_port_id == port.id)) is not None
+        how = "delete the floating IP instead"
+    else:
+        in_use = session.get(models.RouterPort, port.id) is not None
+        how = ("use remove_router_interface" if port.device_owner ==
+               device_owners.ROUTER_INTERFACE else "clear the router's external_gateway_info")
+    if in_use:
+        raise errors.Conflict(
+            f"Port {port.id} cannot be deleted directly via the port API: has device owner "
+            f"{port.device_owner} (device {port.device_id}); {how}.", "ServicePortInUse")
+
+
+def _release_floating_ips(session: Session, port_id: str) -> list[str]:
+    """Disassociate the floating IPs of a port about to go; their routers' ids."""
+    routers = []
+    for fip in session.scalars(sa.select(models.FloatingIP).where(
+            models.FloatingIP.fixed_port_id == port_id)):
+        if fip.router_id:
+            routers.append(fip.router_id)
+        fip.fixed_port_id = fip.fixed_ip_address = fip.router_id = None
+        fip.status = "DOWN"
+    return routers
+
+
 class PortService:
     def __init__(self, db: database.Database, binder: PortBinder,
                  macs: mac_address.MacGenerator, notifier: AgentNotifier,
@@ -96,28 +134,29 @@ class PortService:
         self.l2_population = l2_population
 
     def create(self, body: dict[str, Any]) -> dict[str, Any]:
-        def work(session: Session) -> dict[str, Any]:
-            network = load_network(session, body["network_id"])
-            port = models.Port(id=models.new_id(), network_id=network.id, status="DOWN",
-                               project_id=body["project_id"],
-                               **{column: body[name] for name, column in _COLUMNS.items()})
-            if "mac_address" in body:
-                mac_address.check_requested(session, network.id, body["mac_address"])
-                port.mac_address = body["mac_address"]
-            else:
-                port.mac_address = self.macs.generate(session, network.id)
-            planner = ipam.AddressPlanner(session, network)
-            port.fixed_ips = [_allocation(port, fixed_ip)
-                              for fixed_ip in planner.plan(body.get("fixed_ips"))]
-            port.binding = models.PortBinding(
-                host=body["binding:host_id"], profile=body["binding:profile"],
-                vnic_type=body["binding:vnic_type"])
-            session.add(port)
-            self.binder.bind(session, port, network)
-            session.flush()
-            return port_dict(port)
+        return self.db.run(lambda session: port_dict(self.add(session, body)))
 
-        return self.db.run(work)
+    def add(self, session: Session, body: dict[str, Any]) -> models.Port:
+        """Create a port from a checked create body, in the caller's transaction."""
+        network = load_network(session, body["network_id"])
+        port = models.Port(id=models.new_id(), network_id=network.id, status="DOWN",
+                           project_id=body["project_id"],
+                           **{column: body[name] for name, column in _COLUMNS.items()})
+        if "mac_address" in body:
+            mac_address.check_requested(session, network.id, body["mac_address"])
+            port.mac_address = body["mac_address"]
+        else:
+            port.mac_address = self.macs.generate(session, network.id)
+        planner = ipam.AddressPlanner(session, network)
+        port.fixed_ips = [_allocation(port, fixed_ip)
+                          for fixed_ip in planner.plan(body.get("fixed_ips"))]
+        port.binding = models.PortBinding(
+            host=body["binding:host_id"], profile=body["binding:profile"],
+            vnic_type=body["binding:vnic_type"])
+        session.add(port)
+        self.binder.bind(session, port, network)
+        session.flush()
+        return port
 
     def get(self, port_id: str) -> dict[str, Any]:
         return self.db.run(lambda session: port_dict(load_port(session, port_id)))
@@ -137,7 +176,7 @@ class PortService:
                 if name in body:
                     setattr(port, column, body[name])
             if "fixed_ips" in body:
-                self._replace_fixed_ips(session, port, body["fixed_ips"])
+                self.replace_fixed_ips(session, port, body["fixed_ips"])
             if "binding:profile" in body:
                 port.binding.profile = body["binding:profile"]
             if "binding:vnic_type" in body:
@@ -153,17 +192,30 @@ class PortService:
         return port
 
     def delete(self, port_id: str) -> None:
-        def work(session: Session) -> l2pop.PortFacts:
+        def work(session: Session) -> tuple[RemovedPort, list[str]]:
             port = load_port(session, port_id)
-            before = l2pop.PortFacts.of(port)
-            session.delete(port)
-            return before
+            _check_not_l3_owned(session, port)
+            routers = _release_floating_ips(session, port.id)
+            return self.remove(session, port), routers
 
-        before = self.db.run(work)
+        removed, routers = self.db.run(work)
+        self.announce_removed(removed)
+        self.notifier.routers_updated(routers)
+
+    def remove(self, session: Session, port: models.Port) -> RemovedPort:
+        """Delete ``port`` in the caller's transaction, whoever owns it."""
+        removed = (port.id, l2pop.PortFacts.of(port))
+        session.delete(port)
+        session.flush()
+        return removed
+
+    def announce_removed(self, removed: RemovedPort) -> None:
+        """Tell agents about a port ``remove`` deleted, once that is committed."""
+        port_id, before = removed
         self.notifier.port_delete(port_id)
         self.l2_population.port_changed(before, None)
 
-    def _replace_fixed_ips(self, session: Session, port: models.Port,
+    def replace_fixed_ips(self, session: Session, port: models.Port,
                            requests: Sequence[dict[str, Any]]) -> None:
         current = [ipam.FixedIp(a.subnet_id, a.ip_address) for a in port.fixed_ips]
         planner = ipam.AddressPlanner(session, port.network, port_id=port.id)

@@ -1,4 +1,4 @@
-"""The server side of RPC topic 'q-plugin': what L2 agents call.
+"""The server side of RPC topic 'q-plugin': what L2 and L3 agents call.
 
 Every public method here is an RPC method (agents call them with keyword
 arguments); helpers are private so the RPC server exposes nothing else.
@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from neutrino.server import binding, clock, database, errors, l2pop, models, ports
 from neutrino.server.agents import AgentService
+from neutrino.server.l3_rpc import L3Rpc
 from neutrino.server.notifications import AgentNotifier
 from neutrino.server.tunnel_endpoints import TunnelEndpoints
 from neutrino.server.type_drivers.manager import TypeManager
@@ -32,8 +33,9 @@ class PluginRpcEndpoint:
     def __init__(self, db: database.Database, agents: AgentService,
                  binder: binding.PortBinder, tunnels: TunnelEndpoints,
                  type_manager: TypeManager, notifier: AgentNotifier,
-                 l2_population: l2pop.L2Population):
+                 l2_population: l2pop.L2Population, l3: L3Rpc):
         self._db = db
+        self._l3 = l3
         self._agents = agents
         self._binder = binder
         self._tunnels = tunnels
@@ -96,6 +98,19 @@ class PluginRpcEndpoint:
             self._db.end_scope()
         self._notifier.tunnel_update(tunnel_ip, tunnel_type, host)
         return {"tunnels": tunnels}
+
+    def sync_routers(self, host: str, router_ids: list[str] | None = None) -> list[dict[str, Any]]:
+        """The routers of ``host``'s L3 agent, after giving it any unscheduled ones."""
+        try:
+            return self._l3.sync_routers(host, router_ids)
+        finally:
+            self._db.end_scope()
+
+    def update_floatingip_statuses(self, router_id: str, fip_statuses: dict[str, str]) -> None:
+        try:
+            self._l3.update_floatingip_statuses(router_id, fip_statuses)
+        finally:
+            self._db.end_scope()
 
     def _device_details(self, session: Session, device: str, host: str) -> dict[str, Any]:
         port = session.get(models.Port, device)

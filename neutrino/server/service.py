@@ -11,9 +11,14 @@ from neutrino.server import api, l2pop, mac_address, notifications
 from neutrino.server.agents import AgentService
 from neutrino.server.binding import PortBinder
 from neutrino.server.database import Database
+from neutrino.server.floating_ips import FloatingIpService
 from neutrino.server.http_server import ApiServer
+from neutrino.server.l3_rpc import L3Rpc
+from neutrino.server.l3_scheduler import L3Scheduler
 from neutrino.server.networks import NetworkService
 from neutrino.server.ports import PortService
+from neutrino.server.router_interfaces import RouterInterfaces
+from neutrino.server.routers import RouterService
 from neutrino.server.rpc_endpoint import TOPIC, PluginRpcEndpoint
 from neutrino.server.subnets import SubnetService
 from neutrino.server.tunnel_endpoints import TunnelEndpoints
@@ -69,10 +74,17 @@ class NeutrinoServer:
         self.subnets = SubnetService(self.db, self.notifier)
         self.ports = PortService(self.db, binder, mac_address.MacGenerator(conf.base_mac),
                                  self.notifier, self.l2pop)
-        self.rpc_endpoint = PluginRpcEndpoint(self.db, self.agents, binder,
-                                              TunnelEndpoints(self.db), self.type_manager,
-                                              self.notifier, self.l2pop)
-        router = api.build_router(self.networks, self.subnets, self.ports, self.agents)
+        self.l3_scheduler = L3Scheduler(binder, conf.agent_down_time)
+        self.routers = RouterService(self.db, self.ports, self.l3_scheduler, self.notifier)
+        self.router_interfaces = RouterInterfaces(self.db, self.ports, self.l3_scheduler,
+                                                  self.notifier)
+        self.floating_ips = FloatingIpService(self.db, self.ports, self.notifier)
+        self.rpc_endpoint = PluginRpcEndpoint(
+            self.db, self.agents, binder, TunnelEndpoints(self.db), self.type_manager,
+            self.notifier, self.l2pop,
+            L3Rpc(self.db, self.l3_scheduler, self.floating_ips, self.notifier))
+        router = api.build_router(self.networks, self.subnets, self.ports, self.agents,
+                                  self.routers, self.router_interfaces, self.floating_ips)
         self.api = ApiServer(router, conf.bind_host, conf.bind_port,
                              on_request_done=self.db.end_scope)
         self._stopping = threading.Event()

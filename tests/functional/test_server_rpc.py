@@ -1,4 +1,4 @@
-"""The server's RPC side over a real RabbitMQ vhost: what an L2 agent sees."""
+"""The server's RPC side over a real RabbitMQ vhost: what L2 and L3 agents see."""
 
 from __future__ import annotations
 
@@ -36,6 +36,12 @@ class Recorder:
 
     def fdb_remove(self, **kwargs):
         self._add("fdb_remove", kwargs)
+
+    def routers_updated(self, **kwargs):
+        self._add("routers_updated", kwargs)
+
+    def router_deleted(self, **kwargs):
+        self._add("router_deleted", kwargs)
 
     def sent(self, event):
         with self._lock:
@@ -126,6 +132,26 @@ class TestServerRpc(testtools.TestCase):
                              exception="no fdb_remove notification arrived")
         self.assertEqual([{"fdb_entries": {network["id"]: dict(segment, ports={
             "240.0.0.2": [flood, pair("host-2")]})}}], self.recorder.sent("fdb_remove"))
+
+    def test_l3_agent_hears_of_its_routers_and_syncs_them(self):
+        self.client.call("report_state", agent_state=support.l3_agent_state("host-1"))
+        external = self.api.create("network", **{"router:external": True})
+        self.api.create("subnet", network_id=external["id"], cidr="172.24.4.0/24")
+        router = self.api.create("router", external_gateway_info={"network_id": external["id"]})
+        wait.wait_until_true(lambda: self.recorder.sent("routers_updated"), timeout=30,
+                             exception="no routers_updated notification arrived")
+        self.assertEqual([{"router_ids": [router["id"]]}], self.recorder.sent("routers_updated"))
+        [synced] = self.client.call("sync_routers", host="host-1", router_ids=[router["id"]])
+        self.assertEqual((router["id"], [{
+            "subnet_id": router["external_gateway_info"]["external_fixed_ips"][0]["subnet_id"],
+            "ip_address": "172.24.4.2", "prefixlen": 24}]),
+            (synced["id"], synced["gw_port"]["fixed_ips"]))
+        self.assertIsNone(self.client.call("update_floatingip_statuses",
+                                           router_id=router["id"], fip_statuses={}))
+        self.api.request("DELETE", f"/v2.0/routers/{router['id']}")
+        wait.wait_until_true(lambda: self.recorder.sent("router_deleted"), timeout=30,
+                             exception="no router_deleted notification arrived")
+        self.assertEqual([{"router_id": router["id"]}], self.recorder.sent("router_deleted"))
 
     def test_errors_come_back_as_remote_errors(self):
         error = self.assertRaises(rpc.RemoteError, self.client.call, "tunnel_sync",

@@ -51,5 +51,5 @@ class TestEnvironment(testtools.TestCase):
         self.assertIn("hosts_desc[0]", str(exc))
 
     def test_unavailable_agents_are_refused(self):
-        exc = self.assertRaises(ValueError, environment.HostDescription, l3_agent=True)
-        self.assertIn("l3_agent", str(exc))
+        exc = self.assertRaises(ValueError, environment.HostDescription, dhcp_agent=True)
+        self.assertIn("dhcp_agent", str(exc))

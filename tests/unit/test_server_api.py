@@ -45,7 +45,7 @@ class TestDocuments(ApiTestCase):
     def test_resource_index(self):
         status, body = self.client.request("GET", "/v2.0/")
         self.assertEqual(200, status)
-        self.assertEqual(["networks", "subnets", "ports", "agents"],
+        self.assertEqual(["networks", "subnets", "ports", "agents", "routers", "floatingips"],
                          [r["collection"] for r in body["resources"]])
         self.assertEqual(f"{self.server.url}/v2.0/ports", body["resources"][2]["links"][0]["href"])
 

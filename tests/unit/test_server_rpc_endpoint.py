@@ -11,7 +11,8 @@ from neutrino.server import clock, errors, models
 from tests.unit import test_server_support as support
 
 RPC_METHODS = ["get_device_details", "get_devices_details_list", "report_state",
-               "tunnel_sync", "update_device_down", "update_device_up"]
+               "sync_routers", "tunnel_sync", "update_device_down", "update_device_up",
+               "update_floatingip_statuses"]
 
 
 class RpcEndpointTestCase(testtools.TestCase):

@@ -15,6 +15,7 @@ import urllib.parse
 from typing import Any
 
 import fixtures
+import testtools
 from oslo_config import cfg
 
 from neutrino.server import attributes, config, database
@@ -130,6 +131,14 @@ def agent_state(host: str, tunnel_types: tuple[str, ...] = ("vxlan",), **extra: 
     return state
 
 
+def l3_agent_state(host: str, **extra: Any) -> dict:
+    """What an L3 agent reports in report_state."""
+    state = {"binary": "neutrino-l3-agent", "host": host, "agent_type": "L3 agent",
+             "topic": "l3_agent", "configurations": {}}
+    state.update(extra)
+    return state
+
+
 def create_network(server: NeutrinoServer, **attrs: Any) -> dict[str, Any]:
     """Create through the service, with the API's attribute checks."""
     return server.networks.create(attributes.NETWORK.for_create(attrs))
@@ -165,3 +174,79 @@ def run_in_threads(count: int, work: Any) -> list[Any]:
     if failures:
         raise failures[0]
     return results
+
+
+class L3TestCase(testtools.TestCase):
+    """A server with helpers that build routing topologies through the API.
+
+    A base class only (it has no tests): the L3 API, scheduling and RPC tests share it.
+    """
+
+    TENANT = "project-1"
+    EXTERNAL_CIDR = "172.24.4.0/24"
+
+    def setUp(self) -> None:
+        super().setUp()
+        fixture = self.useFixture(ServerFixture())
+        self.server = fixture.server
+        self.notifier = fixture.notifier
+        self.client = fixture.client
+        self.endpoint = self.server.rpc_endpoint
+
+    def assertError(self, expected_status: int, expected_type: str, response: tuple[int, Any],
+                    message_part: str | None = None) -> None:
+        status, body = response
+        self.assertEqual(expected_status, status, body)
+        self.assertEqual(expected_type, body["NeutronError"]["type"], body)
+        if message_part is not None:
+            self.assertIn(message_part, body["NeutronError"]["message"])
+
+    def ok(self, method: str, path: str, body: Any = None) -> Any:
+        """The body of a request that must succeed."""
+        status, result = self.client.request(method, path, body)
+        self.assertIn(status, (200, 201, 204), result)
+        return result
+
+    def external_network(self, cidr: str = EXTERNAL_CIDR) -> tuple[dict, dict]:
+        network = self.client.create("network", name="public", **{"router:external": True})
+        subnet = self.client.create("subnet", network_id=network["id"], cidr=cidr)
+        return network, subnet
+
+    def tenant_subnet(self, cidr: str, tenant: str = TENANT, **attrs: Any) -> tuple[dict, dict]:
+        network = self.client.create("network", tenant_id=tenant)
+        subnet = self.client.create("subnet", network_id=network["id"], cidr=cidr,
+                                    tenant_id=tenant, **attrs)
+        return network, subnet
+
+    def router(self, external_network_id: str | None = None, **attrs: Any) -> dict:
+        if external_network_id is not None:
+            attrs["external_gateway_info"] = {"network_id": external_network_id}
+        return self.client.create("router", tenant_id=self.TENANT, **attrs)
+
+    def interface(self, action: str, router_id: str, **body: Any) -> tuple[int, Any]:
+        return self.client.request("PUT", f"/v2.0/routers/{router_id}/{action}_router_interface",
+                                   body)
+
+    def add_interface(self, router_id: str, **body: Any) -> dict:
+        status, result = self.interface("add", router_id, **body)
+        self.assertEqual(200, status, result)
+        return result
+
+    def port(self, port_id: str) -> dict:
+        return self.ok("GET", f"/v2.0/ports/{port_id}")["port"]
+
+    def router_ports(self, router_id: str) -> list[dict]:
+        return self.ok("GET", f"/v2.0/ports?device_id={router_id}")["ports"]
+
+    def routed_port(self) -> tuple[dict, dict, dict, dict]:
+        """(external network, router, tenant subnet, a port on it): the router has an
+        interface on the subnet and its gateway on the external network."""
+        external, _ = self.external_network()
+        network, subnet = self.tenant_subnet("10.0.1.0/24")
+        router = self.router(external["id"])
+        self.add_interface(router["id"], subnet_id=subnet["id"])
+        port = self.client.create("port", network_id=network["id"], tenant_id=self.TENANT)
+        return external, router, subnet, port
+
+    def updated_routers(self) -> list[list[str]]:
+        return [sent["router_ids"] for sent in self.notifier.sent("routers_updated")]

@@ -14,7 +14,7 @@ import random
 import threading
 
 from neutrino.agents.ovs import bridges, l2pop, local_vlans, physical_flows, tunnel_flows
-from neutrino.common import ovs, rpc
+from neutrino.common import ovs, rpc, shutdown
 
 LOG = logging.getLogger(__name__)
 
@@ -112,9 +112,8 @@ class OvsAgent:
         self.wake.set()
 
     def close(self) -> None:
-        self.listener.stop()
-        self.plugin.close()
-        ovs.disconnect(self.ovsdb)
+        shutdown.close_all([self.listener.stop, self.plugin.close,
+                            lambda: ovs.disconnect(self.ovsdb)])
 
     def _recover_previous_state(self) -> None:
         self.tunnels = self.bridges.existing_tunnels()

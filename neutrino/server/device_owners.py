@@ -1,0 +1,19 @@
+"""Device owners: the values of a port's device_owner that the server itself sets.
+
+A port with one of these belongs to a server-side resource (a router, a
+floating IP, a DHCP server) rather than to a machine.
+"""
+
+from __future__ import annotations
+
+DHCP = "network:dhcp"
+ROUTER_INTERFACE = "network:router_interface"
+ROUTER_GATEWAY = "network:router_gateway"
+FLOATINGIP = "network:floatingip"
+
+# Ports that only the router and floating IP calls may delete, as in Neutron:
+# deleting them through /ports would leave a router or floating IP half-built.
+L3_OWNERS = (ROUTER_INTERFACE, ROUTER_GATEWAY, FLOATINGIP)
+
+# Ports that make a network external in use: it cannot stop being external.
+EXTERNAL_OWNERS = (ROUTER_GATEWAY, FLOATINGIP)

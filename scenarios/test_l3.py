@@ -1,0 +1,153 @@
+"""Routing: east-west, SNAT, floating IPs, router removal and L3 agent restarts."""
+
+from __future__ import annotations
+
+import re
+
+import testscenarios
+from pyroute2 import netns
+
+from fullstack import base, environment, machine, wait
+from fullstack.resources import capture
+
+# stestr sees (and spreads over its workers) every scenario as its own test.
+load_tests = testscenarios.load_tests_apply_scenarios
+
+EXTERNAL_CIDR = "172.24.4.0/24"
+PEER_CIDR = "172.24.4.1/24"   # the external peer is also the external subnet's gateway
+
+
+class L3TestCase(base.BaseFullStackTestCase):
+    network_type = "vxlan"
+
+    def setUp(self):
+        # Host 1 routes; machines live on hosts 2 and 3, so every routed
+        # packet crosses hosts.
+        super().setUp(environment.Environment(
+            environment.EnvironmentDescription(network_type=self.network_type),
+            [environment.HostDescription(l3_agent=True), environment.HostDescription(),
+             environment.HostDescription()]))
+        self.l3_host = self.environment.hosts[0]
+
+    def tenant_subnet(self, cidr: str) -> tuple[dict, dict]:
+        net = self.safe_client.create_network(self.tenant_id)
+        subnet = self.safe_client.create_subnet(self.tenant_id, net["id"], cidr)
+        return net, subnet
+
+    def external_network(self) -> tuple[dict, machine.ExternalMachine]:
+        net = self.safe_client.create_network(self.tenant_id, name="public",
+                                              **self.environment.external_network_attrs())
+        self.safe_client.create_subnet(
+            self.tenant_id, net["id"], EXTERNAL_CIDR, gateway_ip=PEER_CIDR.split("/")[0],
+            allocation_pools=[{"start": "172.24.4.10", "end": "172.24.4.100"}])
+        peer = self.useFixture(machine.ExternalMachine(self.environment, PEER_CIDR))
+        return net, peer
+
+    def boot(self, network_id: str, host) -> machine.FakeFullstackMachine:
+        vm = self.useFixture(machine.FakeFullstackMachine(
+            host, network_id, self.tenant_id, self.safe_client))
+        vm.block_until_boot()
+        return vm
+
+    def routed_machine(self) -> tuple[dict, machine.FakeFullstackMachine, dict,
+                                      machine.ExternalMachine]:
+        """A machine on a subnet of a router whose gateway is on the external network."""
+        ext_net, peer = self.external_network()
+        net, subnet = self.tenant_subnet("10.0.1.0/24")
+        router = self.safe_client.create_router(self.tenant_id, external_network=ext_net["id"])
+        self.safe_client.add_router_interface(router["id"], subnet["id"])
+        vm = self.boot(net["id"], self.environment.hosts[1])
+        return router, vm, ext_net, peer
+
+    def router_namespace(self, router_id: str) -> str:
+        return f"{self.l3_host.router_namespace_prefix}qrouter-{router_id}"
+
+    def wait_for_namespace(self, router_id: str, present: bool = True) -> None:
+        name = self.router_namespace(router_id)
+        wait.wait_until_true(lambda: (name in netns.listnetns()) == present, timeout=60,
+                             sleep=0.1, exception=f"namespace {name} "
+                                                  f"{'never appeared' if present else 'stayed'}")
+
+
+class TestEastWest(L3TestCase):
+    scenarios = [("vxlan", {"network_type": "vxlan"}), ("vlan", {"network_type": "vlan"})]
+
+    def test_two_subnets_on_one_router(self):
+        net_a, subnet_a = self.tenant_subnet("10.0.1.0/24")
+        net_b, subnet_b = self.tenant_subnet("10.0.2.0/24")
+        router = self.safe_client.create_router(self.tenant_id)
+        self.safe_client.add_router_interface(router["id"], subnet_a["id"])
+        self.safe_client.add_router_interface(router["id"], subnet_b["id"])
+        vm_a = self.boot(net_a["id"], self.environment.hosts[1])
+        vm_b = self.boot(net_b["id"], self.environment.hosts[2])
+        vm_a.assert_ping(vm_b.ip)
+        vm_b.assert_ping(vm_a.ip)
+
+        self.client.remove_router_interface(router["id"], subnet_id=subnet_b["id"])
+        wait.wait_until_true(lambda: not vm_a.ping(vm_b.ip, deadline=1), timeout=60,
+                             exception="east-west traffic still flows after the interface "
+                                       "was removed")
+        vm_a.assert_no_ping(vm_b.ip)
+
+
+class TestNorthSouth(L3TestCase):
+    def test_snat_shows_the_gateway_address(self):
+        router, vm, _, peer = self.routed_machine()
+        gateway_ip = self.client.show("router", router["id"])[
+            "external_gateway_info"]["external_fixed_ips"][0]["ip_address"]
+        sniffer = self.useFixture(capture.PacketCapture(
+            self.ctx, "peer", peer.namespace, "eth0", "icmp[icmptype] = icmp-echo"))
+        vm.assert_ping(peer.ip)
+        lines = sniffer.wait_for_packets()
+        self.assertTrue(any(re.search(rf"\b{re.escape(gateway_ip)} > {re.escape(peer.ip)}",
+                                      line) for line in lines), "\n".join(lines))
+        self.assertFalse(any(vm.ip in line for line in lines), "\n".join(lines))
+
+    def test_floating_ip_follows_its_port(self):
+        router, vm, ext_net, peer = self.routed_machine()
+        other = self.boot(vm.network_id, self.environment.hosts[2])
+        fip = self.safe_client.create_floatingip(self.tenant_id, ext_net["id"],
+                                                 port_id=vm.port["id"])
+        address = fip["floating_ip_address"]
+        peer.assert_ping(address)
+
+        self.safe_client.update_floatingip(fip["id"], port_id=None)
+        wait.wait_until_true(lambda: not peer.ping(address, deadline=1), timeout=60,
+                             exception=f"{address} still answers after disassociation")
+
+        self.safe_client.update_floatingip(fip["id"], port_id=other.port["id"])
+        sniffer = self.useFixture(capture.PacketCapture(
+            self.ctx, "other", other.namespace, "eth0", "icmp[icmptype] = icmp-echo"))
+        peer.assert_ping(address)
+        lines = sniffer.wait_for_packets()
+        self.assertTrue(any(f"> {other.ip}" in line for line in lines), "\n".join(lines))
+
+    def test_deleting_the_router_removes_what_it_built(self):
+        router, vm, _, _ = self.routed_machine()
+        self.wait_for_namespace(router["id"])
+        router_ports = [p["id"] for p in self.client.list_ports(device_id=router["id"])]
+        self.assertEqual(2, len(router_ports))
+        self.client.remove_router_interface(router["id"], subnet_id=vm.port["fixed_ips"][0][
+            "subnet_id"])
+        self.client.delete("router", router["id"])
+        self.wait_for_namespace(router["id"], present=False)
+        taps = {f"tap{port_id[:11]}" for port_id in router_ports}
+        wait.wait_until_true(lambda: not taps & set(self.l3_host.br_int.port_names()),
+                             timeout=60, exception=f"router ports {taps} still on br-int")
+
+
+class TestL3AgentRestart(L3TestCase):
+    def test_restart_keeps_floating_ips_and_builds_new_routers(self):
+        router, vm, ext_net, peer = self.routed_machine()
+        fip = self.safe_client.create_floatingip(self.tenant_id, ext_net["id"],
+                                                 port_id=vm.port["id"])
+        peer.assert_ping(fip["floating_ip_address"])
+
+        self.l3_host.l3_agent.stop()
+        peer.assert_ping(fip["floating_ip_address"])   # the data path needs no agent
+        late = self.safe_client.create_router(self.tenant_id, external_network=ext_net["id"])
+        self.l3_host.l3_agent.start()
+        self.environment.wait_until_env_is_up()
+        self.wait_for_namespace(late["id"])
+        peer.assert_ping(fip["floating_ip_address"])
+        vm.assert_ping(peer.ip)
