@@ -42,6 +42,9 @@ def _kill_processes(settings: prerequisites.Settings, prefix: str) -> list[str]:
                 proc.wait(10)
             removed.append(f"process {record['pid']} ({record['name']})")
         records.forget_process(settings.state_dir, prefix, record["pid"])
+    for pid_file in records.pid_files(settings.state_dir, prefix):
+        if records.kill_by_pid_file(pid_file):
+            removed.append(f"daemon of {pid_file}")
     return removed
 
 

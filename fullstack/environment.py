@@ -49,6 +49,7 @@ class EnvironmentDescription:
     datapath: str = "netdev"
     report_interval: float = 1.0
     agent_down_time: int = 10
+    dhcp_agents_per_network: int = 1
 
     def __post_init__(self) -> None:
         _one_of("network_type", self.network_type, NETWORK_TYPES)
@@ -59,6 +60,9 @@ class EnvironmentDescription:
                              f"{self.network_type!r}")
         if self.arp_responder and not self.l2_pop:
             raise ValueError("arp_responder needs l2_pop: the responder learns from l2pop")
+        if self.dhcp_agents_per_network < 1:
+            raise ValueError(f"dhcp_agents_per_network must be at least 1, not "
+                             f"{self.dhcp_agents_per_network}")
         if self.report_interval <= 0:
             raise ValueError(f"report_interval must be positive, not {self.report_interval}")
         if self.agent_down_time < 2 * self.report_interval:
@@ -84,10 +88,9 @@ class HostDescription:
     dhcp_agent: bool = False
 
     def __post_init__(self) -> None:
-        for field in ("dhcp_agent",):
-            if getattr(self, field):
-                raise ValueError(f"{field}=True is not available yet: this harness has no "
-                                 f"{field.replace('_', ' ')} (only l2_agent)")
+        if (self.l3_agent or self.dhcp_agent) and not self.l2_agent:
+            raise ValueError("l3_agent and dhcp_agent need l2_agent: their ports on br-int "
+                             "are wired by the L2 agent")
 
 
 class Environment(fixtures.Fixture):
@@ -190,6 +193,7 @@ class Environment(fixtures.Fixture):
                 "bind_host": self.control_ip, "bind_port": port, "debug": True,
                 "transport_url": self.rabbitmq_environment.transport_url("127.0.0.1"),
                 "agent_down_time": desc.agent_down_time,
+                "dhcp_agents_per_network": desc.dhcp_agents_per_network,
             },
             "database": {"connection": self.database.url},
             "ml2": {"type_drivers": list(NETWORK_TYPES),

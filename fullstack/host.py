@@ -16,13 +16,16 @@ as on a real node; br-fabric and br-phys stand for the host's NICs.
 
 from __future__ import annotations
 
+import glob
+import os
+import shutil
 from typing import TYPE_CHECKING
 
 import fixtures
 from pyroute2 import netns
 
 from fullstack import process
-from fullstack.resources import link, namespace, ovs
+from fullstack.resources import link, namespace, ovs, records
 
 if TYPE_CHECKING:
     from fullstack.environment import Environment, HostDescription
@@ -63,12 +66,17 @@ class Host(fixtures.Fixture):
             self.l2_agent = self.useFixture(process.OvsAgentProcess(
                 ctx, f"{self.hostname}-ovs-agent", self._l2_agent_config(),
                 namespace=self.namespace))
+        if self.desc.l3_agent or self.desc.dhcp_agent:
+            # Registered before the agents start, so it runs after they
+            # stopped: what they had no time to remove goes with the test.
+            self.addCleanup(self._remove_agent_leftovers)
         if self.desc.l3_agent:
-            # Registered before the agent starts, so it runs after it stopped:
-            # routers the agent had no time to remove go with the test.
-            self.addCleanup(self._remove_leftover_namespaces)
             self.l3_agent = self.useFixture(process.L3AgentProcess(
                 ctx, f"{self.hostname}-l3-agent", self._l3_agent_config(),
+                namespace=self.namespace))
+        if self.desc.dhcp_agent:
+            self.dhcp_agent = self.useFixture(process.DhcpAgentProcess(
+                ctx, f"{self.hostname}-dhcp-agent", self._dhcp_agent_config(),
                 namespace=self.namespace))
 
     def _wire_control(self) -> None:
@@ -112,14 +120,51 @@ class Host(fixtures.Fixture):
         self.br_ex.add_port("ex0")
 
     @property
-    def router_namespace_prefix(self) -> str:
+    def agent_namespace_prefix(self) -> str:
+        """Namespaces the host's L3 and DHCP agents create start with this."""
         assert self.env.ctx is not None
         return f"{self.env.ctx.prefix}-h{self.number}-"
 
-    def _remove_leftover_namespaces(self) -> None:
+    @property
+    def dhcp_state_path(self) -> str:
+        assert self.env.ctx is not None
+        return os.path.join(self.env.ctx.run_dir, "dhcp", self.hostname)
+
+    def dhcp_servers(self) -> dict[str, int]:
+        """Running dnsmasq processes of this host's DHCP agent, by pid file."""
+        found = {}
+        for pid_file in glob.glob(os.path.join(self.dhcp_state_path, "*", "pid")):
+            pid = records.pid_from_file(pid_file)
+            if pid is not None:
+                found[pid_file] = pid
+        return found
+
+    def kill_dhcp_servers(self) -> None:
+        """Kill this host's dnsmasq processes, as a host failure would."""
+        for pid_file in self.dhcp_servers():
+            records.kill_by_pid_file(pid_file)
+
+    def _remove_agent_leftovers(self) -> None:
+        # dnsmasq outlives its agent by design; it is ours if its command
+        # line names a pid file under this host's state path.
+        self.kill_dhcp_servers()
         for name in netns.listnetns():
-            if name.startswith(self.router_namespace_prefix):
+            if name.startswith(self.agent_namespace_prefix):
                 namespace.delete(name)
+        shutil.rmtree(self.dhcp_state_path, ignore_errors=True)
+
+    def _dhcp_agent_config(self) -> dict[str, dict[str, object]]:
+        return {
+            "DEFAULT": {
+                "host": self.hostname, "debug": True,
+                "transport_url": self.env.rabbitmq_environment.transport_url(self.env.control_ip),
+                "report_interval": self.env.env_desc.report_interval,
+                "namespace_prefix": self.agent_namespace_prefix,
+                "state_path": self.dhcp_state_path,
+                "dhcp_lease_duration": 600,
+            },
+            "ovs": {"ovsdb_connection": self.ovs.db_socket},
+        }
 
     def _l3_agent_config(self) -> dict[str, dict[str, object]]:
         return {
@@ -127,7 +172,7 @@ class Host(fixtures.Fixture):
                 "host": self.hostname, "debug": True,
                 "transport_url": self.env.rabbitmq_environment.transport_url(self.env.control_ip),
                 "report_interval": self.env.env_desc.report_interval,
-                "namespace_prefix": self.router_namespace_prefix,
+                "namespace_prefix": self.agent_namespace_prefix,
             },
             "ovs": {"ovsdb_connection": self.ovs.db_socket},
         }

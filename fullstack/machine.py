@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import concurrent.futures
 import itertools
+import os
 from typing import TYPE_CHECKING
 
 import fixtures
 import netaddr
 
 from fullstack import wait
-from fullstack.resources import client, link, namespace, runner
+from fullstack.resources import client, link, namespace, process, runner
 
 if TYPE_CHECKING:
     from fullstack.environment import Environment
     from fullstack.host import Host
 
 BOOT_TIMEOUT = 60.0
+DHCLIENT_SCRIPT = os.path.join(os.path.dirname(__file__), "resources", "dhclient-script.sh")
 PING_DEADLINE = 10
 
 
@@ -35,11 +37,22 @@ class PingingMachine(fixtures.Fixture):
     def execute(self, cmd: list[str], check: bool = True, timeout: float = 60.0):
         return runner.execute(cmd, namespace=self.namespace, check=check, timeout=timeout)
 
-    def ping(self, ip: str, deadline: int = PING_DEADLINE) -> bool:
-        """True as soon as one echo comes back; the first may be lost to ARP."""
-        result = self.execute(["ping", "-c", "1", "-i", "0.2", "-w", str(deadline), ip],
-                              check=False, timeout=deadline + 5)
-        return result.returncode == 0
+    def ping(self, ip: str, deadline: float = PING_DEADLINE) -> bool:
+        """True as soon as one echo comes back, trying until ``deadline`` s.
+
+        One ``ping`` run is not enough: when ARP goes unanswered for 3 s (a
+        userspace tunnel drops the packets that resolve its next hop), ping
+        gets "Destination Host Unreachable" and gives up before its deadline.
+        """
+        def answered() -> bool:
+            result = self.execute(["ping", "-c", "1", "-W", "1", ip], check=False, timeout=10)
+            return result.returncode == 0
+
+        try:
+            wait.wait_until_true(answered, timeout=deadline, sleep=0.1)
+        except wait.WaitTimeout:
+            return False
+        return True
 
     def assert_ping(self, ip: str) -> None:
         if not self.ping(ip):
@@ -63,9 +76,8 @@ class FakeFullstackMachine(PingingMachine):
     def __init__(self, host: Host, network_id: str, tenant_id: str,
                  safe_client: client.SafeClient, use_dhcp: bool = False):
         super().__init__()
-        if use_dhcp:
-            raise ValueError("use_dhcp=True is not available yet: this harness has no DHCP "
-                             "agent (addresses are configured statically)")
+        self.use_dhcp = use_dhcp
+        self.dhcp_client: process.ProcessFixture | None = None
         self.host = host
         self.network_id = network_id
         self.tenant_id = tenant_id
@@ -98,9 +110,59 @@ class FakeFullstackMachine(PingingMachine):
             "iface-id": self.port["id"], "attached-mac": self.mac_address,
             "iface-status": "active"})
         self.addCleanup(self.host.br_int.delete_port, tap)
+        if self.use_dhcp:
+            self.dhcp_client = self.useFixture(self._dhclient())
+            return
         link.add_address("eth0", self.ip_cidr, self.namespace)
         if self.gateway_ip:
             link.add_route(self.namespace, "0.0.0.0/0", gateway=self.gateway_ip)
+
+    def _dhclient(self) -> process.ProcessFixture:
+        """ISC dhclient in the foreground, owned by pid, with our own hook script."""
+        ctx = self.host.env.ctx
+        assert ctx is not None
+        files = os.path.join(ctx.run_dir, "dhclient", self.namespace)
+        os.makedirs(files, exist_ok=True)
+        return process.ProcessFixture(
+            f"dhclient-{self.namespace}",
+            ["dhclient", "-d", "-v", "-4", "-sf", DHCLIENT_SCRIPT,
+             "-pf", os.path.join(files, "dhclient.pid"),
+             "-lf", os.path.join(files, "dhclient.leases"), "eth0"],
+            ctx.log_dir, ctx.settings.state_dir, ctx.prefix, namespace=self.namespace)
+
+    def renew_lease(self) -> None:
+        """Ask again from scratch, as a rebooting instance would."""
+        assert self.dhcp_client is not None, "renew_lease() needs use_dhcp=True"
+        self.dhcp_client.restart()
+
+    def addresses(self) -> list[str]:
+        with link.netlink(self.namespace) as ipr:
+            index = link.link_index(ipr, "eth0")
+            return [a.get("IFA_ADDRESS") for a in ipr.get_addr(index=index, family=2)]
+
+    def default_gateway(self) -> str | None:
+        with link.netlink(self.namespace) as ipr:
+            for route in ipr.get_default_routes(family=2):
+                return route.get("RTA_GATEWAY")
+        return None
+
+    def refresh_port(self) -> None:
+        """Re-read the port (after a fixed IP change through the API)."""
+        self.port = self.safe_client.client.show("port", self.port["id"])
+        self.ip = self.port["fixed_ips"][0]["ip_address"]
+
+    def block_until_dhcp_address(self, timeout: float = BOOT_TIMEOUT) -> None:
+        """Wait until DHCP gave the port's fixed IP and the subnet's gateway route."""
+        def configured() -> bool:
+            self.host.env.check_processes()
+            if self.ip not in self.addresses():
+                return False
+            return not self.gateway_ip or self.default_gateway() == self.gateway_ip
+
+        wait.wait_until_true(
+            configured, timeout=timeout, sleep=0.2,
+            exception=f"{self.namespace} has no DHCP lease for {self.ip} (gateway "
+                      f"{self.gateway_ip}) after {timeout} s; it has {self.addresses()}")
 
     def block_until_boot(self, timeout: float = BOOT_TIMEOUT) -> None:
         """Wait until the server reports the port ACTIVE (the agent wired it)."""
@@ -113,6 +175,8 @@ class FakeFullstackMachine(PingingMachine):
         wait.wait_until_true(active, timeout=timeout, sleep=0.1,
                              exception=f"port {port_id} still not ACTIVE on "
                                        f"{self.host.hostname} after {timeout} s")
+        if self.use_dhcp:
+            self.block_until_dhcp_address(timeout)
 
     def describe(self) -> str:
         return f"{self.namespace} ({self.ip})"

@@ -62,3 +62,8 @@ class OvsAgentProcess(ServiceProcess):
 
 class L3AgentProcess(ServiceProcess):
     module = "neutrino.agents.l3"
+
+
+class DhcpAgentProcess(ServiceProcess):
+    module = "neutrino.agents.dhcp"
+

@@ -80,3 +80,45 @@ def live_process(record: dict) -> psutil.Process | None:
     except (psutil.Error, KeyError):
         pass
     return None
+
+
+def _process_of_pid_file(pid_file: str) -> psutil.Process | None:
+    """The running daemon a pid file names, if its command line names that file.
+
+    For processes our processes started and that outlive them by design
+    (dnsmasq): they are ours when they point at a file of our run.
+    """
+    try:
+        with open(pid_file) as f:
+            proc = psutil.Process(int(f.read().strip()))
+        if any(pid_file in arg for arg in proc.cmdline()) and \
+                proc.status() != psutil.STATUS_ZOMBIE:
+            return proc
+    except (OSError, ValueError, psutil.Error):
+        pass
+    return None
+
+
+def pid_from_file(pid_file: str) -> int | None:
+    proc = _process_of_pid_file(pid_file)
+    return proc.pid if proc else None
+
+
+def kill_by_pid_file(pid_file: str) -> bool:
+    proc = _process_of_pid_file(pid_file)
+    if proc is None:
+        return False
+    try:
+        proc.kill()
+        proc.wait(10)
+    except psutil.Error:
+        pass
+    return True
+
+
+def pid_files(state_dir: str, prefix: str) -> list[str]:
+    """Every daemon pid file under a run's directory."""
+    found = []
+    for root, _, files in os.walk(run_dir(state_dir, prefix)):
+        found += [os.path.join(root, name) for name in files if name == "pid"]
+    return found

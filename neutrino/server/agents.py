@@ -67,7 +67,7 @@ def alive_agents_on_host(session: Session, agent_type: str, host: str,
             if is_alive(agent.heartbeat_timestamp, now, agent_down_time)]
 
 
-def _load(session: Session, agent_id: str) -> models.Agent:
+def load_agent(session: Session, agent_id: str) -> models.Agent:
     agent = session.get(models.Agent, agent_id)
     if agent is None:
         raise errors.resource_not_found("agent", agent_id)
@@ -115,11 +115,11 @@ class AgentService:
 
     def get(self, agent_id: str) -> dict[str, Any]:
         return self.db.run(lambda session: agent_dict(
-            _load(session, agent_id), clock.utcnow(), self.agent_down_time))
+            load_agent(session, agent_id), clock.utcnow(), self.agent_down_time))
 
     def update(self, agent_id: str, body: dict[str, Any]) -> dict[str, Any]:
         def work(session: Session) -> dict[str, Any]:
-            agent = _load(session, agent_id)
+            agent = load_agent(session, agent_id)
             for attribute, value in body.items():
                 setattr(agent, attribute, value)
             session.flush()
@@ -127,4 +127,4 @@ class AgentService:
         return self.db.run(work)
 
     def delete(self, agent_id: str) -> None:
-        self.db.run(lambda session: session.delete(_load(session, agent_id)))
+        self.db.run(lambda session: session.delete(load_agent(session, agent_id)))

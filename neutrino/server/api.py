@@ -7,6 +7,7 @@ from typing import Any
 from neutrino.server import (
     agents,
     attributes,
+    dhcp_networks,
     floating_ips,
     networks,
     ports,
@@ -23,6 +24,9 @@ VERSION = "v2.0"
 EXTENSIONS = (
     ("agent", "agent", "The agents table: list, show, update and delete agents."),
     ("binding", "Port Binding", "binding:* attributes of ports."),
+    ("dhcp_agent_scheduler", "DHCP Agent Scheduler",
+     "Which DHCP agents serve a network: /networks/{id}/dhcp-agents, "
+     "/agents/{id}/dhcp-networks."),
     ("external-net", "Neutron external network", "router:external attribute of networks."),
     ("ext-gw-mode", "Neutron L3 Configurable external gateway mode",
      "enable_snat in a router's external_gateway_info."),
@@ -78,13 +82,37 @@ def _l3_routes(url_router: Router, router_service: routers.RouterService,
     url_router.add("GET", base + "/agents/{id}/l3-routers", l3_routers)
 
 
+def _dhcp_routes(url_router: Router, hosting: dhcp_networks.DhcpNetworks) -> None:
+    """The DHCP agent scheduler's views, and scheduling by hand."""
+    def dhcp_agents(request: Request) -> Response:
+        return Response(200, {"agents": hosting.dhcp_agents(request.params["id"])})
+
+    def dhcp_networks_of(request: Request) -> Response:
+        return Response(200, {"networks": hosting.on_agent(request.params["id"])})
+
+    def add_network(request: Request) -> Response:
+        hosting.add(request.params["id"], request.body)
+        return Response(201)
+
+    def remove_network(request: Request) -> Response:
+        hosting.remove(request.params["id"], request.params["network_id"])
+        return Response(204)
+
+    base = f"/{VERSION}"
+    url_router.add("GET", base + "/networks/{id}/dhcp-agents", dhcp_agents)
+    url_router.add("GET", base + "/agents/{id}/dhcp-networks", dhcp_networks_of)
+    url_router.add("POST", base + "/agents/{id}/dhcp-networks", add_network)
+    url_router.add("DELETE", base + "/agents/{id}/dhcp-networks/{network_id}", remove_network)
+
+
 def build_router(network_service: networks.NetworkService,
                  subnet_service: subnets.SubnetService,
                  port_service: ports.PortService,
                  agent_service: agents.AgentService,
                  router_service: routers.RouterService,
                  interfaces: router_interfaces.RouterInterfaces,
-                 floating_ip_service: floating_ips.FloatingIpService) -> Router:
+                 floating_ip_service: floating_ips.FloatingIpService,
+                 dhcp_hosting: dhcp_networks.DhcpNetworks) -> Router:
     controllers = [
         ResourceController("network", "networks", network_service,
                            attributes.NETWORK, networks.FIELDS),
@@ -105,4 +133,5 @@ def build_router(network_service: networks.NetworkService,
     for controller in controllers:
         controller.register(router, f"/{VERSION}")
     _l3_routes(router, router_service, interfaces)
+    _dhcp_routes(router, dhcp_hosting)
     return router

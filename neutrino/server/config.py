@@ -25,6 +25,9 @@ DEFAULT_OPTS = [
     cfg.StrOpt("base_mac", default="fa:16:3e:00:00:00", regex=MAC_PATTERN,
                help="MAC prefix for ports: the first three octets and every "
                     "non-zero octet are kept, zero octets are randomised."),
+    cfg.IntOpt("dhcp_agents_per_network", default=1, min=1,
+               help="How many DHCP agents serve each network that has a DHCP-enabled "
+                    "subnet."),
     cfg.BoolOpt("debug", default=False, help="Log at DEBUG level."),
 ]
 

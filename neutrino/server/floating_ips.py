@@ -183,6 +183,7 @@ class FloatingIpService:
             return floating_ip_dict(fip), routers
 
         fip, routers = self.db.run(work)
+        self.ports.announce_added(fip["floating_network_id"])
         self.notifier.routers_updated(routers)
         return fip
 

@@ -295,6 +295,18 @@ class RouterL3AgentBinding(Base):
     agent: Mapped[Agent] = relationship(lazy="selectin")
 
 
+class NetworkDhcpAgentBinding(Base):
+    """Which DHCP agents serve a network; the key allows each agent once per network."""
+
+    __tablename__ = "network_dhcp_agent_bindings"
+
+    # CASCADE on both: deleting the network or the agent removes its bindings.
+    network_id: Mapped[str] = mapped_column(_fk("networks.id"), primary_key=True)
+    dhcp_agent_id: Mapped[str] = mapped_column(_fk("agents.id"), primary_key=True, index=True)
+
+    agent: Mapped[Agent] = relationship(lazy="selectin")
+
+
 class FloatingIP(Base):
     __tablename__ = "floating_ips"
     # One floating IP per port at most: the database keeps two racing

@@ -15,6 +15,9 @@ from neutrino.server.type_drivers.manager import TypeManager
 # Ports the server deletes along with their network instead of refusing.
 AUTO_DELETED_OWNERS = (device_owners.DHCP,)
 
+# Attributes a DHCP agent's view of a network (get_network_info) shows.
+_DHCP_SERVED_ATTRIBUTES = {"name", "admin_state_up"}
+
 _PROVIDER_ATTRIBUTES = ("provider:network_type", "provider:physical_network",
                         "provider:segmentation_id")
 
@@ -148,7 +151,10 @@ class NetworkService:
             session.flush()
             return network_dict(network)
 
-        return self.db.run(work)
+        network = self.db.run(work)
+        if body.keys() & _DHCP_SERVED_ATTRIBUTES:
+            self.notifier.dhcp_networks_changed([network_id])
+        return network
 
     def delete(self, network_id: str) -> None:
         def work(session: Session) -> None:
@@ -172,3 +178,4 @@ class NetworkService:
 
         self.db.run(work)
         self.notifier.network_delete(network_id)
+        self.notifier.dhcp_network_deleted(network_id)

@@ -1,8 +1,9 @@
 """What the server tells agents, on the fanout exchange they all listen to.
 
 The one place notifications are sent from, so that new kinds (l2pop's
-fdb_add/fdb_remove, the L3 agents' routers_updated/router_deleted) are added
-here and nowhere else. Notifications go out after the change is committed,
+fdb_add/fdb_remove, the L3 agents' routers_updated/router_deleted, the DHCP
+agents' dhcp_networks_changed/dhcp_network_deleted) are added here and
+nowhere else. Notifications go out after the change is committed,
 and a failure to send one never fails the API call that caused it: agents
 resynchronise on their own.
 """
@@ -61,6 +62,15 @@ class AgentNotifier:
 
     def router_deleted(self, router_id: str) -> None:
         self._notify("router_deleted", router_id=router_id)
+
+    def dhcp_networks_changed(self, network_ids: Iterable[str]) -> None:
+        """DHCP agents ask get_network_info for each network; nothing sent for none."""
+        unique = list(dict.fromkeys(network_id for network_id in network_ids if network_id))
+        if unique:
+            self._notify("dhcp_networks_changed", network_ids=unique)
+
+    def dhcp_network_deleted(self, network_id: str) -> None:
+        self._notify("dhcp_network_deleted", network_id=network_id)
 
     def close(self) -> None:
         with self._lock:

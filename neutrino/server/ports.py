@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -84,6 +85,18 @@ def port_dict(port: models.Port) -> dict[str, Any]:
     }
 
 
+def dhcp_facts(port: models.Port) -> dict[str, Any]:
+    """What a DHCP agent knows of a port: its entry in get_network_info."""
+    return {
+        "id": port.id,
+        "mac_address": port.mac_address,
+        "device_owner": port.device_owner,
+        "device_id": port.device_id,
+        "admin_state_up": port.admin_state_up,
+        "fixed_ips": fixed_ip_dicts(port),
+    }
+
+
 def _allocation(port: models.Port, fixed_ip: ipam.FixedIp) -> models.IPAllocation:
     return models.IPAllocation(subnet_id=fixed_ip.subnet_id, ip_address=fixed_ip.ip_address,
                                network_id=port.network_id, port_id=port.id)
@@ -91,6 +104,17 @@ def _allocation(port: models.Port, fixed_ip: ipam.FixedIp) -> models.IPAllocatio
 
 # A deleted port's id and its l2pop facts from before the delete.
 RemovedPort = tuple[str, l2pop.PortFacts]
+
+
+@dataclass(frozen=True)
+class ChangedPort:
+    """An updated port as the API shows it, and what its agents must hear of the change."""
+
+    port: dict[str, Any]
+    before: l2pop.PortFacts
+    after: l2pop.PortFacts
+    # Whether the port's entry in a DHCP agent's view of its network changed.
+    dhcp_changed: bool
 
 
 def _check_not_l3_owned(session: Session, port: models.Port) -> None:
@@ -134,7 +158,9 @@ class PortService:
         self.l2_population = l2_population
 
     def create(self, body: dict[str, Any]) -> dict[str, Any]:
-        return self.db.run(lambda session: port_dict(self.add(session, body)))
+        port = self.db.run(lambda session: port_dict(self.add(session, body)))
+        self.announce_added(port["network_id"])
+        return port
 
     def add(self, session: Session, body: dict[str, Any]) -> models.Port:
         """Create a port from a checked create body, in the caller's transaction."""
@@ -158,6 +184,11 @@ class PortService:
         session.flush()
         return port
 
+    def announce_added(self, network_id: str) -> None:
+        """Tell agents about a port ``add`` created on the network, once that is committed."""
+        # A new port is DOWN: only DHCP agents, which serve every port, care yet.
+        self.notifier.dhcp_networks_changed([network_id])
+
     def get(self, port_id: str) -> dict[str, Any]:
         return self.db.run(lambda session: port_dict(load_port(session, port_id)))
 
@@ -168,28 +199,35 @@ class PortService:
         return self.db.run(work)
 
     def update(self, port_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        def work(session: Session) -> tuple[dict[str, Any], l2pop.PortFacts,
-                                            l2pop.PortFacts]:
-            port = load_port(session, port_id)
-            before = l2pop.PortFacts.of(port)
-            for name, column in _COLUMNS.items():
-                if name in body:
-                    setattr(port, column, body[name])
-            if "fixed_ips" in body:
-                self.replace_fixed_ips(session, port, body["fixed_ips"])
-            if "binding:profile" in body:
-                port.binding.profile = body["binding:profile"]
-            if "binding:vnic_type" in body:
-                port.binding.vnic_type = body["binding:vnic_type"]
-            if "binding:host_id" in body:
-                self._rebind(session, port, body["binding:host_id"])
-            session.flush()
-            return port_dict(port), before, l2pop.PortFacts.of(port)
+        changed = self.db.run(lambda session: self.modify(session, load_port(session, port_id),
+                                                          body))
+        self.announce_changed(changed)
+        return changed.port
 
-        port, before, after = self.db.run(work)
-        self.notifier.port_update(port)
-        self.l2_population.port_changed(before, after)
-        return port
+    def modify(self, session: Session, port: models.Port, body: dict[str, Any]) -> ChangedPort:
+        """Apply a checked update body to ``port`` in the caller's transaction."""
+        before, dhcp_before = l2pop.PortFacts.of(port), dhcp_facts(port)
+        for name, column in _COLUMNS.items():
+            if name in body:
+                setattr(port, column, body[name])
+        if "fixed_ips" in body:
+            self.replace_fixed_ips(session, port, body["fixed_ips"])
+        if "binding:profile" in body:
+            port.binding.profile = body["binding:profile"]
+        if "binding:vnic_type" in body:
+            port.binding.vnic_type = body["binding:vnic_type"]
+        if "binding:host_id" in body:
+            self._rebind(session, port, body["binding:host_id"])
+        session.flush()
+        return ChangedPort(port_dict(port), before, l2pop.PortFacts.of(port),
+                           dhcp_facts(port) != dhcp_before)
+
+    def announce_changed(self, changed: ChangedPort) -> None:
+        """Tell agents about a port ``modify`` changed, once that is committed."""
+        self.notifier.port_update(changed.port)
+        self.l2_population.port_changed(changed.before, changed.after)
+        if changed.dhcp_changed:
+            self.notifier.dhcp_networks_changed([changed.port["network_id"]])
 
     def delete(self, port_id: str) -> None:
         def work(session: Session) -> tuple[RemovedPort, list[str]]:
@@ -214,6 +252,7 @@ class PortService:
         port_id, before = removed
         self.notifier.port_delete(port_id)
         self.l2_population.port_changed(before, None)
+        self.notifier.dhcp_networks_changed([before.network_id])
 
     def replace_fixed_ips(self, session: Session, port: models.Port,
                            requests: Sequence[dict[str, Any]]) -> None:

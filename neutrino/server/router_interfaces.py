@@ -104,6 +104,8 @@ class RouterInterfaces:
         if handed_over is not None:
             # Its binding moved to the router's host: its old host's agent lets go.
             self.notifier.port_update(handed_over)
+        # A new port, or one whose device_owner changed.
+        self.notifier.dhcp_networks_changed([info["network_id"]])
         self.notifier.routers_updated([router_id])
         return info
 
@@ -133,6 +135,7 @@ class RouterInterfaces:
             self.ports.announce_removed(removed)
         if updated is not None:
             self.notifier.port_update(updated)
+            self.notifier.dhcp_networks_changed([updated["network_id"]])
         self.notifier.routers_updated([router_id])
         return info
 

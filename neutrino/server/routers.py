@@ -161,6 +161,7 @@ class RouterService:
             return router_dict(router)
 
         router = self.db.run(work)
+        self._announce_gateway(router)
         self.notifier.routers_updated([router["id"]])
         return router
 
@@ -182,6 +183,8 @@ class RouterService:
         router, removed = self.db.run(work)
         for port in removed:
             self.ports.announce_removed(port)
+        if "external_gateway_info" in body:
+            self._announce_gateway(router)
         self.notifier.routers_updated([router_id])
         return router
 
@@ -218,6 +221,11 @@ class RouterService:
                 raise errors.resource_not_found("agent", agent_id)
             return [router_dict(router) for router in l3_scheduler.routers_on(session, agent_id)]
         return self.db.run(work)
+
+    def _announce_gateway(self, router: dict[str, Any]) -> None:
+        """DHCP agents of the external network learn of a new or readdressed gateway port."""
+        if router["external_gateway_info"] is not None:
+            self.notifier.dhcp_networks_changed([router["external_gateway_info"]["network_id"]])
 
     def _update_gateway(self, session: Session, router: models.Router,
                         info: dict[str, Any] | None) -> list[ports.RemovedPort]:

@@ -1,4 +1,4 @@
-"""The server side of RPC topic 'q-plugin': what L2 and L3 agents call.
+"""The server side of RPC topic 'q-plugin': what L2, L3 and DHCP agents call.
 
 Every public method here is an RPC method (agents call them with keyword
 arguments); helpers are private so the RPC server exposes nothing else.
@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from neutrino.server import binding, clock, database, errors, l2pop, models, ports
 from neutrino.server.agents import AgentService
+from neutrino.server.dhcp_rpc import DhcpRpc
 from neutrino.server.l3_rpc import L3Rpc
 from neutrino.server.notifications import AgentNotifier
 from neutrino.server.tunnel_endpoints import TunnelEndpoints
@@ -33,9 +34,10 @@ class PluginRpcEndpoint:
     def __init__(self, db: database.Database, agents: AgentService,
                  binder: binding.PortBinder, tunnels: TunnelEndpoints,
                  type_manager: TypeManager, notifier: AgentNotifier,
-                 l2_population: l2pop.L2Population, l3: L3Rpc):
+                 l2_population: l2pop.L2Population, l3: L3Rpc, dhcp: DhcpRpc):
         self._db = db
         self._l3 = l3
+        self._dhcp = dhcp
         self._agents = agents
         self._binder = binder
         self._tunnels = tunnels
@@ -109,6 +111,31 @@ class PluginRpcEndpoint:
     def update_floatingip_statuses(self, router_id: str, fip_statuses: dict[str, str]) -> None:
         try:
             self._l3.update_floatingip_statuses(router_id, fip_statuses)
+        finally:
+            self._db.end_scope()
+
+    def get_active_networks_info(self, host: str) -> list[dict[str, Any]]:
+        """The networks of ``host``'s DHCP agent, after giving it those short of agents."""
+        try:
+            return self._dhcp.get_active_networks_info(host)
+        finally:
+            self._db.end_scope()
+
+    def get_network_info(self, host: str, network_id: str) -> dict[str, Any] | None:
+        try:
+            return self._dhcp.get_network_info(host, network_id)
+        finally:
+            self._db.end_scope()
+
+    def get_dhcp_port(self, host: str, network_id: str, device_id: str) -> dict[str, Any]:
+        try:
+            return self._dhcp.get_dhcp_port(host, network_id, device_id)
+        finally:
+            self._db.end_scope()
+
+    def release_dhcp_port(self, host: str, network_id: str, device_id: str) -> None:
+        try:
+            self._dhcp.release_dhcp_port(host, network_id, device_id)
         finally:
             self._db.end_scope()
 

@@ -11,6 +11,10 @@ from neutrino.server import api, l2pop, mac_address, notifications
 from neutrino.server.agents import AgentService
 from neutrino.server.binding import PortBinder
 from neutrino.server.database import Database
+from neutrino.server.dhcp_networks import DhcpNetworks
+from neutrino.server.dhcp_ports import DhcpPorts
+from neutrino.server.dhcp_rpc import DhcpRpc
+from neutrino.server.dhcp_scheduler import DhcpScheduler
 from neutrino.server.floating_ips import FloatingIpService
 from neutrino.server.http_server import ApiServer
 from neutrino.server.l3_rpc import L3Rpc
@@ -71,9 +75,13 @@ class NeutrinoServer:
         binder = PortBinder(self.type_manager, conf.agent_down_time)
         self.l2pop = l2pop.L2Population(self.db, self.notifier, conf.ml2.l2_population)
         self.networks = NetworkService(self.db, self.type_manager, self.notifier)
-        self.subnets = SubnetService(self.db, self.notifier)
+        self.dhcp_scheduler = DhcpScheduler(conf.agent_down_time, conf.dhcp_agents_per_network)
+        self.subnets = SubnetService(self.db, self.notifier, self.dhcp_scheduler)
         self.ports = PortService(self.db, binder, mac_address.MacGenerator(conf.base_mac),
                                  self.notifier, self.l2pop)
+        dhcp_ports = DhcpPorts(self.ports)
+        self.dhcp_networks = DhcpNetworks(self.db, self.dhcp_scheduler, dhcp_ports,
+                                          self.notifier)
         self.l3_scheduler = L3Scheduler(binder, conf.agent_down_time)
         self.routers = RouterService(self.db, self.ports, self.l3_scheduler, self.notifier)
         self.router_interfaces = RouterInterfaces(self.db, self.ports, self.l3_scheduler,
@@ -82,9 +90,11 @@ class NeutrinoServer:
         self.rpc_endpoint = PluginRpcEndpoint(
             self.db, self.agents, binder, TunnelEndpoints(self.db), self.type_manager,
             self.notifier, self.l2pop,
-            L3Rpc(self.db, self.l3_scheduler, self.floating_ips, self.notifier))
+            L3Rpc(self.db, self.l3_scheduler, self.floating_ips, self.notifier),
+            DhcpRpc(self.db, self.dhcp_scheduler, dhcp_ports, self.notifier))
         router = api.build_router(self.networks, self.subnets, self.ports, self.agents,
-                                  self.routers, self.router_interfaces, self.floating_ips)
+                                  self.routers, self.router_interfaces, self.floating_ips,
+                                  self.dhcp_networks)
         self.api = ApiServer(router, conf.bind_host, conf.bind_port,
                              on_request_done=self.db.end_scope)
         self._stopping = threading.Event()

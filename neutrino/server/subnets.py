@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from neutrino.server import allocation_pools as pools
 from neutrino.server import clock, database, errors, models
+from neutrino.server.dhcp_scheduler import DhcpScheduler
 from neutrino.server.networks import AUTO_DELETED_OWNERS, load_network
 from neutrino.server.notifications import AgentNotifier
 from neutrino.server.ports import port_dict
@@ -91,9 +92,11 @@ def _check_overlap(session: Session, network_id: str, cidr: pools.IPNetwork) -> 
 
 
 class SubnetService:
-    def __init__(self, db: database.Database, notifier: AgentNotifier):
+    def __init__(self, db: database.Database, notifier: AgentNotifier,
+                 dhcp_scheduler: DhcpScheduler):
         self.db = db
         self.notifier = notifier
+        self.dhcp_scheduler = dhcp_scheduler
 
     def create(self, body: dict[str, Any]) -> dict[str, Any]:
         cidr = ipaddress.ip_network(body["cidr"])
@@ -108,7 +111,7 @@ class SubnetService:
             ranges = pools.default_pools(cidr, gateway)
 
         def work(session: Session) -> dict[str, Any]:
-            load_network(session, body["network_id"])
+            network = load_network(session, body["network_id"])
             _check_overlap(session, body["network_id"], cidr)
             subnet = models.Subnet(
                 network_id=body["network_id"], project_id=body["project_id"],
@@ -118,9 +121,14 @@ class SubnetService:
                 **{column: body[column] for column in _COLUMNS})
             session.add(subnet)
             session.flush()
+            if subnet.enable_dhcp:
+                session.refresh(network, ["subnets"])
+                self.dhcp_scheduler.schedule(session, network)
             return subnet_dict(subnet)
 
-        return self.db.run(work)
+        subnet = self.db.run(work)
+        self.notifier.dhcp_networks_changed([subnet["network_id"]])
+        return subnet
 
     def get(self, subnet_id: str) -> dict[str, Any]:
         return self.db.run(lambda session: subnet_dict(load_subnet(session, subnet_id)))
@@ -140,12 +148,16 @@ class SubnetService:
             if "gateway_ip" in body or "allocation_pools" in body:
                 self._update_addressing(subnet, body)
             session.flush()
+            if body.get("enable_dhcp"):
+                self.dhcp_scheduler.schedule(session, subnet.network)
             return subnet_dict(subnet)
 
-        return self.db.run(work)
+        subnet = self.db.run(work)
+        self.notifier.dhcp_networks_changed([subnet["network_id"]])
+        return subnet
 
     def delete(self, subnet_id: str) -> None:
-        def work(session: Session) -> list[dict[str, Any]]:
+        def work(session: Session) -> tuple[str, list[dict[str, Any]]]:
             subnet = load_subnet(session, subnet_id)
             holders = session.scalars(sa.select(models.Port).join(models.IPAllocation).where(
                 models.IPAllocation.subnet_id == subnet_id)).unique().all()
@@ -159,10 +171,12 @@ class SubnetService:
             session.flush()
             session.delete(subnet)
             session.flush()
-            return [port_dict(port) for port in holders]
+            return subnet.network_id, [port_dict(port) for port in holders]
 
-        for port in self.db.run(work):
+        network_id, dhcp_ports = self.db.run(work)
+        for port in dhcp_ports:
             self.notifier.port_update(port)
+        self.notifier.dhcp_networks_changed([network_id])
 
     def _update_addressing(self, subnet: models.Subnet, body: dict[str, Any]) -> None:
         cidr = ipaddress.ip_network(subnet.cidr)

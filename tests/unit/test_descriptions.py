@@ -50,6 +50,12 @@ class TestEnvironment(testtools.TestCase):
                                 environment.EnvironmentDescription(), [{"l2_agent": True}])
         self.assertIn("hosts_desc[0]", str(exc))
 
-    def test_unavailable_agents_are_refused(self):
-        exc = self.assertRaises(ValueError, environment.HostDescription, dhcp_agent=True)
-        self.assertIn("dhcp_agent", str(exc))
+    def test_l3_and_dhcp_agents_need_an_l2_agent(self):
+        exc = self.assertRaises(ValueError, environment.HostDescription, l2_agent=False,
+                                dhcp_agent=True)
+        self.assertIn("l2_agent", str(exc))
+
+    def test_dhcp_agents_per_network_is_checked(self):
+        exc = self.assertRaises(ValueError, environment.EnvironmentDescription,
+                                dhcp_agents_per_network=0)
+        self.assertIn("dhcp_agents_per_network", str(exc))

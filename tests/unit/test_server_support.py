@@ -6,6 +6,7 @@ no test cases in it.
 
 from __future__ import annotations
 
+import datetime
 import http.client
 import json
 import logging
@@ -15,10 +16,11 @@ import urllib.parse
 from typing import Any
 
 import fixtures
+import sqlalchemy as sa
 import testtools
 from oslo_config import cfg
 
-from neutrino.server import attributes, config, database
+from neutrino.server import attributes, config, database, models
 from neutrino.server.service import NeutrinoServer
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
@@ -139,6 +141,14 @@ def l3_agent_state(host: str, **extra: Any) -> dict:
     return state
 
 
+def dhcp_agent_state(host: str, **extra: Any) -> dict:
+    """What a DHCP agent reports in report_state."""
+    state = {"binary": "neutrino-dhcp-agent", "host": host, "agent_type": "DHCP agent",
+             "topic": "dhcp_agent", "configurations": {}}
+    state.update(extra)
+    return state
+
+
 def create_network(server: NeutrinoServer, **attrs: Any) -> dict[str, Any]:
     """Create through the service, with the API's attribute checks."""
     return server.networks.create(attributes.NETWORK.for_create(attrs))
@@ -250,3 +260,71 @@ class L3TestCase(testtools.TestCase):
 
     def updated_routers(self) -> list[list[str]]:
         return [sent["router_ids"] for sent in self.notifier.sent("routers_updated")]
+
+
+class DhcpTestCase(testtools.TestCase):
+    """A server with helpers for DHCP agents, their networks and their ports.
+
+    A base class only (it has no tests): the DHCP scheduling and RPC tests share it.
+    """
+
+    AGENTS_PER_NETWORK = 1
+
+    def setUp(self) -> None:
+        super().setUp()
+        fixture = self.useFixture(ServerFixture(
+            {"dhcp_agents_per_network": self.AGENTS_PER_NETWORK}))
+        self.server = fixture.server
+        self.notifier = fixture.notifier
+        self.client = fixture.client
+        self.endpoint = self.server.rpc_endpoint
+
+    def report(self, host: str) -> None:
+        self.endpoint.report_state(agent_state=dhcp_agent_state(host))
+
+    def report_ovs(self, host: str) -> None:
+        self.endpoint.report_state(agent_state=agent_state(host))
+
+    def kill(self, host: str) -> None:
+        """Make ``host``'s agents look dead: their last heartbeat is long ago."""
+        def age(session: Any) -> None:
+            for agent in session.scalars(sa.select(models.Agent).where(
+                    models.Agent.host == host)):
+                agent.heartbeat_timestamp -= datetime.timedelta(minutes=5)
+        self.server.db.run(age)
+
+    def agent_id(self, host: str, agent_type: str = "DHCP agent") -> str:
+        [agent] = [a for a in self.server.agents.list()
+                   if a["host"] == host and a["agent_type"] == agent_type]
+        return str(agent["id"])
+
+    def ok(self, method: str, path: str, body: Any = None) -> Any:
+        """The body of a request that must succeed."""
+        status, result = self.client.request(method, path, body)
+        self.assertIn(status, (200, 201, 204), result)
+        return result
+
+    def assertError(self, expected_status: int, expected_type: str,
+                    response: tuple[int, Any]) -> None:
+        status, body = response
+        self.assertEqual(expected_status, status, body)
+        self.assertEqual(expected_type, body["NeutronError"]["type"], body)
+
+    def dhcp_network(self, cidr: str = "10.0.0.0/24", **subnet_attrs: Any) -> tuple[dict, dict]:
+        """A network with one subnet, DHCP-enabled unless ``enable_dhcp=False``."""
+        network = self.client.create("network", name="net")
+        subnet = self.client.create("subnet", network_id=network["id"], cidr=cidr,
+                                    **subnet_attrs)
+        return network, subnet
+
+    def hosts_of(self, network_id: str) -> list[str]:
+        return [agent["host"] for agent in self.ok(
+            "GET", f"/v2.0/networks/{network_id}/dhcp-agents")["agents"]]
+
+    def changed_networks(self) -> list[list[str]]:
+        return [sent["network_ids"] for sent in self.notifier.sent("dhcp_networks_changed")]
+
+    def dhcp_port(self, network_id: str, host: str = "host-1",
+                  device_id: str = "dhcp-host-1") -> dict:
+        return self.endpoint.get_dhcp_port(host=host, network_id=network_id,
+                                           device_id=device_id)

@@ -1,4 +1,4 @@
-"""Plugging router ports into br-int, the way Nova plugs an instance's."""
+"""Plugging an agent's ports (router, DHCP) into br-int, as Nova plugs an instance's."""
 
 from __future__ import annotations
 
