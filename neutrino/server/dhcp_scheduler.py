@@ -123,7 +123,7 @@ class DhcpScheduler:
 
     def _candidates(self, session: Session) -> list[models.Agent]:
         query = sa.select(models.Agent).where(
-            models.Agent.agent_type == DHCP_AGENT_TYPE)
+            models.Agent.agent_type == DHCP_AGENT_TYPE, models.Agent.admin_state_up.is_(True))
         now = clock.utcnow()
         return [agent for agent in session.scalars(query)
                 if agents.is_alive(agent.heartbeat_timestamp, now, self.agent_down_time)]
