@@ -1,0 +1,115 @@
+"""Machines get their addresses the way instances do: from the DHCP agent."""
+
+from __future__ import annotations
+
+import re
+
+import psutil
+import testscenarios
+
+from fullstack import base, environment, machine, wait
+
+# stestr sees (and spreads over its workers) every scenario as its own test.
+load_tests = testscenarios.load_tests_apply_scenarios
+
+
+class DhcpTestCase(base.BaseFullStackTestCase):
+    network_type = "vxlan"
+    dhcp_hosts = 1
+    dhcp_agents_per_network = 1
+
+    def setUp(self):
+        hosts = [environment.HostDescription(dhcp_agent=i < self.dhcp_hosts) for i in range(3)]
+        super().setUp(environment.Environment(
+            environment.EnvironmentDescription(
+                network_type=self.network_type,
+                dhcp_agents_per_network=self.dhcp_agents_per_network),
+            hosts))
+        net = self.safe_client.create_network(self.tenant_id)
+        self.subnet = self.safe_client.create_subnet(self.tenant_id, net["id"], "20.0.0.0/24",
+                                                     enable_dhcp=True)
+        self.network_id = net["id"]
+
+    def boot(self, host) -> machine.FakeFullstackMachine:
+        vm = self.useFixture(machine.FakeFullstackMachine(
+            host, self.network_id, self.tenant_id, self.safe_client, use_dhcp=True))
+        vm.block_until_boot()
+        return vm
+
+    def dnsmasq_pids(self, host) -> list[int]:
+        """Every dnsmasq serving this network from ``host``, by its files."""
+        marker = f"{host.dhcp_state_path}/{self.network_id}/"
+        return [p.pid for p in psutil.process_iter(["name", "cmdline"])
+                if p.info["name"] == "dnsmasq"
+                and any(marker in arg for arg in p.info["cmdline"] or [])]
+
+
+class TestDhcpBoot(DhcpTestCase):
+    scenarios = [("vxlan", {"network_type": "vxlan"}), ("vlan", {"network_type": "vlan"})]
+
+    def test_machines_boot_by_dhcp_and_ping(self):
+        vms = machine.FakeFullstackMachinesList(
+            self.boot(host) for host in self.environment.hosts)
+        vms.ping_all()
+        agents = self.client.request(
+            "GET", f"/v2.0/networks/{self.network_id}/dhcp-agents")["agents"]
+        self.assertEqual([self.environment.hosts[0].hostname], [a["host"] for a in agents])
+
+
+class TestFixedIpChange(DhcpTestCase):
+    def test_next_lease_has_the_new_address(self):
+        vm = self.boot(self.environment.hosts[1])
+        old_ip = vm.ip
+        new_ip = "20.0.0.200"
+        self.safe_client.update_port(
+            vm.port["id"], fixed_ips=[{"subnet_id": self.subnet["id"], "ip_address": new_ip}])
+        vm.refresh_port()
+        self.assertEqual(new_ip, vm.ip)
+        vm.renew_lease()
+        vm.block_until_dhcp_address()
+        self.assertNotIn(old_ip, vm.addresses())
+
+
+class TestTwoDhcpAgents(DhcpTestCase):
+    dhcp_hosts = 2
+    dhcp_agents_per_network = 2
+
+    def answering_server(self, vm: machine.FakeFullstackMachine) -> str:
+        leases = vm.execute(["cat", f"{self.ctx.run_dir}/dhclient/{vm.namespace}/"
+                                    "dhclient.leases"]).stdout
+        return re.findall(r"dhcp-server-identifier ([\d.]+);", leases)[-1]
+
+    def test_a_lease_survives_losing_the_answering_agent(self):
+        dhcp_hosts = self.environment.hosts[:2]
+        wait.wait_until_true(lambda: all(self.dnsmasq_pids(h) for h in dhcp_hosts),
+                             timeout=60, exception="not both DHCP agents run a dnsmasq")
+        first = self.boot(self.environment.hosts[2])
+        server_ip = self.answering_server(first)
+        dhcp_ports = self.client.list_ports(network_id=self.network_id,
+                                            device_owner="network:dhcp")
+        by_ip = {p["fixed_ips"][0]["ip_address"]: p["binding:host_id"] for p in dhcp_ports}
+        answered_by = next(h for h in dhcp_hosts if h.hostname == by_ip[server_ip])
+        answered_by.dhcp_agent.stop()
+        answered_by.kill_dhcp_servers()
+
+        second = self.boot(self.environment.hosts[2])
+        self.assertNotEqual(server_ip, self.answering_server(second))
+        second.assert_ping(first.ip)
+        answered_by.dhcp_agent.start()
+
+
+class TestDhcpAgentRestart(DhcpTestCase):
+    def test_leases_renew_to_the_same_address(self):
+        host = self.environment.hosts[0]
+        vm = self.boot(self.environment.hosts[1])
+        before = self.dnsmasq_pids(host)
+        self.assertEqual(1, len(before))
+        host.dhcp_agent.restart()
+        self.environment.wait_until_env_is_up()
+        vm.renew_lease()
+        vm.block_until_dhcp_address()
+        # The restarted agent adopted the running dnsmasq rather than adding one.
+        wait.wait_until_true(
+            lambda: self.client.list_agents(host=host.hostname,
+                                            agent_type="DHCP agent")[0]["alive"], timeout=60)
+        self.assertEqual(before, self.dnsmasq_pids(host))
