@@ -88,36 +88,33 @@ class Host(fixtures.Fixture):
         self.control_ip = self.env.host_address(self.env.control_network, self.number)
         link.add_address("ctl0", self.control_ip, self.namespace)
 
-    def _wire_fabric(self) -> None:
-        central = self.env.central_namespace.name
-        central_end = f"h{self.number}-data"
-        self.useFixture(link.VethPair(central_end, "data0", namespace=central,
+    def _cable_to_central(self, bridge_name: str, central_bridge: ovs.OvsBridge,
+                          suffix: str, nic: str) -> ovs.OvsBridge:
+        """A host bridge whose NIC is cabled (veth) to a bridge of the central OVS."""
+        central_end = f"h{self.number}-{suffix}"
+        self.useFixture(link.VethPair(central_end, nic,
+                                      namespace=self.env.central_namespace.name,
                                       peer_namespace=self.namespace))
-        self.env.central_data_bridge.add_port(central_end)
-        self.br_fabric = self.useFixture(self.ovs.bridge(FABRIC_BRIDGE))
-        self.br_fabric.add_port("data0")
+        central_bridge.add_port(central_end)
+        bridge = self.useFixture(self.ovs.bridge(bridge_name))
+        bridge.add_port(nic)
+        return bridge
+
+    def _wire_fabric(self) -> None:
+        self.br_fabric = self._cable_to_central(FABRIC_BRIDGE, self.env.central_data_bridge,
+                                                "data", "data0")
         self.tunnel_cidr = self.env.host_address(self.env.tunnel_network, self.number)
         self.tunnel_ip = self.tunnel_cidr.split("/")[0]
         link.add_address(FABRIC_BRIDGE, self.tunnel_cidr, self.namespace)
         link.set_up(FABRIC_BRIDGE, self.namespace)
 
     def _wire_physical(self) -> None:
-        central = self.env.central_namespace.name
-        central_end = f"h{self.number}-phys"
-        self.useFixture(link.VethPair(central_end, "phys0", namespace=central,
-                                      peer_namespace=self.namespace))
-        self.env.central_data_bridge.add_port(central_end)
-        self.br_phys = self.useFixture(self.ovs.bridge(PHYSICAL_BRIDGE))
-        self.br_phys.add_port("phys0")
+        self.br_phys = self._cable_to_central(PHYSICAL_BRIDGE, self.env.central_data_bridge,
+                                              "phys", "phys0")
 
     def _wire_external(self) -> None:
-        central = self.env.central_namespace.name
-        central_end = f"h{self.number}-ex"
-        self.useFixture(link.VethPair(central_end, "ex0", namespace=central,
-                                      peer_namespace=self.namespace))
-        self.env.central_external_bridge.add_port(central_end)
-        self.br_ex = self.useFixture(self.ovs.bridge(EXTERNAL_BRIDGE))
-        self.br_ex.add_port("ex0")
+        self.br_ex = self._cable_to_central(EXTERNAL_BRIDGE, self.env.central_external_bridge,
+                                            "ex", "ex0")
 
     @property
     def agent_namespace_prefix(self) -> str:
@@ -153,38 +150,32 @@ class Host(fixtures.Fixture):
                 namespace.delete(name)
         shutil.rmtree(self.dhcp_state_path, ignore_errors=True)
 
+    def _agent_defaults(self) -> dict[str, object]:
+        return {
+            "host": self.hostname, "debug": True,
+            "transport_url": self.env.rabbitmq_environment.transport_url(self.env.control_ip),
+            "report_interval": self.env.env_desc.report_interval,
+        }
+
     def _dhcp_agent_config(self) -> dict[str, dict[str, object]]:
         return {
-            "DEFAULT": {
-                "host": self.hostname, "debug": True,
-                "transport_url": self.env.rabbitmq_environment.transport_url(self.env.control_ip),
-                "report_interval": self.env.env_desc.report_interval,
-                "namespace_prefix": self.agent_namespace_prefix,
-                "state_path": self.dhcp_state_path,
-                "dhcp_lease_duration": 600,
-            },
+            "DEFAULT": {**self._agent_defaults(),
+                        "namespace_prefix": self.agent_namespace_prefix,
+                        "state_path": self.dhcp_state_path, "dhcp_lease_duration": 600},
             "ovs": {"ovsdb_connection": self.ovs.db_socket},
         }
 
     def _l3_agent_config(self) -> dict[str, dict[str, object]]:
         return {
-            "DEFAULT": {
-                "host": self.hostname, "debug": True,
-                "transport_url": self.env.rabbitmq_environment.transport_url(self.env.control_ip),
-                "report_interval": self.env.env_desc.report_interval,
-                "namespace_prefix": self.agent_namespace_prefix,
-            },
+            "DEFAULT": {**self._agent_defaults(),
+                        "namespace_prefix": self.agent_namespace_prefix},
             "ovs": {"ovsdb_connection": self.ovs.db_socket},
         }
 
     def _l2_agent_config(self) -> dict[str, dict[str, object]]:
         desc = self.env.env_desc
         return {
-            "DEFAULT": {
-                "host": self.hostname, "debug": True,
-                "transport_url": self.env.rabbitmq_environment.transport_url(self.env.control_ip),
-                "report_interval": desc.report_interval,
-            },
+            "DEFAULT": self._agent_defaults(),
             "ovs": {
                 "ovsdb_connection": self.ovs.db_socket, "ovs_rundir": self.ovs.run_dir,
                 "datapath_type": desc.datapath, "local_ip": self.tunnel_ip,

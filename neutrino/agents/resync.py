@@ -4,12 +4,12 @@ heartbeats."""
 
 from __future__ import annotations
 
-import datetime
 import logging
 import queue
 import threading
 import time
 
+from neutrino.agents import heartbeat
 from neutrino.common import rpc
 
 LOG = logging.getLogger(__name__)
@@ -33,7 +33,6 @@ class ResyncingAgent:
         self.plugin = rpc.RpcClient(conf.transport_url, PLUGIN_TOPIC)
         self.listener = rpc.NotificationListener(conf.transport_url, endpoint,
                                                  exchange=NOTIFY_EXCHANGE, events=events)
-        self.start_flag = True
 
     # -- what a concrete agent provides --------------------------------------
     def full_sync(self) -> None:
@@ -53,7 +52,7 @@ class ResyncingAgent:
 
     def run(self) -> None:
         self.listener.start()
-        threading.Thread(target=self._report_loop, name="report", daemon=True).start()
+        heartbeat.start(self.plugin, self.conf.report_interval, self.stopping, self._state)
         self.work.put(FULL_SYNC)
         next_full_sync = time.monotonic() + self.conf.resync_interval
         while not self.stopping.is_set():
@@ -90,17 +89,7 @@ class ResyncingAgent:
         self.stopping.set()
         self.work.put(FULL_SYNC)
 
-    # -- heartbeats ----------------------------------------------------------------
-    def _report_loop(self) -> None:
-        while not self.stopping.is_set():
-            state = {"binary": self.binary, "host": self.host, "agent_type": self.agent_type,
-                     "topic": self.topic, "start_flag": self.start_flag,
-                     "configurations": self.configurations()}
-            try:
-                self.plugin.call("report_state", agent_state=state,
-                                 time=datetime.datetime.now(datetime.timezone.utc).isoformat(),
-                                 timeout=max(self.conf.report_interval, 1.0))
-                self.start_flag = False
-            except rpc.RpcError as exc:
-                LOG.warning("report_state failed: %s", exc)
-            self.stopping.wait(self.conf.report_interval)
+    def _state(self, start_flag: bool) -> dict:
+        return {"binary": self.binary, "host": self.host, "agent_type": self.agent_type,
+                "topic": self.topic, "start_flag": start_flag,
+                "configurations": self.configurations()}

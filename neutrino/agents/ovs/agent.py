@@ -7,12 +7,12 @@ bridges at once.
 
 from __future__ import annotations
 
-import datetime
 import logging
 import queue
 import random
 import threading
 
+from neutrino.agents import heartbeat
 from neutrino.agents.ovs import bridges, l2pop, local_vlans, physical_flows, tunnel_flows
 from neutrino.common import ovs, rpc, shutdown
 
@@ -52,7 +52,6 @@ class OvsAgent:
             events += ["fdb_add", "fdb_remove"]
         self.listener = rpc.NotificationListener(conf.transport_url, self.Notifications(self),
                                                  exchange=NOTIFY_EXCHANGE, events=events)
-        self.start_flag = True
 
     # -- notifications (listener thread): queue and wake ------------------
     class Notifications:
@@ -90,8 +89,7 @@ class OvsAgent:
         self.bridges.setup(bool(self.tunnel_types), self.bridge_mappings)
         self._recover_previous_state()
         self.listener.start()
-        reporter = threading.Thread(target=self._report_loop, name="report", daemon=True)
-        reporter.start()
+        heartbeat.start(self.plugin, self.conf.report_interval, self.stopping, self._state)
         self._sync_tunnels()
         first_pass = True
         while not self.stopping.is_set():
@@ -316,15 +314,10 @@ class OvsAgent:
             LOG.warning("%s for %s failed: %s", method, device, exc)
 
     # -- heartbeats --------------------------------------------------------------
-    def _report_loop(self) -> None:
-        while not self.stopping.is_set():
-            self._report_state()
-            self.stopping.wait(self.conf.report_interval)
-
-    def _report_state(self) -> None:
-        state = {
+    def _state(self, start_flag: bool) -> dict:
+        return {
             "binary": BINARY, "host": self.host, "agent_type": AGENT_TYPE,
-            "topic": "N/A", "start_flag": self.start_flag,
+            "topic": "N/A", "start_flag": start_flag,
             "configurations": {
                 "tunnel_types": self.tunnel_types, "tunneling_ip": self.local_ip,
                 "bridge_mappings": self.bridge_mappings,
@@ -333,12 +326,3 @@ class OvsAgent:
                 "devices": len(self.wired), "datapath_type": self.conf.ovs.datapath_type,
             },
         }
-        try:
-            self.plugin.call("report_state", agent_state=state,
-                             time=datetime.datetime.now(datetime.timezone.utc).isoformat(),
-                             timeout=max(self.conf.report_interval, 1.0))
-            self.start_flag = False
-        except rpc.RpcError as exc:
-            LOG.warning("report_state failed: %s", exc)
-
-
