@@ -25,7 +25,7 @@ import fixtures
 from pyroute2 import netns
 
 from fullstack import process
-from fullstack.resources import link, namespace, ovs, records
+from fullstack.resources import link, namespace, ovs, records, runner
 
 if TYPE_CHECKING:
     from fullstack.environment import Environment, HostDescription
@@ -52,6 +52,14 @@ class Host(fixtures.Fixture):
         assert ctx is not None
         self.namespace = self.useFixture(
             namespace.Namespace(f"{ctx.prefix}-h{self.number}")).name
+        # The host's NICs (data0, phys0, ex0) are OVS ports, yet the kernel
+        # sees their traffic too and, by default, answers ARP for the tunnel
+        # address on every one of them, with each one's own MAC: a tunnel
+        # whose next hop learnt such a MAC sends into a port that can't
+        # decapsulate (seen as GRE pairs that never pinged).  Answer only on
+        # the interface that holds the address.
+        runner.execute(["sysctl", "-q", "-w", "net.ipv4.conf.all.arp_ignore=1",
+                        "net.ipv4.conf.all.arp_announce=2"], namespace=self.namespace)
         self._wire_control()
         self.ovs = self.useFixture(ovs.OvsInstance(
             self.hostname, self.namespace, ctx.ovs_run_dir(self.hostname), ctx.log_dir,

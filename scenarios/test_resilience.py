@@ -130,8 +130,13 @@ class TestServerRestart(ResilienceTestCase):
 class TestBrokerConnectionLoss(ResilienceTestCase):
     def test_everyone_reconnects(self):
         rabbit = self.environment.rabbitmq_environment
+        # Every process holds several connections; the management API lists
+        # new ones with a delay of a few seconds.
+        processes = 1 + sum(len(host.agents()) for host in self.environment.hosts)
+        wait.wait_until_true(
+            lambda: len(rabbit.api.connections(rabbit.vhost)) >= 2 * processes, timeout=60,
+            sleep=0.5, exception="the management API never listed every process's connections")
         before = rabbit.api.connections(rabbit.vhost)
-        self.assertTrue(before, "nobody is connected to the test's vhost")
         for conn in before:
             rabbit.api.close_connection(conn["name"])
         old_names = {c["name"] for c in before}
