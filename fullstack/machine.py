@@ -111,8 +111,7 @@ class FakeFullstackMachine(PingingMachine):
             "iface-status": "active"})
         self.addCleanup(self.host.br_int.delete_port, tap)
         if self.use_dhcp:
-            self.dhcp_client = self.useFixture(self._dhclient())
-            return
+            return   # dhclient starts once the port is ACTIVE (block_until_boot)
         link.add_address("eth0", self.ip_cidr, self.namespace)
         if self.gateway_ip:
             link.add_route(self.namespace, "0.0.0.0/0", gateway=self.gateway_ip)
@@ -176,6 +175,11 @@ class FakeFullstackMachine(PingingMachine):
                              exception=f"port {port_id} still not ACTIVE on "
                                        f"{self.host.hostname} after {timeout} s")
         if self.use_dhcp:
+            # Like an instance that boots once Nova hears "vif plugged": a
+            # DISCOVER sent before the agent wired the port would be lost and
+            # dhclient would only retry seconds later.
+            if self.dhcp_client is None:
+                self.dhcp_client = self.useFixture(self._dhclient())
             self.block_until_dhcp_address(timeout)
 
     def describe(self) -> str:

@@ -6,6 +6,7 @@ import re
 
 import psutil
 import testscenarios
+from pyroute2 import netns
 
 from fullstack import base, environment, machine, wait
 
@@ -65,8 +66,19 @@ class TestFixedIpChange(DhcpTestCase):
             vm.port["id"], fixed_ips=[{"subnet_id": self.subnet["id"], "ip_address": new_ip}])
         vm.refresh_port()
         self.assertEqual(new_ip, vm.ip)
-        vm.renew_lease()
-        vm.block_until_dhcp_address()
+
+        def next_lease_is_new() -> bool:
+            # A renewal that reaches dnsmasq before the agent reloaded it
+            # still gets the old address; the next one must get the new.
+            vm.renew_lease()
+            try:
+                vm.block_until_dhcp_address(timeout=10)
+            except wait.WaitTimeout:
+                return False
+            return True
+
+        wait.wait_until_true(next_lease_is_new, timeout=90, sleep=0.5,
+                             exception=f"no lease for {new_ip} after 90 s")
         self.assertNotIn(old_ip, vm.addresses())
 
 
@@ -113,3 +125,16 @@ class TestDhcpAgentRestart(DhcpTestCase):
             lambda: self.client.list_agents(host=host.hostname,
                                             agent_type="DHCP agent")[0]["alive"], timeout=60)
         self.assertEqual(before, self.dnsmasq_pids(host))
+
+
+class TestDhcpCleanup(DhcpTestCase):
+    def test_deleting_the_network_removes_namespace_and_dnsmasq(self):
+        host = self.environment.hosts[0]
+        namespace = f"{host.agent_namespace_prefix}qdhcp-{self.network_id}"
+        wait.wait_until_true(lambda: namespace in netns.listnetns() and
+                             self.dnsmasq_pids(host), timeout=60,
+                             exception=f"{namespace} with its dnsmasq never appeared")
+        self.client.delete("network", self.network_id)
+        wait.wait_until_true(lambda: namespace not in netns.listnetns() and
+                             not self.dnsmasq_pids(host), timeout=60,
+                             exception=f"{namespace} or its dnsmasq outlived the network")
