@@ -9,7 +9,7 @@ import fixtures
 import testtools
 from testtools import content
 
-from fullstack import prerequisites
+from fullstack import forensics, prerequisites
 from fullstack import run as run_module
 from fullstack.environment import Environment
 from fullstack.resources import client, inventory
@@ -68,6 +68,9 @@ class BaseFullStackTestCase(HarnessTestCase):
         super().setUp()
         environment.bind(self.ctx)
         self.environment = self.useFixture(environment)
+        # Runs at the failure itself, before any cleanup: the deployment is
+        # still there to be looked at.
+        self.addOnException(self._dump_forensics)
         # Runs before the environment is torn down: a process that died on
         # its own fails the test by name, even if no wait noticed it.
         self.addCleanup(environment.check_processes)
@@ -75,3 +78,10 @@ class BaseFullStackTestCase(HarnessTestCase):
         self.client = environment.server.client
         self.safe_client = self.useFixture(client.SafeClient(self.client))
         self.tenant_id = uuid.uuid4().hex
+
+    def _dump_forensics(self, exc_info) -> None:
+        if getattr(self, "_forensics_done", False):
+            return
+        self._forensics_done = True
+        for name, text in forensics.dump(self.environment).items():
+            self.addDetail(name, content.text_content(text))
