@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+import sys
 import uuid
 
 import fixtures
 import testtools
+from pyroute2 import netns
 from testtools import content
 
 from fullstack import forensics, prerequisites
@@ -26,7 +28,10 @@ class HarnessTestCase(testtools.TestCase):
         super().setUp()
         self.settings = prerequisites.Settings.from_environment()
         if self.settings.test_timeout > 0:
-            self.useFixture(fixtures.Timeout(int(self.settings.test_timeout), gentle=True))
+            timeout = fixtures.Timeout(int(self.settings.test_timeout), gentle=True)
+            timeout.setUp()
+            # Never kept: a pending alarm would fire in a later test.
+            testtools.TestCase.addCleanup(self, timeout.cleanUp)
         self._failed = False
         self.addOnException(self._note_failure)
         # Registered first, so it runs last: after every other cleanup.
@@ -39,6 +44,30 @@ class HarnessTestCase(testtools.TestCase):
         self.run_dir = run.ctx.run_dir
         self.log_dir = run.ctx.log_dir
         self.addDetail("log_dir", content.text_content(f"{self.log_dir} (prefix {self.prefix})"))
+
+    def addCleanup(self, function, /, *args, **kwargs) -> None:
+        """Every cleanup is skipped when a failed test's state is to be kept."""
+        super().addCleanup(self._unless_kept, function, *args, **kwargs)
+
+    def _unless_kept(self, function, *args, **kwargs) -> None:
+        if not self.keep_on_failure():
+            function(*args, **kwargs)
+            return
+        if not getattr(self, "_kept_announced", False):
+            self._kept_announced = True
+            self._announce_kept()
+
+    def _announce_kept(self) -> None:
+        namespaces = sorted(n for n in netns.listnetns() if n.startswith(self.prefix + "-"))
+        text = (
+            f"FULLSTACK_KEEP_ON_FAILURE: test {self.id()} failed; its deployment "
+            f"(prefix {self.prefix}) is left running.\n"
+            f"  logs: {self.log_dir}\n"
+            f"  enter a namespace: ip netns exec NAMESPACE bash, with NAMESPACE one of\n"
+            + "".join(f"    {n}\n" for n in namespaces)
+            + "  tear it down once the test run has ended: python -m fullstack cleanup\n")
+        sys.stderr.write(text)
+        testtools.TestCase.addDetail(self, "kept", content.text_content(text))
 
     def _check_no_leaks(self) -> None:
         """Fail the test that leaked: anything still carrying its prefix."""

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 
+import fixtures
 import testtools
+from pyroute2 import netns
 
-from fullstack import base, environment, machine
+from fullstack import base, cleanup, environment, machine, prerequisites
+from fullstack.resources import database, inventory
 
 
 class FailingScenario(base.BaseFullStackTestCase):
@@ -24,6 +27,9 @@ class FailingScenario(base.BaseFullStackTestCase):
             self.environment.hosts[0], net["id"], self.tenant_id, self.safe_client))
         self.vm.block_until_boot()
         self.fail("on purpose")
+
+    def database_name(self) -> str:
+        return database.database_name(self.prefix)
 
 
 class TestForensics(testtools.TestCase):
@@ -48,3 +54,26 @@ class TestForensics(testtools.TestCase):
         self.assertIn("resubmit(,22)", flows)
         with open(os.path.join(folder, f"netns-{inner.vm.namespace}.txt")) as f:
             self.assertIn(inner.vm.ip, f.read())
+
+
+class TestKeepOnFailure(testtools.TestCase):
+    def test_failed_deployment_is_kept_until_cleanup(self):
+        self.useFixture(fixtures.EnvironmentVariable("FULLSTACK_KEEP_ON_FAILURE", "1"))
+        inner = FailingScenario("fails_after_booting")
+        inner.run(testtools.TestResult())
+        settings = prerequisites.Settings.from_environment()
+        self.addCleanup(cleanup.clean_prefix, settings, inner.prefix)
+        for instance in [inner.environment.central_ovs] + [h.ovs for h in inner.environment.hosts]:
+            self.addCleanup(instance.api.ovsdb_connection.stop)
+
+        self.assertIn("left running", inner.getDetails()["kept"].as_text())
+        self.assertIn(inner.vm.namespace, netns.listnetns())
+        self.assertTrue(inner.environment.server.is_running())
+        inner.vm.assert_ping(inner.vm.ip)   # the machine still answers itself...
+        inner.environment.central_ovs.vsctl("show")   # ...and OVS still runs
+        self.assertIn(inner.database_name(), database.list_databases(settings.db_admin_url))
+
+        removed = cleanup.clean_prefix(settings, inner.prefix)
+        self.assertIn(f"namespace {inner.vm.namespace}", removed)
+        self.assertFalse(inner.environment.server.is_running())
+        self.assertEqual({}, inventory.Inventory.take(settings, inner.prefix).leaks())
