@@ -112,5 +112,9 @@ class BaseFullStackTestCase(HarnessTestCase):
         if getattr(self, "_forensics_done", False):
             return
         self._forensics_done = True
-        for name, text in forensics.dump(self.environment).items():
+        try:
+            parts = forensics.dump(self.environment)
+        except Exception as exc:  # the dump must never replace the real failure
+            parts = {"forensics-error": f"dumping the deployment failed: {exc!r}"}
+        for name, text in parts.items():
             self.addDetail(name, content.text_content(text))
