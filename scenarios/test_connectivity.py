@@ -101,3 +101,25 @@ class TestHostJoinsLater(ConnectivityTestCase):
         everyone.ping_all()
         self.assertEqual(agent_pids, [host.l2_agent.pid for host in self.environment.hosts[:3]])
         self.assertEqual(server_pid, self.environment.server.pid)
+
+
+class TestMixedTypes(ConnectivityTestCase):
+    hosts = 2
+
+    def test_networks_of_every_type_at_once(self):
+        """One environment carries tenant networks of all four types together,
+        each reachable within itself and isolated from the others."""
+        groups = []
+        for index, kind in enumerate(("vxlan", "gre", "vlan", "flat")):
+            attrs = {"provider:network_type": kind}
+            if kind in ("vlan", "flat"):
+                attrs["provider:physical_network"] = "physnet1"
+            # One CIDR, distinct pools: a reached address can only be a leak.
+            pool = (f"20.0.0.{10 * index + 10}", f"20.0.0.{10 * index + 19}")
+            net = self.create_network("20.0.0.0/24", pool=pool, **attrs)
+            self.assertEqual(kind, net["provider:network_type"])
+            groups.append(self.boot(net["id"], self.environment.hosts))
+        for vms in groups:
+            vms.ping_all()
+        for other in groups[1:]:
+            groups[0][0].assert_no_ping(other[1].ip)

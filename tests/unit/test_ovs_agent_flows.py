@@ -7,15 +7,23 @@ from neutrino.agents.ovs import bridges, local_vlans, tunnel_flows
 
 class TestTunnelFlows(testtools.TestCase):
     def test_network_flows_map_vni_and_flood_to_every_tunnel(self):
-        flows = tunnel_flows.network_flows(vni=1001, lvid=3, flood_ofports=[7, 5])
+        flows = tunnel_flows.network_flows("vxlan", vni=1001, lvid=3, flood_ofports=[7, 5])
         self.assertIn("table=4,priority=1,tun_id=0x3e9,actions=mod_vlan_vid:3,resubmit(,10)",
                       flows)
         self.assertIn("table=22,priority=1,dl_vlan=3,"
                       "actions=strip_vlan,set_tunnel:0x3e9,output:5,output:7", flows)
 
     def test_no_flood_flow_without_tunnels(self):
-        flows = tunnel_flows.network_flows(vni=1, lvid=1, flood_ofports=[])
+        flows = tunnel_flows.network_flows("vxlan", vni=1, lvid=1, flood_ofports=[])
         self.assertEqual(1, len(flows))
+
+    def test_gre_key_and_vni_of_one_number_map_apart(self):
+        vxlan = tunnel_flows.network_flows("vxlan", vni=1001, lvid=1, flood_ofports=[])
+        gre = tunnel_flows.network_flows("gre", vni=1001, lvid=2, flood_ofports=[])
+        self.assertTrue(vxlan[0].startswith("table=4,"))
+        self.assertTrue(gre[0].startswith("table=3,"))
+        self.assertEqual(["table=0,priority=1,in_port=9,actions=resubmit(,3)"],
+                         tunnel_flows.tunnel_port_flows("gre", 9))
 
     def test_base_flows_learn_and_return_to_br_int(self):
         flows = "\n".join(tunnel_flows.base_flows(patch_ofport=1))

@@ -175,7 +175,8 @@ class OvsAgent:
         wanted = self.fdb.flood_hosts(net.network_id) if self.l2_population else None
         ofports = [ofport for (kind, ip), (_, ofport) in self.tunnels.items()
                    if kind == net.network_type and (wanted is None or ip in wanted)]
-        flows = tunnel_flows.network_flows(net.segmentation_id or 0, net.lvid, ofports)
+        flows = tunnel_flows.network_flows(net.network_type, net.segmentation_id or 0,
+                                           net.lvid, ofports)
         self.bridges.br_tun.add_flows(flows)
         if not ofports:
             self.bridges.br_tun.delete_flows([tunnel_flows.flood_match(net.lvid)])
@@ -299,7 +300,8 @@ class OvsAgent:
     def _remove_network_flows(self, net: local_vlans.LocalNetwork) -> None:
         if net.network_type in self.tunnel_types:
             self.bridges.br_tun.delete_flows(
-                tunnel_flows.network_matches(net.segmentation_id or 0, net.lvid))
+                tunnel_flows.network_matches(net.network_type, net.segmentation_id or 0,
+                                             net.lvid))
             return
         phys = self.bridges.physical[net.physical_network or ""]
         self.bridges.br_int.delete_flows([physical_flows.int_network_match(

@@ -139,7 +139,7 @@ class Bridges:
                    "in_key": "flow", "out_key": "flow"}
         self._add_ports([(self.tun_name, name, {"type": tunnel_type, "options": options})])
         ofport = self.wait_ofport(name)
-        self.br_tun.add_flows(tunnel_flows.tunnel_port_flows(ofport))
+        self.br_tun.add_flows(tunnel_flows.tunnel_port_flows(tunnel_type, ofport))
         LOG.info("tunnel %s to %s is OpenFlow port %d", name, remote_ip, ofport)
         return name, ofport
 
@@ -155,8 +155,8 @@ class Bridges:
                 key = (row[0]["type"], row[0]["options"]["remote_ip"])
                 found[key] = (name, self.wait_ofport(name))
         # Re-install their flows under this run's cookie before stale ones go.
-        self.br_tun.add_flows([flow for _, ofport in found.values()
-                               for flow in tunnel_flows.tunnel_port_flows(ofport)])
+        self.br_tun.add_flows([flow for (kind, _), (_, ofport) in found.items()
+                               for flow in tunnel_flows.tunnel_port_flows(kind, ofport)])
         return found
 
     def vif_ports(self) -> dict[str, dict]:

@@ -4,7 +4,9 @@ Pipeline, by table:
 
 - 0  classify: from br-int (patch port) to 2; from a tunnel to 4; else drop.
 - 2  from br-int: unicast to 20, broadcast and multicast to 22.
-- 4  from a tunnel: a known VNI gets its local VLAN, then 10; else drop.
+- 3/4 from a GRE/VXLAN tunnel: a known key/VNI gets its local VLAN, then 10;
+     else drop.  One table per tunnel type: a GRE key and a VNI may have
+     the same number and must not map to the same network.
 - 10 learn where the source MAC lives (a flow in 20), then to br-int.
 - 20 unicast: learned (or, with l2pop, installed) MACs go to one tunnel;
      unknown ones to 22.
@@ -20,7 +22,7 @@ import netaddr
 
 CLASSIFY = 0
 FROM_INT = 2
-FROM_TUNNEL = 4
+FROM_TUNNEL = {"gre": 3, "vxlan": 4}
 LEARN = 10
 UNICAST = 20
 ARP_RESPONDER = 21
@@ -45,7 +47,7 @@ def base_flows(patch_ofport: int, arp_responder: bool = False) -> list[str]:
         f"table={FROM_INT},priority=1,dl_dst=01:00:00:00:00:00/01:00:00:00:00:00,"
         f"actions=resubmit(,{FLOOD})",
         f"table={FROM_INT},priority=0,actions=drop",
-        f"table={FROM_TUNNEL},priority=0,actions=drop",
+        *(f"table={table},priority=0,actions=drop" for table in FROM_TUNNEL.values()),
         f"table={LEARN},priority=1,actions={learn},output:{patch_ofport}",
         f"table={UNICAST},priority=0,actions=resubmit(,{FLOOD})",
         f"table={FLOOD},priority=0,actions=drop",
@@ -91,18 +93,19 @@ def unicast_flow(lvid: int, mac: str, vni: int, tunnel_ofport: int) -> str:
             f"actions=strip_vlan,set_tunnel:{vni:#x},output:{tunnel_ofport}")
 
 
-def tunnel_port_flows(tunnel_ofport: int) -> list[str]:
+def tunnel_port_flows(tunnel_type: str, tunnel_ofport: int) -> list[str]:
     return [f"table={CLASSIFY},priority=1,in_port={tunnel_ofport},"
-            f"actions=resubmit(,{FROM_TUNNEL})"]
+            f"actions=resubmit(,{FROM_TUNNEL[tunnel_type]})"]
 
 
 def tunnel_port_match(tunnel_ofport: int) -> str:
     return f"table={CLASSIFY},in_port={tunnel_ofport}"
 
 
-def network_flows(vni: int, lvid: int, flood_ofports: list[int]) -> list[str]:
+def network_flows(tunnel_type: str, vni: int, lvid: int,
+                  flood_ofports: list[int]) -> list[str]:
     """Flows for one network: VNI <-> local VLAN, and its flood list."""
-    flows = [f"table={FROM_TUNNEL},priority=1,tun_id={vni:#x},"
+    flows = [f"table={FROM_TUNNEL[tunnel_type]},priority=1,tun_id={vni:#x},"
              f"actions=mod_vlan_vid:{lvid},resubmit(,{LEARN})"]
     if flood_ofports:
         outputs = ",".join(f"output:{port}" for port in sorted(flood_ofports))
@@ -111,10 +114,10 @@ def network_flows(vni: int, lvid: int, flood_ofports: list[int]) -> list[str]:
     return flows
 
 
-def network_matches(vni: int, lvid: int) -> list[str]:
+def network_matches(tunnel_type: str, vni: int, lvid: int) -> list[str]:
     """Matches that remove every flow of one network."""
     return [
-        f"table={FROM_TUNNEL},tun_id={vni:#x}",
+        f"table={FROM_TUNNEL[tunnel_type]},tun_id={vni:#x}",
         f"table={FLOOD},dl_vlan={lvid}",
         f"table={UNICAST},dl_vlan={lvid}",
         f"table={ARP_RESPONDER},dl_vlan={lvid}",
