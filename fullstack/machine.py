@@ -235,7 +235,7 @@ class FakeFullstackMachinesList(list):
         failed = [f"{src.ip} ({src.host.hostname}) -> {dst.ip} ({dst.host.hostname})"
                   for (src, dst), ok in zip(pairs, results, strict=True) if not ok]
         if failed:
-            for vm in self:
-                vm.host.env.check_processes()
+            for env in {id(vm.host.env): vm.host.env for vm in self}.values():
+                env.check_processes()
             raise AssertionError(f"{len(failed)} of {len(pairs)} pairs cannot ping: "
                                  + "; ".join(failed))

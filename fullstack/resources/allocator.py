@@ -23,7 +23,6 @@ import psutil
 
 PREFIX_ALPHABET = string.ascii_lowercase + string.digits
 PREFIX_STEM = "fs"
-TUNNEL_SUPERNET = netaddr.IPNetwork("240.0.0.0/8")
 PORT_RANGE = (20000, 29999)
 MAX_TRIES = 1000
 

@@ -44,11 +44,6 @@ def link_index(ipr: IPRoute, name: str) -> int:
     return found[0]
 
 
-def exists(name: str, namespace: str | None = None) -> bool:
-    with netlink(namespace) as ipr:
-        return bool(ipr.link_lookup(ifname=name))
-
-
 def delete(name: str, namespace: str | None = None) -> None:
     """Delete a link if it is there; a veth takes its peer with it."""
     with contextlib.suppress(Exception), netlink(namespace) as ipr:

@@ -35,7 +35,3 @@ class Namespace(fixtures.Fixture):
 
     def execute(self, cmd: list[str], **kwargs):
         return runner.execute(cmd, namespace=self.name, **kwargs)
-
-    def ipr(self) -> NetNS:
-        """A netlink socket into this namespace (use it as a context manager)."""
-        return NetNS(self.name)

@@ -28,7 +28,6 @@ class Router:
         self.id = router_id
         self.namespace = f"{namespace_prefix}qrouter-{router_id}"
         self.plugger = plugger
-        self.ports: dict[str, str] = {}   # device in the namespace -> port id
         self.floating_ips: dict[str, str] = {}   # floating address -> fixed address
 
     def apply(self, data: dict) -> None:
@@ -64,11 +63,10 @@ class Router:
         self.plugger.plug(outside, port["id"], port["mac_address"])
         cidrs = [f"{f['ip_address']}/{f['prefixlen']}" for f in port["fixed_ips"]]
         ip.set_addresses(device, cidrs + extra_cidrs, self.namespace)
-        self.ports[device] = port["id"]
 
     def _unplug(self, device: str) -> None:
-        port_id = self.ports.pop(device, None) or device[3:]
-        outside = host_side_name(port_id)
+        # Both names carry the same 11 characters of the port id.
+        outside = host_side_name(device[len(INTERNAL):])
         self.plugger.unplug(outside)
         ip.delete_link(outside)
         ip.delete_link(device, self.namespace)

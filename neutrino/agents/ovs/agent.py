@@ -47,7 +47,8 @@ class OvsAgent:
         self.wired: dict[str, dict] = {}                # port name -> vif + network
         self.retry: set[str] = set()                    # port names to try again
         self.plugin = rpc.RpcClient(conf.transport_url, PLUGIN_TOPIC)
-        events = ["port_update", "port_delete", "network_delete", "tunnel_update"]
+        # Deleted ports and networks need no event: their VIFs leave br-int.
+        events = ["port_update", "tunnel_update"]
         if self.l2_population:
             events += ["fdb_add", "fdb_remove"]
         self.listener = rpc.NotificationListener(conf.transport_url, self.Notifications(self),
@@ -60,12 +61,6 @@ class OvsAgent:
 
         def port_update(self, port: dict) -> None:
             self._agent.queue_work("port_update", port["id"])
-
-        def port_delete(self, port_id: str) -> None:
-            self._agent.queue_work("port_delete", port_id)
-
-        def network_delete(self, network_id: str) -> None:
-            self._agent.queue_work("network_delete", network_id)
 
         def tunnel_update(self, tunnel_ip: str, tunnel_type: str, host: str) -> None:
             self._agent.queue_work("tunnel_update", (tunnel_ip, tunnel_type))
@@ -287,9 +282,11 @@ class OvsAgent:
 
     def _install_network_flows(self, net: local_vlans.LocalNetwork) -> None:
         if net.network_type in self.tunnel_types:
-            self._install_flood(net)
+            # With l2pop, applying the fdb installs the flood flow as well.
             if self.l2_population:
                 self._apply_fdb(net.network_id)
+            else:
+                self._install_flood(net)
             return
         phys = self.bridges.physical[net.physical_network or ""]
         self.bridges.br_int.add_flows(physical_flows.int_network_flows(

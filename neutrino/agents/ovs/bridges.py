@@ -124,9 +124,8 @@ class Bridges:
     def wait_ofport(self, name: str) -> int:
         deadline = time.monotonic() + OFPORT_TIMEOUT
         while True:
-            ofport = self.ovsdb.db_get("Interface", name, "ofport").execute(check_error=True)
-            if isinstance(ofport, list):
-                ofport = ofport[0] if ofport else None
+            ofport = _single(self.ovsdb.db_get("Interface", name, "ofport").execute(
+                check_error=True))
             if ofport and ofport > 0:
                 return ofport
             if time.monotonic() > deadline:

@@ -6,7 +6,6 @@ import dataclasses
 
 MIN_VLAN = 1
 MAX_VLAN = 4094
-DEAD_VLAN = 4095
 
 
 @dataclasses.dataclass

@@ -63,10 +63,3 @@ class OfctlBridge:
 
     def dump_flows(self) -> str:
         return self._run("dump-flows", self.target)
-
-    def ofport(self, port_name: str) -> int:
-        for line in self._run("show", self.target).splitlines():
-            line = line.strip()
-            if f"({port_name}):" in line:
-                return int(line.split("(")[0])
-        raise OfctlError(f"no port {port_name} on {self.name}")

@@ -98,10 +98,6 @@ def tunnel_port_flows(tunnel_type: str, tunnel_ofport: int) -> list[str]:
             f"actions=resubmit(,{FROM_TUNNEL[tunnel_type]})"]
 
 
-def tunnel_port_match(tunnel_ofport: int) -> str:
-    return f"table={CLASSIFY},in_port={tunnel_ofport}"
-
-
 def network_flows(tunnel_type: str, vni: int, lvid: int,
                   flood_ofports: list[int]) -> list[str]:
     """Flows for one network: VNI <-> local VLAN, and its flood list."""
