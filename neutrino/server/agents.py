@@ -67,6 +67,16 @@ def alive_agents_on_host(session: Session, agent_type: str, host: str,
             if is_alive(agent.heartbeat_timestamp, now, agent_down_time)]
 
 
+def schedulable_agents(session: Session, agent_type: str,
+                       agent_down_time: int) -> list[models.Agent]:
+    """Agents of a type that may be given work: alive and administratively up."""
+    query = sa.select(models.Agent).where(
+        models.Agent.agent_type == agent_type, models.Agent.admin_state_up.is_(True))
+    now = clock.utcnow()
+    return [agent for agent in session.scalars(query)
+            if is_alive(agent.heartbeat_timestamp, now, agent_down_time)]
+
+
 def load_agent(session: Session, agent_id: str) -> models.Agent:
     agent = session.get(models.Agent, agent_id)
     if agent is None:

@@ -16,7 +16,7 @@ import logging
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from neutrino.server import agents, clock, models
+from neutrino.server import agents, models
 
 LOG = logging.getLogger(__name__)
 
@@ -122,8 +122,4 @@ class DhcpScheduler:
             _Binding.network_id == network_id).with_for_update()))
 
     def _candidates(self, session: Session) -> list[models.Agent]:
-        query = sa.select(models.Agent).where(
-            models.Agent.agent_type == DHCP_AGENT_TYPE, models.Agent.admin_state_up.is_(True))
-        now = clock.utcnow()
-        return [agent for agent in session.scalars(query)
-                if agents.is_alive(agent.heartbeat_timestamp, now, self.agent_down_time)]
+        return agents.schedulable_agents(session, DHCP_AGENT_TYPE, self.agent_down_time)

@@ -14,7 +14,7 @@ import logging
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from neutrino.server import agents, clock, models
+from neutrino.server import agents, models
 from neutrino.server.binding import PortBinder
 
 LOG = logging.getLogger(__name__)
@@ -79,11 +79,7 @@ class L3Scheduler:
         session.flush()
 
     def _candidates(self, session: Session) -> list[models.Agent]:
-        query = sa.select(models.Agent).where(
-            models.Agent.agent_type == L3_AGENT_TYPE, models.Agent.admin_state_up.is_(True))
-        now = clock.utcnow()
-        return [agent for agent in session.scalars(query)
-                if agents.is_alive(agent.heartbeat_timestamp, now, self.agent_down_time)]
+        return agents.schedulable_agents(session, L3_AGENT_TYPE, self.agent_down_time)
 
 
 def agents_hosting(session: Session, router_id: str) -> list[models.Agent]:
