@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import logging
 
-import psutil
 from pyroute2 import IPRoute, netns
 
 from fullstack import prerequisites
@@ -37,9 +36,7 @@ def _kill_processes(settings: prerequisites.Settings, prefix: str) -> list[str]:
     for record in records.recorded_processes(settings.state_dir, prefix):
         proc = records.live_process(record)
         if proc is not None:
-            with contextlib.suppress(psutil.Error):
-                proc.kill()
-                proc.wait(10)
+            records.kill(proc)
             removed.append(f"process {record['pid']} ({record['name']})")
         records.forget_process(settings.state_dir, prefix, record["pid"])
     for pid_file in records.pid_files(settings.state_dir, prefix):

@@ -135,18 +135,9 @@ class Host(fixtures.Fixture):
         assert self.env.ctx is not None
         return os.path.join(self.env.ctx.run_dir, "dhcp", self.hostname)
 
-    def dhcp_servers(self) -> dict[str, int]:
-        """Running dnsmasq processes of this host's DHCP agent, by pid file."""
-        found = {}
-        for pid_file in glob.glob(os.path.join(self.dhcp_state_path, "*", "pid")):
-            pid = records.pid_from_file(pid_file)
-            if pid is not None:
-                found[pid_file] = pid
-        return found
-
     def kill_dhcp_servers(self) -> None:
         """Kill this host's dnsmasq processes, as a host failure would."""
-        for pid_file in self.dhcp_servers():
+        for pid_file in glob.glob(os.path.join(self.dhcp_state_path, "*", "pid")):
             records.kill_by_pid_file(pid_file)
 
     def _remove_agent_leftovers(self) -> None:

@@ -99,20 +99,20 @@ def _process_of_pid_file(pid_file: str) -> psutil.Process | None:
     return None
 
 
-def pid_from_file(pid_file: str) -> int | None:
-    proc = _process_of_pid_file(pid_file)
-    return proc.pid if proc else None
+def kill(proc: psutil.Process) -> None:
+    """SIGKILL a process we identified, and wait until it is gone."""
+    try:
+        proc.kill()
+        proc.wait(10)
+    except psutil.Error:
+        pass
 
 
 def kill_by_pid_file(pid_file: str) -> bool:
     proc = _process_of_pid_file(pid_file)
     if proc is None:
         return False
-    try:
-        proc.kill()
-        proc.wait(10)
-    except psutil.Error:
-        pass
+    kill(proc)
     return True
 
 
