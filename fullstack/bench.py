@@ -2,7 +2,13 @@
 
 It uses the very fixtures the tests use, so what it measures is what the
 suite pays: ``env_up`` (until every agent is alive), ``boot`` (every machine's
-port ACTIVE), ``ping_all``, ``teardown`` and ``total``.
+port ACTIVE), ``ping_all``, ``teardown`` and ``total``.  ``env_up`` is broken
+into its parts (the Environment times them as it builds): ``central``,
+``server``, per host ``host`` (its wiring and agent launches) and
+``host_ovs`` (its OVS instance alone), per agent ``agent_alive`` (from its
+start until the server lists it alive) and ``agents_alive`` (from the last
+host built until every agent is alive).  ``rss_mb_per_host`` is the peak
+resident memory (VmHWM) of a host's OVS daemons and agents.
 """
 
 from __future__ import annotations
@@ -13,8 +19,10 @@ import time
 import uuid
 
 import fixtures
+import psutil
 
 from fullstack import environment, machine, prerequisites, run
+from fullstack import host as host_module
 from fullstack.resources import client
 
 PHASES = ("env_up", "boot", "ping_all", "teardown", "total")
@@ -52,11 +60,51 @@ class ConnectivityRound(fixtures.Fixture):
         vms.ping_all()
         self.marks["ping_all"] = time.monotonic() - before_ping
         self.set_up_seconds = time.monotonic() - start
+        self.parts = env_parts(env)
+        self.rss_mb = [host_peak_rss_mb(host) for host in env.hosts]
+
+
+def env_parts(env: environment.Environment) -> dict[str, list[float]]:
+    """The environment's set-up timings, grouped: one value, or one per host or agent."""
+    parts: dict[str, list[float]] = {}
+    for name, seconds in env.timings.items():
+        if name.endswith(".alive"):
+            part = "agent_alive"
+        elif name.endswith(".ovs"):
+            part = "host_ovs"
+        elif name.startswith("host-"):
+            part = "host"
+        else:
+            part = name
+        parts.setdefault(part, []).append(seconds)
+    return parts
+
+
+def peak_rss_mb(pid: int | None) -> float:
+    """VmHWM: the most memory the process ever had resident."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    try:
+        return psutil.Process(pid).memory_info().rss / 2**20
+    except (psutil.Error, TypeError):
+        return 0.0
+
+
+def host_peak_rss_mb(host: host_module.Host) -> float:
+    daemons = [host.ovs.ovsdb_server, host.ovs.vswitchd, *host.agents()]
+    return sum(peak_rss_mb(daemon.pid) for daemon in daemons)
 
 
 def run_rounds(hosts: int, runs: int, network_type: str) -> dict:
     settings = prerequisites.Settings.from_environment()
     samples: dict[str, list[float]] = {phase: [] for phase in PHASES}
+    parts: dict[str, list[float]] = {}
+    rss: list[float] = []
     for _ in range(runs):
         round_ = ConnectivityRound(settings, hosts, network_type)
         round_.setUp()  # a failed set-up unwinds itself and raises
@@ -67,19 +115,34 @@ def run_rounds(hosts: int, runs: int, network_type: str) -> dict:
             samples[phase].append(round_.marks[phase])
         samples["teardown"].append(teardown)
         samples["total"].append(round_.set_up_seconds + teardown)
+        for part, values in round_.parts.items():
+            parts.setdefault(part, []).extend(values)
+        rss.extend(round_.rss_mb)
     return {
         "hosts": hosts, "runs": runs, "network_type": network_type,
-        "phases": {phase: {"median": round(statistics.median(values), 3),
-                           "max": round(max(values), 3)}
-                   for phase, values in samples.items()},
+        "cores": psutil.cpu_count(), "ram_gb": round(psutil.virtual_memory().total / 2**30),
+        "phases": {phase: _stats(values) for phase, values in samples.items()},
+        "env_up_parts": {part: _stats(values) for part, values in parts.items()},
+        "rss_mb_per_host": {"median": round(statistics.median(rss), 1),
+                            "max": round(max(rss), 1)},
     }
+
+
+def _stats(values: list[float]) -> dict[str, float]:
+    return {"median": round(statistics.median(values), 3), "max": round(max(values), 3)}
 
 
 def render(result: dict, as_json: bool) -> str:
     if as_json:
         return json.dumps(result)
-    lines = [f"{result['hosts']} hosts, {result['network_type']}, {result['runs']} runs",
-             f"{'phase':<10} {'median s':>9} {'max s':>9}"]
+    lines = [f"{result['hosts']} hosts, {result['network_type']}, {result['runs']} runs "
+             f"({result['cores']} cores, {result['ram_gb']} GiB)",
+             f"{'phase':<14} {'median s':>9} {'max s':>9}"]
     for phase, stats in result["phases"].items():
-        lines.append(f"{phase:<10} {stats['median']:>9.3f} {stats['max']:>9.3f}")
+        lines.append(f"{phase:<14} {stats['median']:>9.3f} {stats['max']:>9.3f}")
+    lines.append("env_up parts (host, host_ovs: per host; agent_alive: per agent)")
+    for part, stats in result["env_up_parts"].items():
+        lines.append(f"  {part:<12} {stats['median']:>9.3f} {stats['max']:>9.3f}")
+    rss = result["rss_mb_per_host"]
+    lines.append(f"{'rss_mb_per_host':<14} {rss['median']:>9.1f} {rss['max']:>9.1f}  (MB, peak)")
     return "\n".join(lines)

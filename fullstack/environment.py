@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import dataclasses
 import itertools
 import os
+import time
+from collections.abc import Callable, Iterator
 
 import fixtures
 import netaddr
@@ -110,6 +113,20 @@ class Environment(fixtures.Fixture):
         self.hosts: list[host_module.Host] = []
         self.ctx: context.RunContext | None = None
         self._machine_numbers = itertools.count(1)
+        #: Seconds each phase of the set-up took ("central", "server",
+        #: "host-N", "host-N.ovs", "agents_alive"), for the benchmark.
+        self.timings: dict[str, float] = {}
+        #: Called with a line of text as each phase ends (``fullstack up``).
+        self.progress: Callable[[str], None] = lambda message: None
+
+    @contextlib.contextmanager
+    def phase(self, name: str, done: str = "") -> Iterator[None]:
+        """Time a phase of the set-up and report it (if ``done``) once it ended."""
+        start = time.monotonic()
+        yield
+        self.timings[name] = time.monotonic() - start
+        if done:
+            self.progress(f"{done} ({self.timings[name]:.1f} s)")
 
     def bind(self, ctx: context.RunContext) -> None:
         """Give the environment its test's prefix and directories (before setUp)."""
@@ -123,23 +140,25 @@ class Environment(fixtures.Fixture):
             raise prerequisites.MissingPrerequisite(
                 "datapath 'system' needs the openvswitch kernel module (modprobe openvswitch); "
                 "datapath 'netdev' needs none")
-        self.rabbitmq_environment = self.useFixture(
-            rabbitmq.RabbitmqVhost(ctx.settings.rabbit_admin_url, ctx.prefix))
-        self.database = self.useFixture(database.Database(
-            ctx.settings.db_admin_url, ctx.prefix, os.path.join(ctx.run_dir, "db"),
-            keep=ctx.keep_on_failure))
-        self.engine = self.database.engine
-        with open(os.path.join(ctx.log_dir, "database-url.txt"), "w") as f:
-            f.write(self.database.url + "\n")
-        self._set_up_networks()
-        self._set_up_central()
+        with self.phase("central", "central: vhost, database, control network, OVS"):
+            self.rabbitmq_environment = self.useFixture(
+                rabbitmq.RabbitmqVhost(ctx.settings.rabbit_admin_url, ctx.prefix))
+            self.database = self.useFixture(database.Database(
+                ctx.settings.db_admin_url, ctx.prefix, os.path.join(ctx.run_dir, "db"),
+                keep=ctx.keep_on_failure))
+            self.engine = self.database.engine
+            with open(os.path.join(ctx.log_dir, "database-url.txt"), "w") as f:
+                f.write(self.database.url + "\n")
+            self._set_up_networks()
+            self._set_up_central()
         self._start_server()
         for desc in self.hosts_desc:
             self._build_host(desc)
         # Runs before the hosts' own cleanups: stopping every agent at once
         # saves a shutdown per host.
         self.addCleanup(self._stop_agents)
-        self.wait_until_env_is_up()
+        with self.phase("agents_alive", f"all {self.expected_agents()} agents alive"):
+            self.wait_until_env_is_up()
 
     def _stop_agents(self) -> None:
         agents = [agent for host in self.hosts for agent in host.agents()]
@@ -147,7 +166,9 @@ class Environment(fixtures.Fixture):
             list(pool.map(lambda agent: agent.stop(), agents))
 
     def _build_host(self, desc: HostDescription) -> host_module.Host:
-        host = self.useFixture(host_module.Host(self, len(self.hosts) + 1, desc))
+        number = len(self.hosts) + 1
+        with self.phase(f"host-{number}", f"host-{number}: wired, agents started"):
+            host = self.useFixture(host_module.Host(self, number, desc))
         self.hosts.append(host)
         return host
 
@@ -206,6 +227,17 @@ class Environment(fixtures.Fixture):
             "ml2_type_flat": {"flat_networks": [*desc.physical_networks, EXTERNAL_PHYSNET]},
         }
         self.server = self.useFixture(process.ServerProcess(ctx, self.control_ip, port, sections))
+        self._server_ready = False
+
+    def wait_for_server(self) -> None:
+        """Block until the server answers (it was launched without waiting)."""
+        if self._server_ready:
+            return
+        self.server.wait_until_ready()
+        self._server_ready = True
+        self.timings["server"] = time.monotonic() - self.server.started_at
+        self.progress(f"server: answering at {self.server.url} "
+                      f"({self.timings['server']:.1f} s after launch)")
 
     def next_machine_number(self) -> int:
         return next(self._machine_numbers)
@@ -225,13 +257,25 @@ class Environment(fixtures.Fixture):
         for host in self.hosts:
             host.check_processes()
 
+    def _note_alive(self, alive: list[dict]) -> None:
+        """Record, for the benchmark, how long each agent took from start to alive."""
+        now = time.monotonic()
+        seen = {(agent["host"], agent["binary"]) for agent in alive}
+        for host in self.hosts:
+            for agent in host.agents():
+                key = f"{agent.name}.alive"
+                if key not in self.timings and (host.hostname, agent.binary) in seen:
+                    self.timings[key] = now - agent.started_at
+
     def wait_until_env_is_up(self, timeout: float = 60.0) -> None:
         """Wait until the server lists every agent of every host alive."""
         def all_alive() -> bool:
             self.check_processes()
-            agents = self.server.client.list_agents()
-            return len([a for a in agents if a["alive"]]) >= self.expected_agents()
+            alive = [a for a in self.server.client.list_agents() if a["alive"]]
+            self._note_alive(alive)
+            return len(alive) >= self.expected_agents()
 
+        self.wait_for_server()
         log_dir = self.ctx.log_dir if self.ctx else "?"
         wait.wait_until_true(
             all_alive, timeout=timeout, sleep=0.1,

@@ -61,15 +61,17 @@ class Host(fixtures.Fixture):
         runner.execute(["sysctl", "-q", "-w", "net.ipv4.conf.all.arp_ignore=1",
                         "net.ipv4.conf.all.arp_announce=2"], namespace=self.namespace)
         self._wire_control()
-        self.ovs = self.useFixture(ovs.OvsInstance(
-            self.hostname, self.namespace, ctx.ovs_run_dir(self.hostname), ctx.log_dir,
-            ctx.settings.state_dir, ctx.prefix, self.env.env_desc.datapath))
+        with self.env.phase(f"{self.hostname}.ovs"):
+            self.ovs = self.useFixture(ovs.OvsInstance(
+                self.hostname, self.namespace, ctx.ovs_run_dir(self.hostname), ctx.log_dir,
+                ctx.settings.state_dir, ctx.prefix, self.env.env_desc.datapath))
         self._wire_fabric()
         self._wire_physical()
         if self.desc.l3_agent:
             self._wire_external()
         self.br_int = self.ovs.bridge("br-int")
         self.br_tun = self.ovs.bridge("br-tun")
+        self.env.wait_for_server()
         if self.desc.l2_agent:
             self.l2_agent = self.useFixture(process.OvsAgentProcess(
                 ctx, f"{self.hostname}-ovs-agent", self._l2_agent_config(),

@@ -19,6 +19,7 @@ class ServiceProcess(process.ProcessFixture):
     """A neutrino process started with one generated config file."""
 
     module = ""
+    binary = ""
 
     def __init__(self, ctx: context.RunContext, name: str,
                  sections: dict[str, dict[str, object]], namespace: str | None = None,
@@ -46,7 +47,10 @@ class ServerProcess(ServiceProcess):
                  sections: dict[str, dict[str, object]]):
         self.url = f"http://{host}:{port}"
         self.client = client.ApiClient(self.url)
-        super().__init__(ctx, "neutrino-server", sections, ready=self._answers)
+        # Launched early and awaited only before the first agent starts: the
+        # hosts are wired while it loads.
+        super().__init__(ctx, "neutrino-server", sections, ready=self._answers,
+                         wait_at_setup=False)
 
     def _answers(self) -> bool:
         try:
@@ -58,12 +62,15 @@ class ServerProcess(ServiceProcess):
 
 class OvsAgentProcess(ServiceProcess):
     module = "neutrino.agents.ovs"
+    binary = "neutrino-openvswitch-agent"   # as the agent reports itself
 
 
 class L3AgentProcess(ServiceProcess):
     module = "neutrino.agents.l3"
+    binary = "neutrino-l3-agent"
 
 
 class DhcpAgentProcess(ServiceProcess):
     module = "neutrino.agents.dhcp"
+    binary = "neutrino-dhcp-agent"
 

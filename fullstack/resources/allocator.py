@@ -25,6 +25,9 @@ PREFIX_ALPHABET = string.ascii_lowercase + string.digits
 PREFIX_STEM = "fs"
 PORT_RANGE = (20000, 29999)
 MAX_TRIES = 1000
+#: Owner of a prefix whose deployment ``python -m fullstack up`` left
+#: running on purpose: alive until ``python -m fullstack down`` removes it.
+STANDING_OWNER = "standing"
 
 
 class AllocationExhausted(Exception):
@@ -92,6 +95,13 @@ class Registry:
                         del values[value]
                         freed.append((kind, value))
         return freed
+
+    def set_owner(self, kind: str, value: str, owner: str) -> None:
+        """Hand a held value to another owner (it must be held already)."""
+        with self.locked() as data:
+            if value not in data.get(kind, {}):
+                raise KeyError(f"{kind} {value} is not allocated")
+            data[kind][value] = owner
 
     def held(self, kind: str) -> dict[str, str]:
         with self.locked() as data:
@@ -176,7 +186,12 @@ class PortAllocation(_Allocation):
 
 
 def owner_alive(owner: str) -> bool:
-    """Whether the process behind a ``pid:PID:START`` owner still runs."""
+    """Whether the process behind a ``pid:PID:START`` owner still runs.
+
+    A standing deployment's owner is alive until it is taken down.
+    """
+    if owner == STANDING_OWNER:
+        return True
     try:
         _, pid, started = owner.split(":")
         proc = psutil.Process(int(pid))

@@ -11,6 +11,7 @@ import logging
 import os
 import signal
 import subprocess
+import time
 from collections.abc import Callable
 
 import fixtures
@@ -41,6 +42,7 @@ class ProcessFixture(fixtures.Fixture):
         ready_timeout: float = 60.0,
         stop_timeout: float = 10.0,
         private_mounts: bool = True,
+        wait_at_setup: bool = True,
     ):
         super().__init__()
         self.name = name
@@ -54,12 +56,16 @@ class ProcessFixture(fixtures.Fixture):
         self.ready_timeout = ready_timeout
         self.stop_timeout = stop_timeout
         self.private_mounts = private_mounts
+        # False: set-up only launches; the owner calls wait_until_ready()
+        # when it needs the process, doing other work meanwhile.
+        self.wait_at_setup = wait_at_setup
         self.popen: subprocess.Popen | None = None
         self.stopped_on_purpose = False
+        self.started_at = 0.0   # time.monotonic() of the last start
 
     def _setUp(self) -> None:
         self.addCleanup(self.stop)
-        self.start()
+        self.start(wait=self.wait_at_setup)
 
     @property
     def returncode(self) -> int | None:
@@ -69,7 +75,7 @@ class ProcessFixture(fixtures.Fixture):
     def pid(self) -> int | None:
         return self.popen.pid if self.popen else None
 
-    def start(self) -> None:
+    def start(self, wait: bool = True) -> None:
         self.stopped_on_purpose = False
         os.makedirs(os.path.dirname(self.log_path), exist_ok=True)
         full = runner.in_namespace(self.cmd, self.namespace, self.private_mounts)
@@ -77,13 +83,14 @@ class ProcessFixture(fixtures.Fixture):
         with open(self.log_path, "ab") as log:
             log.write(f"==== starting: {' '.join(full)}\n".encode())
             log.flush()
+            self.started_at = time.monotonic()
             self.popen = subprocess.Popen(
                 full, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 env=env, start_new_session=True,
             )
         records.record_process(self.state_dir, self.prefix, self.name, self.popen.pid, full)
         LOG.debug("started %s (pid %d): %s", self.name, self.popen.pid, " ".join(full))
-        if self.ready is not None:
+        if wait and self.ready is not None:
             self.wait_until_ready()
 
     def wait_until_ready(self) -> None:
