@@ -2,10 +2,41 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+from collections.abc import Iterator
+
 import fixtures
-from pyroute2 import NetNS, netns
+from pyroute2 import IPRoute, netns
 
 from fullstack.resources import runner
+
+
+@contextlib.contextmanager
+def entered(name: str | None) -> Iterator[None]:
+    """Run the calling thread inside namespace ``name`` for the block (None: stay).
+
+    setns() moves only the calling thread, and a socket opened inside keeps
+    its namespace once the thread is back: a netlink or ioctl socket costs
+    two system calls instead of the helper process pyroute2's NetNS forks
+    for each one (about 15 ms).
+    """
+    if name is None:
+        yield
+        return
+    own = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
+    try:
+        target = os.open(os.path.join(netns.NETNS_RUN_DIR, name), os.O_RDONLY)
+        try:
+            netns.setns(target, flags=0)
+            try:
+                yield
+            finally:
+                netns.setns(own, flags=0)
+        finally:
+            os.close(target)
+    finally:
+        os.close(own)
 
 
 def exists(name: str) -> bool:
@@ -30,8 +61,8 @@ class Namespace(fixtures.Fixture):
     def _setUp(self) -> None:
         netns.create(self.name)
         self.addCleanup(delete, self.name)
-        with NetNS(self.name) as ns:
-            ns.link("set", index=ns.link_lookup(ifname="lo")[0], state="up")
+        with entered(self.name), IPRoute() as ipr:
+            ipr.link("set", index=ipr.link_lookup(ifname="lo")[0], state="up")
 
     def execute(self, cmd: list[str], **kwargs):
         return runner.execute(cmd, namespace=self.name, **kwargs)
