@@ -8,6 +8,7 @@ from neutrino.server import (
     agents,
     attributes,
     dhcp_networks,
+    errors,
     floating_ips,
     networks,
     ports,
@@ -54,10 +55,23 @@ def _resource_index(controllers: list[ResourceController]) -> Any:
     return index
 
 
+def _extension(alias: str, name: str, description: str) -> dict[str, Any]:
+    return {"alias": alias, "name": name, "description": description, "links": []}
+
+
 def extensions(request: Request) -> Response:
-    return Response(200, {"extensions": [
-        {"alias": alias, "name": name, "description": description, "links": []}
-        for alias, name, description in EXTENSIONS]})
+    return Response(200, {"extensions": [_extension(*entry) for entry in EXTENSIONS]})
+
+
+def extension(request: Request) -> Response:
+    """One extension by alias: clients probe for a feature this way, and a 404
+    tells them the server lacks it."""
+    alias = request.params["alias"]
+    for entry in EXTENSIONS:
+        if entry[0] == alias:
+            return Response(200, {"extension": _extension(*entry)})
+    raise errors.NotFound(f"Extension with alias {alias} does not exist",
+                          "ExtensionNotFound")
 
 
 def _l3_routes(url_router: Router, router_service: routers.RouterService,
@@ -130,6 +144,7 @@ def build_router(network_service: networks.NetworkService,
     router.add("GET", "/", version_document)
     router.add("GET", f"/{VERSION}", _resource_index(controllers))
     router.add("GET", f"/{VERSION}/extensions", extensions)
+    router.add("GET", f"/{VERSION}/extensions/{{alias}}", extension)
     for controller in controllers:
         controller.register(router, f"/{VERSION}")
     _l3_routes(router, router_service, interfaces)

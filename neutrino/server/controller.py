@@ -14,8 +14,9 @@ from neutrino.server import errors
 from neutrino.server.attributes import ResourceAttributes
 from neutrino.server.router import Request, Response, Router
 
-# Query parameters that shape a list rather than filter it; not supported,
-# and ignored as Neutron's 'fields' may be.
+# Query parameters that shape a list rather than filter it.  Paging and
+# sorting are not supported and ignored (the whole list is one page); 'fields'
+# picks the attributes each item shows.
 _NON_FILTERS = frozenset({"fields", "limit", "marker", "sort_key", "sort_dir", "page_reverse"})
 
 
@@ -32,6 +33,18 @@ def _value_matches(value: Any, wanted: str) -> bool:
                        for item in value)
         return wanted in (str(item) for item in value)
     return str(value) == wanted
+
+
+def only_fields(item: dict[str, Any], fields: list[str]) -> dict[str, Any]:
+    """``item`` cut down to the wanted ``fields``; all of it when none are wanted.
+
+    Clients (openstacksdk, the openstack CLI) ask for the columns they show,
+    as ``?fields=id&fields=name``; unknown names are ignored, as in Neutron.
+    """
+    wanted = {name for name in fields if name}
+    if not wanted:
+        return item
+    return {name: value for name, value in item.items() if name in wanted}
 
 
 def matches(item: dict[str, Any], filters: dict[str, list[str]]) -> bool:
@@ -65,11 +78,14 @@ class ResourceController:
             if name not in self.fields:
                 raise errors.BadRequest(
                     f"'{name}' is not an attribute of {self.collection} to filter on")
-        items = [item for item in self.service.list() if matches(item, filters)]
+        fields = request.query.get("fields", [])
+        items = [only_fields(item, fields) for item in self.service.list()
+                 if matches(item, filters)]
         return Response(200, {self.collection: items})
 
     def show(self, request: Request) -> Response:
-        return Response(200, {self.resource: self.service.get(request.params["id"])})
+        item = self.service.get(request.params["id"])
+        return Response(200, {self.resource: only_fields(item, request.query.get("fields", []))})
 
     def create(self, request: Request) -> Response:
         body = self.attributes.for_create(self._unwrap(request.body))

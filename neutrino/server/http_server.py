@@ -13,6 +13,7 @@ import socket
 import threading
 import time
 import urllib.parse
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -20,6 +21,8 @@ from neutrino.server import errors
 from neutrino.server.router import Request, Response, Router
 
 LOG = logging.getLogger(__name__)
+
+REQUEST_ID_HEADER = "X-OpenStack-Request-Id"
 
 
 def _error_response(error: errors.ApiError) -> Response:
@@ -64,6 +67,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def _serve(self) -> None:
         started = time.monotonic()
+        # As Neutron does: clients (keystoneauth) log this id with each call,
+        # so a client's log line can be matched with the server's.
+        request_id = f"req-{uuid.uuid4()}"
         # Read the whole body first, even for a request that will fail, so
         # the next request on this connection starts where it should.
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -71,9 +77,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             response = self._respond(raw)
         finally:
             self.on_request_done()
-        self._write(response)
-        LOG.info("%s %s %d (%.1f ms)", self.command, self.path, response.status,
-                 (time.monotonic() - started) * 1000)
+        self._write(response, request_id)
+        LOG.info("%s %s %d (%.1f ms) %s", self.command, self.path, response.status,
+                 (time.monotonic() - started) * 1000, request_id)
 
     def _respond(self, raw: bytes) -> Response:
         url = urllib.parse.urlsplit(self.path)
@@ -92,9 +98,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         address: Any = self.server.server_address
         return f"{address[0]}:{address[1]}"
 
-    def _write(self, response: Response) -> None:
+    def _write(self, response: Response, request_id: str) -> None:
         payload = b"" if response.body is None else json.dumps(response.body).encode()
         self.send_response(response.status)
+        self.send_header(REQUEST_ID_HEADER, request_id)
         if payload:
             self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))

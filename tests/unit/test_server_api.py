@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import json
 
 import testtools
 
@@ -49,9 +50,48 @@ class TestDocuments(ApiTestCase):
                          [r["collection"] for r in body["resources"]])
         self.assertEqual(f"{self.server.url}/v2.0/ports", body["resources"][2]["links"][0]["href"])
 
+    def test_resource_index_without_the_trailing_slash(self):
+        self.assertEqual(self.client.request("GET", "/v2.0/"),
+                         self.client.request("GET", "/v2.0"))
+
+    def test_links_name_the_address_the_client_used(self):
+        # keystoneauth takes the API's base URL from the version document's
+        # self link: it must be where the client reached the server, not the
+        # bind address.
+        for path, pointer in (("/", lambda body: body["versions"][0]["links"][0]),
+                              ("/v2.0/", lambda body: body["resources"][0]["links"][0])):
+            status, _, body = self.raw_get(path, {"Host": "neutrino.test:9696"})
+            self.assertEqual(200, status)
+            self.assertRegex(pointer(body)["href"], r"^http://neutrino\.test:9696/v2\.0/")
+
     def test_extensions(self):
         status, body = self.client.request("GET", "/v2.0/extensions")
         self.assertIn("binding", [e["alias"] for e in body["extensions"]])
+
+    def test_show_extension(self):
+        status, body = self.client.request("GET", "/v2.0/extensions/provider")
+        self.assertEqual(200, status)
+        self.assertEqual("Provider Network", body["extension"]["name"])
+
+    def test_unknown_extension_is_404(self):
+        self.assertError(404, "ExtensionNotFound",
+                         self.client.request("GET", "/v2.0/extensions/qos"), "qos")
+
+    def test_every_response_carries_a_request_id(self):
+        ids = set()
+        for path in ("/", "/v2.0/networks", "/v2.0/nowhere"):
+            _, headers, _ = self.raw_get(path)
+            self.assertRegex(headers["X-OpenStack-Request-Id"], r"^req-[0-9a-f-]{36}$")
+            ids.add(headers["X-OpenStack-Request-Id"])
+        self.assertEqual(3, len(ids))
+
+    def raw_get(self, path, headers=None):
+        """(status, headers, JSON body) of a GET with exactly these ``headers``."""
+        connection = http.client.HTTPConnection(self.client.host, self.client.port, timeout=10)
+        self.addCleanup(connection.close)
+        connection.request("GET", path, headers=headers or {})
+        response = connection.getresponse()
+        return response.status, response.headers, json.loads(response.read())
 
 
 class TestHttpServer(ApiTestCase):
@@ -94,6 +134,14 @@ class TestNetworks(ApiTestCase):
         self.assertError(404, "NetworkNotFound", self.client.request("GET", path),
                          f"Network {network['id']} could not be found.")
         self.assertEqual([{"network_id": network["id"]}], self.notifier.sent("network_delete"))
+
+    def test_fields_pick_the_attributes_shown(self):
+        network = self.client.create("network", name="net")
+        wanted = "fields=id&fields=name&fields=no_such_attribute"
+        self.assertEqual((200, {"networks": [{"id": network["id"], "name": "net"}]}),
+                         self.client.request("GET", "/v2.0/networks?" + wanted))
+        self.assertEqual((200, {"network": {"id": network["id"], "name": "net"}}),
+                         self.client.request("GET", f"/v2.0/networks/{network['id']}?" + wanted))
 
     def test_provider_segmentation_id(self):
         network = self.client.create("network", **{"provider:network_type": "vxlan",
