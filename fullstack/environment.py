@@ -7,6 +7,7 @@ import contextlib
 import dataclasses
 import itertools
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator
 
@@ -152,8 +153,7 @@ class Environment(fixtures.Fixture):
             self._set_up_networks()
             self._set_up_central()
         self._start_server()
-        for desc in self.hosts_desc:
-            self._build_host(desc)
+        self._build_hosts(self.hosts_desc)
         # Runs before the hosts' own cleanups: stopping every agent at once
         # saves a shutdown per host.
         self.addCleanup(self._stop_agents)
@@ -165,18 +165,42 @@ class Environment(fixtures.Fixture):
         with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, len(agents))) as pool:
             list(pool.map(lambda agent: agent.stop(), agents))
 
-    def _build_host(self, desc: HostDescription) -> host_module.Host:
-        number = len(self.hosts) + 1
-        with self.phase(f"host-{number}", f"host-{number}: wired, agents started"):
-            host = self.useFixture(host_module.Host(self, number, desc))
-        self.hosts.append(host)
-        return host
+    def _build_hosts(self, descs: list[HostDescription]) -> list[host_module.Host]:
+        """Build hosts side by side, one thread each.
+
+        Most of a host's set-up waits on its own OVS daemons, the kernel and
+        the server, not on this process; and a host touches nothing of
+        another's.  Each host that was built is registered for cleanup even
+        if another failed or the build was interrupted.
+        """
+        first = len(self.hosts) + 1
+        hosts = [host_module.Host(self, first + index, desc) for index, desc in enumerate(descs)]
+
+        def build(host: host_module.Host) -> None:
+            with self.phase(host.hostname, f"{host.hostname}: wired, agents started"):
+                host.setUp()   # a failed set-up unwinds itself
+
+        pool = concurrent.futures.ThreadPoolExecutor(max_workers=len(hosts),
+                                                     thread_name_prefix="host")
+        futures = [pool.submit(build, host) for host in hosts]
+        try:
+            concurrent.futures.wait(futures)
+        finally:
+            pool.shutdown(wait=True)
+            for host, future in zip(hosts, futures, strict=True):
+                if future.exception() is None:
+                    self.addCleanup(host.cleanUp)
+                    self.hosts.append(host)
+        for future in futures:
+            if future.exception() is not None:
+                raise future.exception()  # type: ignore[misc]
+        return hosts
 
     def add_host(self, desc: HostDescription | None = None) -> host_module.Host:
         """Add a host to a running environment (it joins without restarting anything)."""
         desc = desc or HostDescription()
         self.hosts_desc.append(desc)
-        host = self._build_host(desc)
+        host = self._build_hosts([desc])[0]
         self.wait_until_env_is_up()
         return host
 
@@ -228,16 +252,18 @@ class Environment(fixtures.Fixture):
         }
         self.server = self.useFixture(process.ServerProcess(ctx, self.control_ip, port, sections))
         self._server_ready = False
+        self._server_lock = threading.Lock()
 
     def wait_for_server(self) -> None:
         """Block until the server answers (it was launched without waiting)."""
-        if self._server_ready:
-            return
-        self.server.wait_until_ready()
-        self._server_ready = True
-        self.timings["server"] = time.monotonic() - self.server.started_at
-        self.progress(f"server: answering at {self.server.url} "
-                      f"({self.timings['server']:.1f} s after launch)")
+        with self._server_lock:   # hosts call this from their threads
+            if self._server_ready:
+                return
+            self.server.wait_until_ready()
+            self._server_ready = True
+            self.timings["server"] = time.monotonic() - self.server.started_at
+            self.progress(f"server: answering at {self.server.url} "
+                          f"({self.timings['server']:.1f} s after launch)")
 
     def next_machine_number(self) -> int:
         return next(self._machine_numbers)
