@@ -187,14 +187,25 @@ class Environment(fixtures.Fixture):
             concurrent.futures.wait(futures)
         finally:
             pool.shutdown(wait=True)
-            for host, future in zip(hosts, futures, strict=True):
-                if future.exception() is None:
-                    self.addCleanup(host.cleanUp)
-                    self.hosts.append(host)
+            built = [host for host, future in zip(hosts, futures, strict=True)
+                     if future.exception() is None]
+            if built:
+                self.addCleanup(self._clean_up_hosts, built)
+                self.hosts.extend(built)
         for future in futures:
             if future.exception() is not None:
                 raise future.exception()  # type: ignore[misc]
         return hosts
+
+    @staticmethod
+    def _clean_up_hosts(hosts: list[host_module.Host]) -> None:
+        """Tear hosts down side by side too: mostly waits on the kernel and OVS."""
+        with concurrent.futures.ThreadPoolExecutor(max_workers=len(hosts),
+                                                   thread_name_prefix="host") as pool:
+            futures = [pool.submit(host.cleanUp) for host in hosts]
+        for future in futures:
+            if future.exception() is not None:
+                raise future.exception()  # type: ignore[misc]
 
     def add_host(self, desc: HostDescription | None = None) -> host_module.Host:
         """Add a host to a running environment (it joins without restarting anything)."""
