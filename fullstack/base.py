@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import re
 import sys
 import uuid
@@ -11,10 +13,12 @@ import testtools
 from pyroute2 import netns
 from testtools import content
 
-from fullstack import forensics, prerequisites
+from fullstack import forensics, prerequisites, topology
 from fullstack import run as run_module
 from fullstack.environment import Environment
 from fullstack.resources import client, inventory
+
+LOG = logging.getLogger(__name__)
 
 
 class HarnessTestCase(testtools.TestCase):
@@ -97,6 +101,11 @@ class BaseFullStackTestCase(HarnessTestCase):
         super().setUp()
         environment.bind(self.ctx)
         self.environment = self.useFixture(environment)
+        # <log dir>/topology.svg is drawn once, while the deployment stands:
+        # at a failure (with the forensics), else in tearDown, before the
+        # test's own cleanups take its machines away; this cleanup, which
+        # runs before the environment's, covers a setUp that fails later.
+        self.addCleanup(self._draw_topology)
         # Runs at the failure itself, before any cleanup: the deployment is
         # still there to be looked at.
         self.addOnException(self._dump_forensics)
@@ -108,6 +117,23 @@ class BaseFullStackTestCase(HarnessTestCase):
         self.safe_client = self.useFixture(client.SafeClient(self.client))
         self.tenant_id = uuid.uuid4().hex
 
+    def tearDown(self) -> None:
+        self._draw_topology()
+        super().tearDown()
+
+    def _draw_topology(self) -> None:
+        """Draw the live topology; a failure to draw never fails (or hides) the test."""
+        if getattr(self, "_topology_drawn", False):
+            return
+        self._topology_drawn = True
+        path = os.path.join(self.log_dir, "topology.svg")
+        try:
+            topology.draw(self.environment, path)
+        except Exception as exc:
+            LOG.warning("drawing %s failed: %r", path, exc)
+            self.addDetail("topology-error", content.text_content(
+                f"drawing {path} failed: {exc!r}"))
+
     def _dump_forensics(self, exc_info) -> None:
         if getattr(self, "_forensics_done", False):
             return
@@ -118,3 +144,4 @@ class BaseFullStackTestCase(HarnessTestCase):
             parts = {"forensics-error": f"dumping the deployment failed: {exc!r}"}
         for name, text in parts.items():
             self.addDetail(name, content.text_content(text))
+        self._draw_topology()

@@ -21,6 +21,8 @@ REQUIRED_BINARIES = (
     "ip", "ovsdb-server", "ovs-vswitchd", "ovsdb-tool", "ovs-vsctl", "ovs-ofctl",
     "ovs-appctl", "ping", "ethtool",
 )
+GRAPHVIZ_MISSING = ("dot (Graphviz, Debian package graphviz) not found; it draws each "
+                    "test's topology.svg")
 
 
 class MissingPrerequisite(Exception):
@@ -63,6 +65,12 @@ def check_binaries(names: tuple[str, ...] = REQUIRED_BINARIES) -> None:
     missing = [name for name in names if shutil.which(name) is None]
     if missing:
         raise MissingPrerequisite(f"{', '.join(missing)} not found")
+
+
+def check_graphviz() -> None:
+    """Only the topology picture needs it, so it is checked when drawing, not up front."""
+    if shutil.which("dot") is None:
+        raise MissingPrerequisite(GRAPHVIZ_MISSING)
 
 
 def check_tcp(what: str, host: str, port: int, timeout: float = 2.0) -> None:

@@ -1,0 +1,375 @@
+"""A picture of an environment as it is really wired, read from the live state.
+
+``draw(env, path)`` reads every namespace of the test (netlink) and every OVS
+instance (OVSDB), never the descriptions, so a port the agent forgot, a patch
+pair that points nowhere or a tunnel to a wrong address shows as it is.
+
+Collecting (live state -> the plain dataclasses below) is kept apart from
+rendering (dataclasses -> DOT, in ``topology_dot``), so the rendering can be
+tested without root.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import socket
+import time
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+import graphviz
+from pyroute2 import IPRoute
+from pyroute2 import netns as pyroute2_netns
+
+from fullstack import prerequisites, topology_dot
+from fullstack.resources import link
+
+if TYPE_CHECKING:
+    from fullstack.environment import Environment
+    from fullstack.host import Host
+    from fullstack.resources import ovs
+
+LOG = logging.getLogger(__name__)
+
+ROOT = ""   # the namespace the harness runs in (the control network's bridge is there)
+TUNNEL_TYPES = ("vxlan", "gre", "geneve")
+RENDER_TIMEOUT = 30
+
+
+@dataclasses.dataclass(frozen=True)
+class Device:
+    """An interface or OVS port, named within its namespace."""
+
+    namespace: str
+    name: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Interface:
+    name: str
+    addresses: tuple[str, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class Port:
+    name: str
+    tag: int | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Bridge:
+    name: str
+    ports: tuple[Port, ...] = ()
+    addresses: tuple[str, ...] = ()   # of its LOCAL port (br-fabric: the tunnel endpoint)
+
+
+@dataclasses.dataclass(frozen=True)
+class Agent:
+    name: str
+    pid: int | None
+    alive: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class Site:
+    """A namespace with an OVS instance (the central one or a host): a cluster."""
+
+    namespace: str
+    title: str
+    bridges: tuple[Bridge, ...] = ()
+    agents: tuple[Agent, ...] = ()
+    interfaces: tuple[Interface, ...] = ()   # the namespace's own, not OVS ports (ctl0)
+    central: bool = False
+
+    def bridge_of(self, name: str) -> Bridge | None:
+        """The bridge whose port (or LOCAL port) ``name`` is."""
+        for bridge in self.bridges:
+            if name == bridge.name or any(port.name == name for port in bridge.ports):
+                return bridge
+        return None
+
+
+@dataclasses.dataclass(frozen=True)
+class Stack:
+    """A namespace without OVS: a machine, router, DHCP server or external peer."""
+
+    namespace: str
+    kind: str   # machine, router, dhcp, external
+    interfaces: tuple[Interface, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class Link:
+    kind: str   # patch or veth
+    a: Device
+    b: Device
+
+
+@dataclasses.dataclass(frozen=True)
+class Tunnel:
+    """One tunnel port; the picture pairs it with the port that points back."""
+
+    kind: str
+    port: Device
+    local_ip: str
+    remote_ip: str
+
+
+@dataclasses.dataclass(frozen=True)
+class ControlNetwork:
+    """The root namespace's Linux bridge the hosts' ctl0 veths hang off."""
+
+    bridge: str
+    addresses: tuple[str, ...] = ()
+    ports: tuple[str, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class Topology:
+    prefix: str
+    sites: tuple[Site, ...] = ()
+    stacks: tuple[Stack, ...] = ()
+    links: tuple[Link, ...] = ()
+    tunnels: tuple[Tunnel, ...] = ()
+    control: ControlNetwork | None = None
+
+
+# -- the kernel's view: every interface of every namespace, over netlink --
+
+@dataclasses.dataclass(frozen=True)
+class _Nic:
+    name: str
+    index: int
+    kind: str | None
+    peer: tuple[str, int] | None   # (namespace, ifindex) of a veth's other end
+    master: int | None
+    addresses: tuple[str, ...]
+
+
+def _namespace_path(namespace: str) -> str:
+    if namespace == ROOT:
+        return "/proc/thread-self/ns/net"
+    return os.path.join(pyroute2_netns.NETNS_RUN_DIR, namespace)
+
+
+def _resolve_nsids(ipr: IPRoute, wanted: set[int], fds: dict[str, int]) -> dict[int, str]:
+    """Which of ``fds``' namespaces each netnsid (local to ``ipr``'s namespace) names."""
+    found: dict[int, str] = {}
+    for namespace, fd in fds.items():
+        if not wanted - set(found):
+            break
+        reply = ipr.get_netnsid(fd=fd)
+        if reply and reply["nsid"] in wanted:
+            found[reply["nsid"]] = namespace
+    return found
+
+
+def _read_namespace(ipr: IPRoute, namespace: str, fds: dict[str, int],
+                    prefix: str) -> list[_Nic]:
+    links = list(ipr.get_links())
+    if namespace == ROOT:
+        # The root namespace is shared: only what carries the test's prefix is ours.
+        links = [msg for msg in links if msg.get("ifname", "").startswith(prefix + "-")]
+    addresses: dict[int, list[str]] = {}
+    for msg in ipr.get_addr(family=socket.AF_INET):
+        addresses.setdefault(msg["index"], []).append(f"{msg.get('address')}/{msg['prefixlen']}")
+    nsids = _resolve_nsids(ipr, {msg.get("link_netnsid") for msg in links} - {None}, fds)
+    nics = []
+    for msg in links:
+        peer = None
+        if msg.get("link") is not None:
+            nsid = msg.get("link_netnsid")
+            peer_namespace = namespace if nsid is None else nsids.get(nsid)
+            if peer_namespace is not None:
+                peer = (peer_namespace, msg.get("link"))
+        nics.append(_Nic(msg.get("ifname"), msg["index"],
+                         msg.get_nested("IFLA_LINKINFO", "IFLA_INFO_KIND"), peer,
+                         msg.get("master"), tuple(addresses.get(msg["index"], ()))))
+    return nics
+
+
+def _read_kernel(prefix: str, namespaces: list[str]) -> dict[str, list[_Nic]]:
+    """Every interface of ``namespaces`` and the root namespace's of our prefix."""
+    fds: dict[str, int] = {}
+    try:
+        for namespace in [ROOT, *namespaces]:
+            try:
+                fds[namespace] = os.open(_namespace_path(namespace), os.O_RDONLY)
+            except FileNotFoundError:
+                continue   # removed since it was listed (a router going away)
+        result = {}
+        for namespace in fds:
+            # link.netlink enters the namespace only to open the socket
+            # (setns, no helper process): a fraction of a millisecond each.
+            try:
+                with link.netlink(namespace or None) as ipr:
+                    result[namespace] = _read_namespace(ipr, namespace, fds, prefix)
+            except FileNotFoundError:
+                continue   # removed by now
+        return result
+    finally:
+        for fd in fds.values():
+            os.close(fd)
+
+
+# -- OVSDB's view: each instance's bridges, ports, patch peers and tunnels --
+
+@dataclasses.dataclass(frozen=True)
+class _OvsState:
+    bridges: dict[str, list[Port]]
+    patches: list[tuple[str, str]]   # (port, its options:peer)
+    tunnels: list[tuple[str, str, str, str]]   # (type, port, local_ip, remote_ip)
+
+
+def _optional_int(value: object) -> int | None:
+    """An optional integer column (a port's tag): ovsdbapp gives [] or [value]."""
+    if isinstance(value, list):
+        value = value[0] if value else None
+    return value if isinstance(value, int) else None
+
+
+def _read_ovs(instance: ovs.OvsInstance) -> _OvsState:
+    """One read-only transaction against the instance's (live) IDL replica."""
+    api = instance.api
+    with api.transaction(check_error=True) as txn:
+        bridge_rows = txn.add(api.db_list("Bridge", columns=["name", "ports"]))
+        port_rows = txn.add(api.db_list("Port", columns=["_uuid", "name", "interfaces", "tag"]))
+        iface_rows = txn.add(api.db_list("Interface",
+                                         columns=["_uuid", "name", "type", "options"]))
+    interfaces = {row["_uuid"]: row for row in iface_rows.result}
+    ports = {row["_uuid"]: row for row in port_rows.result}
+    bridges: dict[str, list[Port]] = {}
+    for row in sorted(bridge_rows.result, key=lambda row: row["name"]):
+        members = [ports[uuid] for uuid in row["ports"] if uuid in ports]
+        bridges[row["name"]] = sorted(
+            (Port(port["name"], _optional_int(port["tag"])) for port in members
+             if port["name"] != row["name"]), key=lambda port: port.name)
+    patches, tunnels = [], []
+    for iface in sorted(interfaces.values(), key=lambda row: row["name"]):
+        options = iface["options"]
+        if iface["type"] == "patch" and options.get("peer"):
+            patches.append((iface["name"], options["peer"]))
+        elif iface["type"] in TUNNEL_TYPES:
+            tunnels.append((iface["type"], iface["name"], options.get("local_ip", ""),
+                            options.get("remote_ip", "")))
+    return _OvsState(bridges, patches, tunnels)
+
+
+# -- putting the two views together --
+
+def _site(namespace: str, title: str, state: _OvsState, nics: list[_Nic],
+          agents: Iterable[Agent], central: bool) -> Site:
+    addresses = {nic.name: nic.addresses for nic in nics}
+    bridges = tuple(Bridge(name, tuple(ports), addresses.get(name, ()))
+                    for name, ports in state.bridges.items())
+    on_ovs = set(state.bridges) | {port.name for ports in state.bridges.values()
+                                   for port in ports}
+    own = tuple(Interface(nic.name, nic.addresses) for nic in nics
+                if nic.name not in on_ovs and nic.name != "lo"
+                and (nic.addresses or nic.kind == "veth"))
+    return Site(namespace, title, bridges, tuple(agents), own, central)
+
+
+def _stack_kind(prefix: str, namespace: str) -> str:
+    """What a namespace of the test without OVS is, by the names the harness and agents give."""
+    if "qrouter-" in namespace:
+        return "router"
+    if "qdhcp-" in namespace:
+        return "dhcp"
+    if namespace.startswith(f"{prefix}-ext"):
+        return "external"
+    return "machine"
+
+
+def _veth_links(kernel: dict[str, list[_Nic]]) -> list[Link]:
+    """Pair veth ends by their peer's (namespace, ifindex), as the kernel reports it."""
+    by_index = {(namespace, nic.index): nic for namespace, nics in kernel.items()
+                for nic in nics}
+    links, seen = [], set()
+    for namespace, nics in kernel.items():
+        for nic in nics:
+            peer = by_index.get(nic.peer) if nic.kind == "veth" and nic.peer else None
+            if peer is None or nic.peer is None:
+                continue
+            pair = frozenset({(namespace, nic.name), (nic.peer[0], peer.name)})
+            if pair not in seen:
+                seen.add(pair)
+                links.append(Link("veth", Device(namespace, nic.name),
+                                  Device(nic.peer[0], peer.name)))
+    return links
+
+
+def _patch_links(namespace: str, patches: list[tuple[str, str]]) -> list[Link]:
+    """One link per pair of patch ports (each names the other as its peer)."""
+    links, seen = [], set()
+    for port, peer in patches:
+        if frozenset({port, peer}) not in seen:
+            seen.add(frozenset({port, peer}))
+            links.append(Link("patch", Device(namespace, port), Device(namespace, peer)))
+    return links
+
+
+def _control(prefix: str, nics: list[_Nic]) -> ControlNetwork | None:
+    for nic in nics:
+        if nic.name == f"{prefix}-ctl":
+            ports = tuple(sorted(other.name for other in nics if other.master == nic.index))
+            return ControlNetwork(nic.name, nic.addresses, ports)
+    return None
+
+
+def _agents(host: Host) -> list[Agent]:
+    return [Agent(agent.name.removeprefix(f"{host.hostname}-"), agent.pid, agent.is_running())
+            for agent in host.agents()]
+
+
+def collect(env: Environment) -> Topology:
+    """A snapshot of ``env``'s live wiring."""
+    assert env.ctx is not None
+    prefix = env.ctx.prefix
+    namespaces = sorted(name for name in pyroute2_netns.listnetns()
+                        if name.startswith(prefix + "-"))
+    kernel = _read_kernel(prefix, namespaces)
+    instances = [(env.central_namespace.name, "central", env.central_ovs, []),
+                 *((host.namespace, host.hostname, host.ovs, _agents(host))
+                   for host in env.hosts)]
+    sites, links, tunnels = [], _veth_links(kernel), []
+    for namespace, title, instance, agents in instances:
+        state = _read_ovs(instance)
+        sites.append(_site(namespace, title, state, kernel.get(namespace, []), agents,
+                           central=instance is env.central_ovs))
+        links += _patch_links(namespace, state.patches)
+        tunnels += [Tunnel(kind, Device(namespace, port), local_ip, remote_ip)
+                    for kind, port, local_ip, remote_ip in state.tunnels]
+    site_namespaces = {site.namespace for site in sites}
+    stacks = [Stack(namespace, _stack_kind(prefix, namespace),
+                    tuple(Interface(nic.name, nic.addresses) for nic in nics if nic.name != "lo"))
+              for namespace, nics in kernel.items()
+              if namespace != ROOT and namespace not in site_namespaces]
+    return Topology(prefix, tuple(sites), tuple(stacks), tuple(links), tuple(tunnels),
+                    _control(prefix, kernel.get(ROOT, [])))
+
+
+def write_svg(source: str, path: str) -> str:
+    """Write ``source`` next to ``path`` (.dot) and render it to ``path`` with Graphviz's dot."""
+    prerequisites.check_graphviz()
+    dot_path = path.removesuffix(".svg") + ".dot"
+    with open(dot_path, "w") as f:
+        f.write(source)
+    try:
+        graphviz.render("dot", "svg", dot_path, outfile=path, quiet=True)
+    except graphviz.ExecutableNotFound as exc:   # removed since the check
+        raise prerequisites.MissingPrerequisite(prerequisites.GRAPHVIZ_MISSING) from exc
+    return path
+
+
+def draw(env: Environment, path: str) -> str:
+    """Write an SVG of env's live topology to path (and path minus .svg plus .dot); return path."""
+    start = time.monotonic()
+    snapshot = collect(env)
+    collected = time.monotonic()
+    write_svg(topology_dot.render(snapshot), path)
+    LOG.info("drew %s: live state read in %.3f s, rendered in %.3f s", path,
+             collected - start, time.monotonic() - collected)
+    return path
