@@ -2,7 +2,8 @@
 
 Pipeline, by table:
 
-- 0  classify: from br-int (patch port) to 2; from a tunnel to 4; else drop.
+- 0  classify: from br-int (patch port) to 2; from a GRE tunnel to 3, from a
+     VXLAN tunnel to 4; else drop.
 - 2  from br-int: unicast to 20, broadcast and multicast to 22.
 - 3/4 from a GRE/VXLAN tunnel: a known key/VNI gets its local VLAN, then 10;
      else drop.  One table per tunnel type: a GRE key and a VNI may have
