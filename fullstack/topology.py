@@ -35,7 +35,6 @@ LOG = logging.getLogger(__name__)
 
 ROOT = ""   # the namespace the harness runs in (the control network's bridge is there)
 TUNNEL_TYPES = ("vxlan", "gre", "geneve")
-RENDER_TIMEOUT = 30
 
 
 @dataclasses.dataclass(frozen=True)
