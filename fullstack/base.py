@@ -16,7 +16,7 @@ from testtools import content
 from fullstack import forensics, prerequisites, topology
 from fullstack import run as run_module
 from fullstack.environment import Environment
-from fullstack.resources import client, inventory
+from fullstack.resources import client
 
 LOG = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ class HarnessTestCase(testtools.TestCase):
         self.addOnException(self._note_failure)
         # Registered first, so it runs last: after every other cleanup.
         self.addCleanup(self._check_no_leaks)
-        run = self.useFixture(run_module.HarnessRun(
+        run = self._run = self.useFixture(run_module.HarnessRun(
             self.settings, re.sub(r"[^\w.-]+", "_", self.id()), self.keep_on_failure))
         self.ctx = run.ctx
         self.registry = run.ctx.registry
@@ -77,10 +77,11 @@ class HarnessTestCase(testtools.TestCase):
         """Fail the test that leaked: anything still carrying its prefix."""
         if getattr(self, "prefix", None) is None or self.keep_on_failure():
             return
-        leaks = inventory.Inventory.take(self.settings, self.prefix).leaks()
-        if leaks:
-            self.fail(f"test {self.id()} leaked {leaks}; "
-                      f"'python -m fullstack cleanup' removes such leftovers")
+        # The run took the inventory when it ended (and kept its prefix and
+        # records if anything was left, for the cleanup command).
+        if self._run.leaks:
+            self.fail(f"test {self.id()} leaked {self._run.leaks}; once this test run "
+                      f"has ended, 'python -m fullstack cleanup' removes such leftovers")
 
     def _note_failure(self, exc_info) -> None:
         self._failed = True

@@ -27,6 +27,25 @@ with run.HarnessRun(settings, 'killed-run') as harness:
         sys.stdin.read()
 """
 
+# A run that ends normally but leaves a namespace and a process behind.
+LEAKY_RUN = """
+import sys
+from fullstack import prerequisites, run
+from fullstack.resources import namespace, process
+settings = prerequisites.Settings.from_environment()
+harness = run.HarnessRun(settings, 'leaky-run')
+harness.setUp()
+ctx = harness.ctx
+leaked = namespace.Namespace(ctx.prefix + '-leak')
+leaked.setUp()
+sleeper = process.ProcessFixture(
+    'sleeper', [sys.executable, '-c', 'import time; time.sleep(600)'], ctx.log_dir,
+    settings.state_dir, ctx.prefix, namespace=leaked.name)
+sleeper.setUp()
+harness.cleanUp()
+print(ctx.prefix, sleeper.pid, ','.join(sorted(harness.leaks)), flush=True)
+"""
+
 
 def running(pid: int) -> bool:
     try:
@@ -62,4 +81,23 @@ class TestCleanupAfterKill(base.HarnessTestCase):
                               if v and k != "child_pids"})
         self.assertEqual([], [pid for pid in pids if running(pid)])
         self.assertEqual([], records.recorded_processes(self.settings.state_dir, prefix))
+        self.assertNotIn(prefix, cleanup.dead_prefixes(self.settings))
+
+
+class TestCleanupAfterLeak(base.HarnessTestCase):
+    def test_what_a_finished_run_leaked_is_cleaned(self):
+        out = subprocess.run([sys.executable, "-c", LEAKY_RUN], capture_output=True,
+                             text=True, timeout=120, check=True).stdout.split()
+        prefix, pid, leaks = out[0], int(out[1]), out[2].split(",")
+        self.addCleanup(cleanup.clean_prefix, self.settings, prefix)
+        self.assertEqual(["child_pids", "namespaces"], leaks)
+        self.assertTrue(running(pid))
+        # The run kept its prefix and records: its process is gone, so it is dead.
+        self.assertIn(prefix, cleanup.dead_prefixes(self.settings))
+
+        removed = cleanup.clean_prefix(self.settings, prefix)
+
+        self.assertIn(f"namespace {prefix}-leak", removed)
+        self.assertFalse(running(pid))
+        self.assertNotIn(f"{prefix}-leak", netns.listnetns())
         self.assertNotIn(prefix, cleanup.dead_prefixes(self.settings))

@@ -7,7 +7,8 @@ import sys
 
 import fixtures
 
-from fullstack import base
+from fullstack import base, environment
+from fullstack import host as host_module
 from fullstack.resources import (
     database,
     inventory,
@@ -67,3 +68,28 @@ class TestLifecycle(base.HarnessTestCase):
                                 Deployment(self, fail_at_end=True).setUp)
         self.assertIn("half-way on purpose", str(exc.args[0][1]))
         self.assert_nothing_added(before)
+
+
+class TestEnvironmentUnwinds(base.HarnessTestCase):
+    def test_a_host_failing_among_parallel_ones_leaves_nothing(self):
+        """Hosts are built side by side: the ones that were built go too."""
+        real = host_module.Host._wire_physical
+
+        def wire_physical(host: host_module.Host) -> None:
+            if host.number == 2:
+                raise RuntimeError("host-2 failed half-way on purpose")
+            real(host)
+
+        self.useFixture(fixtures.MockPatchObject(host_module.Host, "_wire_physical",
+                                                 wire_physical))
+        before = inventory.Inventory.take(self.settings, self.prefix)
+        env = environment.Environment(environment.EnvironmentDescription(),
+                                      [environment.HostDescription() for _ in range(3)])
+        env.bind(self.ctx)
+        exc = self.assertRaises(fixtures.MultipleExceptions, env.setUp)
+        self.assertIn("host-2 failed half-way on purpose", str(exc.args))
+        built = {name for name in env.timings if name in ("host-1", "host-2", "host-3")}
+        self.assertEqual({"host-1", "host-3"}, built)
+        after = inventory.Inventory.take(self.settings, self.prefix)
+        self.assertEqual({}, after.added_since(before))
+        self.assertEqual([], records.recorded_processes(self.settings.state_dir, self.prefix))
