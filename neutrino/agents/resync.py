@@ -88,6 +88,9 @@ class ResyncingAgent:
     def stop(self) -> None:
         self.stopping.set()
         self.work.put(FULL_SYNC)
+        # A call waiting on an absent server would hold the exit for its
+        # whole timeout.
+        self.plugin.abort_calls_soon("the agent is stopping")
 
     def _state(self, start_flag: bool) -> dict:
         return {"binary": self.binary, "host": self.host, "agent_type": self.agent_type,

@@ -144,6 +144,27 @@ class TestCalls(RpcTestCase):
         self.assertGreaterEqual(time.monotonic() - start, 1.0)
         self.assertLess(time.monotonic() - start, 2.0)
 
+    def test_aborted_calls_fail_at_once_and_so_do_later_ones(self):
+        client = self.client(topic="q-nobody")
+        outcome: list[BaseException] = []
+
+        def call() -> None:
+            try:
+                client.call("add", timeout=60.0, a=1, b=2)
+            except rpc.RpcError as exc:
+                outcome.append(exc)
+
+        caller = threading.Thread(target=call)
+        caller.start()
+        wait_until_true(lambda: bool(client._pending), timeout=10, sleep=0.01)
+        client.abort_calls_soon("the agent is stopping")
+        caller.join(10)   # far less than the call's own 60 s
+        self.assertFalse(caller.is_alive())
+        self.assertNotIsInstance(outcome[0], rpc.RpcTimeout)
+        self.assertIn("the agent is stopping during call add", str(outcome[0]))
+        error = self.assertRaises(rpc.RpcError, client.call, "add", timeout=60.0, a=1, b=2)
+        self.assertIn("not sent", str(error))
+
     def test_cast_runs_the_method(self):
         endpoint = Recorder()
         self.server(endpoint)

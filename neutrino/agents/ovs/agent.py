@@ -103,6 +103,9 @@ class OvsAgent:
     def stop(self) -> None:
         self.stopping.set()
         self.wake.set()
+        # A call waiting on an absent server would hold the exit for its
+        # whole timeout.
+        self.plugin.abort_calls_soon("the agent is stopping")
 
     def close(self) -> None:
         shutdown.close_all([self.listener.stop, self.plugin.close,

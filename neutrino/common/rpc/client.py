@@ -37,6 +37,7 @@ class RpcClient:
         self.reply_queue = f"reply.{topic}.{uuid.uuid4().hex}"
         self._pending: dict[str, _PendingCall] = {}
         self._lock = threading.Lock()
+        self._refusal = ""   # once calls were aborted, why every later call fails at once
         self._publisher = Publisher(url, f"{topic}:client:{os.getpid()}", setup=self._setup)
 
     def call(self, method: str, timeout: float = 30.0, **kwargs: Any) -> Any:
@@ -44,6 +45,8 @@ class RpcClient:
         correlation_id = uuid.uuid4().hex
         pending = _PendingCall(method)
         with self._lock:
+            if self._refusal:
+                raise RpcError(f"{self._refusal}: call {method} not sent")
             self._pending[correlation_id] = pending
         properties = pika.BasicProperties(
             content_type=message.CONTENT_TYPE,
@@ -76,11 +79,22 @@ class RpcClient:
 
     def close(self) -> None:
         self._publisher.close()
+        self.abort_calls(f"client of {self.topic!r} closed")
+
+    def abort_calls(self, reason: str) -> None:
+        """Make every call in progress, and every later one, raise RpcError at once."""
         with self._lock:
+            self._refusal = reason
             pending, self._pending = list(self._pending.values()), {}
         for call in pending:
-            call.error = RpcError(f"client of {self.topic!r} closed during call {call.method}")
+            call.error = RpcError(f"{reason} during call {call.method}")
             call.arrived.set()
+
+    def abort_calls_soon(self, reason: str) -> None:
+        """abort_calls from a thread of its own: safe in a signal handler, which
+        may have interrupted this very thread while it held the lock."""
+        threading.Thread(target=self.abort_calls, args=(reason,), name="rpc-abort",
+                         daemon=True).start()
 
     def _timeout_reason(self, method: str, timeout: float, sent: bool) -> str:
         reason = f"no reply to {method} from topic {self.topic!r} within {timeout} s"
