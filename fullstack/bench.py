@@ -81,18 +81,16 @@ def env_parts(env: environment.Environment) -> dict[str, list[float]]:
 
 
 def peak_rss_mb(pid: int | None) -> float:
-    """VmHWM: the most memory the process ever had resident."""
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    try:
-        return psutil.Process(pid).memory_info().rss / 2**20
-    except (psutil.Error, TypeError):
-        return 0.0
+    """VmHWM: the most memory the process ever had resident.
+
+    A process that cannot be read is an error, not zero: a daemon that died
+    before the measurement would otherwise make a host look light.
+    """
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError(f"process {pid} reports no VmHWM")
 
 
 def host_peak_rss_mb(host: host_module.Host) -> float:
