@@ -97,6 +97,14 @@ class Database:
                 time.sleep(random.uniform(0, min(0.5, 0.005 * 2 ** attempt)))
         raise AssertionError("unreachable")
 
+    def list_all(self, model: type[models.Base], to_dict: Callable[[Any], dict[str, Any]]
+                 ) -> list[dict[str, Any]]:
+        """Every row of ``model``, oldest first, each as ``to_dict`` shows it."""
+        def work(session: Session) -> list[dict[str, Any]]:
+            query = sa.select(model).order_by(model.created_at)  # type: ignore[attr-defined]
+            return [to_dict(row) for row in session.scalars(query)]
+        return self.run(work)
+
     def end_scope(self) -> None:
         """Forget this thread's session; call when a request or RPC call ends."""
         self._sessions.remove()

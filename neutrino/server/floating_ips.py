@@ -239,7 +239,4 @@ class FloatingIpService:
 
     # Last in the class: below it, mypy would read 'list' in annotations as this method.
     def list(self) -> list[dict[str, Any]]:
-        def work(session: Session) -> list[dict[str, Any]]:
-            query = sa.select(models.FloatingIP).order_by(models.FloatingIP.created_at)
-            return [floating_ip_dict(fip) for fip in session.scalars(query)]
-        return self.db.run(work)
+        return self.db.list_all(models.FloatingIP, floating_ip_dict)

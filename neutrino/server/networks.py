@@ -132,10 +132,7 @@ class NetworkService:
         return self.db.run(lambda session: network_dict(load_network(session, network_id)))
 
     def list(self) -> list[dict[str, Any]]:
-        def work(session: Session) -> list[dict[str, Any]]:
-            query = sa.select(models.Network).order_by(models.Network.created_at)
-            return [network_dict(network) for network in session.scalars(query)]
-        return self.db.run(work)
+        return self.db.list_all(models.Network, network_dict)
 
     def update(self, network_id: str, body: dict[str, Any]) -> dict[str, Any]:
         columns = {"name": "name", "description": "description",

@@ -193,10 +193,7 @@ class PortService:
         return self.db.run(lambda session: port_dict(load_port(session, port_id)))
 
     def list(self) -> list[dict[str, Any]]:
-        def work(session: Session) -> list[dict[str, Any]]:
-            query = sa.select(models.Port).order_by(models.Port.created_at)
-            return [port_dict(port) for port in session.scalars(query)]
-        return self.db.run(work)
+        return self.db.list_all(models.Port, port_dict)
 
     def update(self, port_id: str, body: dict[str, Any]) -> dict[str, Any]:
         changed = self.db.run(lambda session: self.modify(session, load_port(session, port_id),

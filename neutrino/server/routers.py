@@ -280,7 +280,4 @@ class RouterService:
 
     # Last in the class: below it, mypy would read 'list' in annotations as this method.
     def list(self) -> list[dict[str, Any]]:
-        def work(session: Session) -> list[dict[str, Any]]:
-            query = sa.select(models.Router).order_by(models.Router.created_at)
-            return [router_dict(router) for router in session.scalars(query)]
-        return self.db.run(work)
+        return self.db.list_all(models.Router, router_dict)

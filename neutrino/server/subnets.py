@@ -134,10 +134,7 @@ class SubnetService:
         return self.db.run(lambda session: subnet_dict(load_subnet(session, subnet_id)))
 
     def list(self) -> list[dict[str, Any]]:
-        def work(session: Session) -> list[dict[str, Any]]:
-            query = sa.select(models.Subnet).order_by(models.Subnet.created_at)
-            return [subnet_dict(subnet) for subnet in session.scalars(query)]
-        return self.db.run(work)
+        return self.db.list_all(models.Subnet, subnet_dict)
 
     def update(self, subnet_id: str, body: dict[str, Any]) -> dict[str, Any]:
         def work(session: Session) -> dict[str, Any]:
