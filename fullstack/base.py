@@ -10,13 +10,12 @@ import uuid
 
 import fixtures
 import testtools
-from pyroute2 import netns
 from testtools import content
 
 from fullstack import forensics, prerequisites, topology
 from fullstack import run as run_module
 from fullstack.environment import Environment
-from fullstack.resources import client
+from fullstack.resources import client, namespace
 
 LOG = logging.getLogger(__name__)
 
@@ -62,7 +61,7 @@ class HarnessTestCase(testtools.TestCase):
             self._announce_kept()
 
     def _announce_kept(self) -> None:
-        namespaces = sorted(n for n in netns.listnetns() if n.startswith(self.prefix + "-"))
+        namespaces = namespace.starting_with(self.prefix + "-")
         text = (
             f"FULLSTACK_KEEP_ON_FAILURE: test {self.id()} failed; its deployment "
             f"(prefix {self.prefix}) is left running.\n"

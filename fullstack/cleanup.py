@@ -17,7 +17,7 @@ import logging
 from pyroute2 import IPRoute, netns
 
 from fullstack import prerequisites
-from fullstack.resources import allocator, database, rabbitmq, records
+from fullstack.resources import allocator, database, namespace, rabbitmq, records
 
 LOG = logging.getLogger(__name__)
 
@@ -48,10 +48,9 @@ def _kill_processes(settings: prerequisites.Settings, prefix: str) -> list[str]:
 def _delete_network_things(prefix: str) -> list[str]:
     removed = []
     stem = prefix + "-"
-    for name in netns.listnetns():
-        if name.startswith(stem):
-            netns.remove(name)
-            removed.append(f"namespace {name}")
+    for name in namespace.starting_with(stem):
+        netns.remove(name)
+        removed.append(f"namespace {name}")
     with IPRoute() as ipr:
         for link in ipr.get_links():
             name = link.get("ifname")

@@ -14,8 +14,7 @@ import json
 import os
 from typing import TYPE_CHECKING
 
-from pyroute2 import netns
-
+from fullstack.resources import namespace as namespace_module
 from fullstack.resources import process, runner
 
 if TYPE_CHECKING:
@@ -95,9 +94,8 @@ def dump(environment: Environment) -> dict[str, str]:
         with open(os.path.join(folder, name), "w") as f:
             f.write(text)
 
-    for name in sorted(netns.listnetns()):
-        if name.startswith(ctx.prefix + "-"):
-            write(f"netns-{name}.txt", namespace_state(name))
+    for name in namespace_module.starting_with(ctx.prefix + "-"):
+        write(f"netns-{name}.txt", namespace_state(name))
     write("ovs-central.txt", ovs_state(environment.central_ovs))
     for host in environment.hosts:
         write(f"ovs-{host.hostname}.txt", ovs_state(host.ovs))

@@ -22,7 +22,6 @@ import shutil
 from typing import TYPE_CHECKING
 
 import fixtures
-from pyroute2 import netns
 
 from fullstack import process
 from fullstack.resources import link, namespace, ovs, records, runner
@@ -146,9 +145,8 @@ class Host(fixtures.Fixture):
         # dnsmasq outlives its agent by design; it is ours if its command
         # line names a pid file under this host's state path.
         self.kill_dhcp_servers()
-        for name in netns.listnetns():
-            if name.startswith(self.agent_namespace_prefix):
-                namespace.delete(name)
+        for name in namespace.starting_with(self.agent_namespace_prefix):
+            namespace.delete(name)
         shutil.rmtree(self.dhcp_state_path, ignore_errors=True)
 
     def _agent_defaults(self) -> dict[str, object]:

@@ -25,6 +25,7 @@ from pyroute2 import netns as pyroute2_netns
 
 from fullstack import prerequisites, topology_dot
 from fullstack.resources import link
+from fullstack.resources import namespace as namespace_module
 
 if TYPE_CHECKING:
     from fullstack.environment import Environment
@@ -327,8 +328,7 @@ def collect(env: Environment) -> Topology:
     """A snapshot of ``env``'s live wiring."""
     assert env.ctx is not None
     prefix = env.ctx.prefix
-    namespaces = sorted(name for name in pyroute2_netns.listnetns()
-                        if name.startswith(prefix + "-"))
+    namespaces = namespace_module.starting_with(prefix + "-")
     kernel = _read_kernel(prefix, namespaces)
     instances = [(env.central_namespace.name, "central", env.central_ovs, []),
                  *((host.namespace, host.hostname, host.ovs, _agents(host))

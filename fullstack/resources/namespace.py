@@ -39,6 +39,11 @@ def entered(name: str | None) -> Iterator[None]:
         os.close(own)
 
 
+def starting_with(stem: str) -> list[str]:
+    """The namespaces whose names start with ``stem`` (a run's ``<prefix>-``), sorted."""
+    return sorted(name for name in netns.listnetns() if name.startswith(stem))
+
+
 def exists(name: str) -> bool:
     return name in netns.listnetns()
 
