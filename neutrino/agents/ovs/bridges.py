@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import subprocess
 import time
 
 import netaddr
@@ -112,17 +111,9 @@ class Bridges:
     def _ensure_veth(self, name: str, peer: str) -> None:
         # Imported here: pyroute2 costs about 0.15 s of CPU at every agent's
         # start, and only veth interconnection needs it.
-        from pyroute2 import IPRoute
+        from neutrino.common import ip
 
-        with IPRoute() as ipr:
-            if not ipr.link_lookup(ifname=name):
-                ipr.link("add", ifname=name, kind="veth", peer={"ifname": peer})
-            for end in (name, peer):
-                ipr.link("set", index=ipr.link_lookup(ifname=end)[0], state="up")
-        for end in (name, peer):
-            # The userspace datapath needs finished checksums from veths.
-            subprocess.run(["ethtool", "-K", end, "tx", "off"], capture_output=True,
-                           check=True)
+        ip.ensure_veth(name, peer, peer_namespace=None)   # both up, TX offload off
 
     def wait_ofport(self, name: str) -> int:
         deadline = time.monotonic() + OFPORT_TIMEOUT
