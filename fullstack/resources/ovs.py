@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 
 import fixtures
 from ovsdbapp.backend.ovs_idl import connection
@@ -18,6 +19,17 @@ from fullstack.resources import process, runner
 
 SCHEMA = "/usr/share/openvswitch/vswitch.ovsschema"
 OVSDB_TIMEOUT = 30
+
+
+def _accepts(path: str) -> bool:
+    """Whether a daemon listens on unix socket ``path``: the file appears at
+    bind(), a moment before listen(), and a client in between is refused."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        try:
+            sock.connect(path)
+        except OSError:
+            return False
+    return True
 
 
 def _api_for(db_socket: str) -> tuple[impl_idl.OvsdbIdl, connection.Connection]:
@@ -58,25 +70,25 @@ class OvsInstance(fixtures.Fixture):
         self.ovsdb_server = self.useFixture(self._daemon("ovsdb-server", [
             "ovsdb-server", db_file, "--remote=p" + self.db_socket,
             "--unixctl=" + self._path("ovsdb-server.ctl"),
-        ], ready_file="db.sock"))
+        ], ready_socket="db.sock"))
         runner.execute(["ovs-vsctl", "--db=" + self.db_socket, "--no-wait", "init"])
         self.vswitchd = self.useFixture(self._daemon("ovs-vswitchd", [
             "ovs-vswitchd", self.db_socket, "--unixctl=" + self._path("ovs-vswitchd.ctl"),
-        ], ready_file="ovs-vswitchd.ctl"))
+        ], ready_socket="ovs-vswitchd.ctl"))
         self.api, conn = _api_for(self.db_socket)
         self.addCleanup(conn.stop)
 
     def _path(self, name: str) -> str:
         return os.path.join(self.run_dir, name)
 
-    def _daemon(self, binary: str, cmd: list[str], ready_file: str) -> process.ProcessFixture:
+    def _daemon(self, binary: str, cmd: list[str], ready_socket: str) -> process.ProcessFixture:
         log_name = f"{self.name}-{binary}"
         cmd += ["-vconsole:off", "-vfile:info",
                 "--log-file=" + os.path.join(self.log_dir, log_name + ".ovslog")]
         return process.ProcessFixture(
             log_name, cmd, self.log_dir, self.state_dir, self.prefix,
             namespace=self.namespace, env=self.env,
-            ready=lambda: os.path.exists(self._path(ready_file)),
+            ready=lambda: _accepts(self._path(ready_socket)),
         )
 
     def ofctl(self, *args: str, check: bool = True) -> str:
