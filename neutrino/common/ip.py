@@ -3,45 +3,16 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import subprocess
 from collections.abc import Iterator
 
 import netaddr
-from pyroute2 import IPRoute, netns
-from pyroute2.ethtool.ioctl import IoctlEthtool
-
-
-@contextlib.contextmanager
-def _entered(namespace: str | None) -> Iterator[None]:
-    """The calling thread inside ``namespace`` for the block (None: stay).
-
-    setns() moves only this thread, and a socket opened inside keeps its
-    namespace afterwards: no helper process per socket, as pyroute2's NetNS
-    forks.  (The harness has its own twin: the layers may not share code.)
-    """
-    if namespace is None:
-        yield
-        return
-    own = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
-    try:
-        target = os.open(os.path.join(netns.NETNS_RUN_DIR, namespace), os.O_RDONLY)
-        try:
-            netns.setns(target, flags=0)
-            try:
-                yield
-            finally:
-                netns.setns(own, flags=0)
-        finally:
-            os.close(target)
-    finally:
-        os.close(own)
+from pyroute2 import IPRoute, NetNS, netns
 
 
 @contextlib.contextmanager
 def netlink(namespace: str | None = None) -> Iterator[IPRoute]:
-    with _entered(namespace):
-        sock = IPRoute()
+    sock = IPRoute() if namespace is None else NetNS(namespace)
     try:
         yield sock
     finally:
@@ -95,13 +66,10 @@ def ensure_veth(name: str, peer: str, peer_namespace: str | None, mac: str | Non
 
 
 def disable_tx_offload(name: str, namespace: str | None = None) -> None:
-    """``ethtool -K NAME tx off``, by ioctl: no process per veth end."""
-    with _entered(namespace):
-        ethtool = IoctlEthtool(name)
-    try:
-        ethtool.set_offload_flag("tx-checksumming", 0)
-    finally:
-        ethtool.close()
+    cmd = ["ethtool", "-K", name, "tx", "off"]
+    if namespace:
+        cmd = ["ip", "netns", "exec", namespace, *cmd]
+    subprocess.run(cmd, capture_output=True, check=True)
 
 
 def delete_link(name: str, namespace: str | None = None) -> None:
