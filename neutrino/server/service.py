@@ -7,26 +7,28 @@ import threading
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from neutrino.server import api, l2pop, mac_address, notifications
-from neutrino.server.agents import AgentService
-from neutrino.server.binding import PortBinder
-from neutrino.server.database import Database
-from neutrino.server.dhcp_networks import DhcpNetworks
-from neutrino.server.dhcp_ports import DhcpPorts
-from neutrino.server.dhcp_rpc import DhcpRpc
-from neutrino.server.dhcp_scheduler import DhcpScheduler
-from neutrino.server.floating_ips import FloatingIpService
-from neutrino.server.http_server import ApiServer
-from neutrino.server.l3_rpc import L3Rpc
-from neutrino.server.l3_scheduler import L3Scheduler
-from neutrino.server.networks import NetworkService
-from neutrino.server.ports import PortService
-from neutrino.server.router_interfaces import RouterInterfaces
-from neutrino.server.routers import RouterService
-from neutrino.server.rpc_endpoint import TOPIC, PluginRpcEndpoint
-from neutrino.server.subnets import SubnetService
-from neutrino.server.tunnel_endpoints import TunnelEndpoints
-from neutrino.server.type_drivers.manager import TypeManager
+from neutrino.server.api import v2 as api
+from neutrino.server.api.http_server import ApiServer
+from neutrino.server.db.database import Database
+from neutrino.server.plugins.dhcp.hosting import DhcpNetworks
+from neutrino.server.plugins.dhcp.ports import DhcpPorts
+from neutrino.server.plugins.dhcp.rpc import DhcpRpc
+from neutrino.server.plugins.dhcp.scheduler import DhcpScheduler
+from neutrino.server.plugins.l3.floating_ips import FloatingIpService
+from neutrino.server.plugins.l3.router_interfaces import RouterInterfaces
+from neutrino.server.plugins.l3.routers import RouterService
+from neutrino.server.plugins.l3.rpc import L3Rpc
+from neutrino.server.plugins.l3.scheduler import L3Scheduler
+from neutrino.server.plugins.ml2 import l2pop, mac_address
+from neutrino.server.plugins.ml2.agents import AgentService
+from neutrino.server.plugins.ml2.binding import PortBinder
+from neutrino.server.plugins.ml2.networks import NetworkService
+from neutrino.server.plugins.ml2.ports import PortService
+from neutrino.server.plugins.ml2.rpc import TOPIC, PluginRpcEndpoint
+from neutrino.server.plugins.ml2.subnets import SubnetService
+from neutrino.server.plugins.ml2.tunnel_endpoints import TunnelEndpoints
+from neutrino.server.plugins.ml2.type_drivers.manager import TypeManager
+from neutrino.server.rpc import notifier as notifications
 
 LOG = logging.getLogger(__name__)
 

@@ -7,9 +7,10 @@ import datetime
 import sqlalchemy as sa
 import testtools
 
-from neutrino.server import agents, binding, models
-from neutrino.server.type_drivers.base import Segment
-from neutrino.server.type_drivers.manager import TypeManager
+from neutrino.server.db import models
+from neutrino.server.plugins.ml2 import agents, binding
+from neutrino.server.plugins.ml2.type_drivers.base import Segment
+from neutrino.server.plugins.ml2.type_drivers.manager import TypeManager
 from tests.unit import test_server_support as support
 
 VXLAN_100 = Segment("vxlan", None, 100)

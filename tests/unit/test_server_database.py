@@ -6,7 +6,7 @@ import sqlalchemy as sa
 import testtools
 from sqlalchemy import exc
 
-from neutrino.server import database, models
+from neutrino.server.db import database, models
 from tests.unit import test_server_support as support
 
 

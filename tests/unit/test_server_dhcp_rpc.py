@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from neutrino.common import rpc
 from neutrino.common.rpc import message
-from neutrino.server import errors
+from neutrino.server.lib import errors
 from tests.unit import test_server_support as support
 
 UNKNOWN_ID = "6f1f1b1e-1d0c-4c1e-8d3c-3c7a0c0e2a11"

@@ -5,8 +5,9 @@ from __future__ import annotations
 import fixtures
 import testtools
 
-from neutrino.server import attributes, errors, http_server, validators
-from neutrino.server.router import Request, Router
+from neutrino.server.api import http_server
+from neutrino.server.api.urlmap import Request, Router
+from neutrino.server.lib import attributes, errors, validators
 
 NETWORK_ID = "6f1f1b1e-1d0c-4c1e-8d3c-3c7a0c0e2a11"
 

@@ -6,8 +6,8 @@ import ipaddress
 
 import testtools
 
-from neutrino.server import allocation_pools as pools
-from neutrino.server import errors
+from neutrino.server.lib import errors
+from neutrino.server.plugins.ml2 import allocation_pools as pools
 from tests.unit import test_server_support as support
 
 ip = ipaddress.ip_address

@@ -5,7 +5,8 @@ from __future__ import annotations
 import fixtures
 import testtools
 
-from neutrino.server import l2pop, models
+from neutrino.server.db import models
+from neutrino.server.plugins.ml2 import l2pop
 from tests.unit import test_server_support as support
 
 FLOOD = list(l2pop.FLOODING_ENTRY)

@@ -6,7 +6,7 @@ import datetime
 
 import sqlalchemy as sa
 
-from neutrino.server import models
+from neutrino.server.db import models
 from tests.unit import test_server_support as support
 
 UNKNOWN_ID = "6f1f1b1e-1d0c-4c1e-8d3c-3c7a0c0e2a11"

@@ -8,7 +8,9 @@ import random
 import sqlalchemy as sa
 import testtools
 
-from neutrino.server import errors, mac_address, models
+from neutrino.server.db import models
+from neutrino.server.lib import errors
+from neutrino.server.plugins.ml2 import mac_address
 from tests.unit import test_server_support as support
 
 

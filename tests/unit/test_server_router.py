@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import testtools
 
-from neutrino.server import errors
-from neutrino.server.controller import matches
-from neutrino.server.router import Request, Response, Router
+from neutrino.server.api.controller import matches
+from neutrino.server.api.urlmap import Request, Response, Router
+from neutrino.server.lib import errors
 
 
 def _echo(name):

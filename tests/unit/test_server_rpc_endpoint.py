@@ -7,7 +7,8 @@ import datetime
 import sqlalchemy as sa
 import testtools
 
-from neutrino.server import clock, errors, models
+from neutrino.server.db import models
+from neutrino.server.lib import clock, errors
 from tests.unit import test_server_support as support
 
 RPC_METHODS = ["get_active_networks_info", "get_device_details", "get_devices_details_list",

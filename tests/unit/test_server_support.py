@@ -20,7 +20,9 @@ import sqlalchemy as sa
 import testtools
 from oslo_config import cfg
 
-from neutrino.server import attributes, config, database, models
+from neutrino.server import config
+from neutrino.server.db import database, models
+from neutrino.server.lib import attributes
 from neutrino.server.service import NeutrinoServer
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"

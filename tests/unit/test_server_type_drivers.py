@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import testtools
 
-from neutrino.server import binding, errors
-from neutrino.server.type_drivers import vlan
-from neutrino.server.type_drivers.base import Segment
-from neutrino.server.type_drivers.manager import TypeManager
+from neutrino.server.lib import errors
+from neutrino.server.plugins.ml2 import binding
+from neutrino.server.plugins.ml2.type_drivers import vlan
+from neutrino.server.plugins.ml2.type_drivers.base import Segment
+from neutrino.server.plugins.ml2.type_drivers.manager import TypeManager
 from tests.unit import test_server_support as support
 
 ALL_TYPES = {

@@ -5,11 +5,11 @@ from __future__ import annotations
 import fixtures
 import testtools
 
-from neutrino.server import errors
-from neutrino.server.type_drivers import tunnel
-from neutrino.server.type_drivers.base import Segment
-from neutrino.server.type_drivers.manager import TypeManager
-from neutrino.server.type_drivers.vxlan import VxlanTypeDriver
+from neutrino.server.lib import errors
+from neutrino.server.plugins.ml2.type_drivers import tunnel
+from neutrino.server.plugins.ml2.type_drivers.base import Segment
+from neutrino.server.plugins.ml2.type_drivers.manager import TypeManager
+from neutrino.server.plugins.ml2.type_drivers.vxlan import VxlanTypeDriver
 from tests.unit import test_server_support as support
 
 
@@ -142,7 +142,7 @@ class TestLostRace(testtools.TestCase):
             return 1 if len(calls) == 1 else real_lowest_free(ranges, taken)
 
         self.useFixture(fixtures.MonkeyPatch(
-            "neutrino.server.type_drivers.tunnel.lowest_free", stale_lowest_free))
+            "neutrino.server.plugins.ml2.type_drivers.tunnel.lowest_free", stale_lowest_free))
         segment = db.run(lambda s: driver.allocate_tenant_segment(s, "y"))
         self.assertEqual(2, segment.segmentation_id)
         self.assertEqual(2, len(calls))

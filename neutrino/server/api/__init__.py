@@ -1,0 +1,1 @@
+"""The REST API: HTTP server, URL map, resource controllers, extension loading."""

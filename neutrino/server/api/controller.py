@@ -1,0 +1,111 @@
+"""The REST controller of one resource: list, show, create, update, delete.
+
+Translates between HTTP requests and a resource service: unwraps and checks
+bodies ({"network": {...}}), filters lists by query parameters, wraps results.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from neutrino.server.api.urlmap import Request, Response, Router
+from neutrino.server.lib import errors
+from neutrino.server.lib.attributes import ResourceAttributes
+
+# Query parameters that shape a list rather than filter it.  Paging and
+# sorting are not supported and ignored (the whole list is one page); 'fields'
+# picks the attributes each item shows.
+_NON_FILTERS = frozenset({"fields", "limit", "marker", "sort_key", "sort_dir", "page_reverse"})
+
+
+def _value_matches(value: Any, wanted: str) -> bool:
+    if isinstance(value, bool):
+        return wanted.lower() == str(value).lower()
+    if value is None:
+        return wanted in ("", "None", "null")
+    if isinstance(value, list):
+        # fixed_ips=ip_address=10.0.0.5 matches a port with that address.
+        key, sep, expected = wanted.partition("=")
+        if sep:
+            return any(isinstance(item, dict) and str(item.get(key)) == expected
+                       for item in value)
+        return wanted in (str(item) for item in value)
+    return str(value) == wanted
+
+
+def only_fields(item: dict[str, Any], fields: list[str]) -> dict[str, Any]:
+    """``item`` cut down to the wanted ``fields``; all of it when none are wanted.
+
+    Clients (openstacksdk, the openstack CLI) ask for the columns they show,
+    as ``?fields=id&fields=name``; unknown names are ignored, as in Neutron.
+    """
+    wanted = {name for name in fields if name}
+    if not wanted:
+        return item
+    return {name: value for name, value in item.items() if name in wanted}
+
+
+def matches(item: dict[str, Any], filters: dict[str, list[str]]) -> bool:
+    """True if for every filtered attribute, ``item`` has any of the wanted values."""
+    return all(any(_value_matches(item.get(name), wanted) for wanted in values)
+               for name, values in filters.items())
+
+
+@dataclass
+class ResourceController:
+    resource: str
+    collection: str
+    service: Any
+    attributes: ResourceAttributes
+    fields: Sequence[str]
+    allow_create: bool = True
+
+    def register(self, router: Router, prefix: str = "/v2.0") -> None:
+        base = f"{prefix}/{self.collection}"
+        router.add("GET", base, self.index)
+        router.add("GET", base + "/{id}", self.show)
+        router.add("PUT", base + "/{id}", self.update)
+        router.add("DELETE", base + "/{id}", self.delete)
+        if self.allow_create:
+            router.add("POST", base, self.create)
+
+    def index(self, request: Request) -> Response:
+        filters = {name: values for name, values in request.query.items()
+                   if name not in _NON_FILTERS}
+        for name in filters:
+            if name not in self.fields:
+                raise errors.BadRequest(
+                    f"'{name}' is not an attribute of {self.collection} to filter on")
+        fields = request.query.get("fields", [])
+        items = [only_fields(item, fields) for item in self.service.list()
+                 if matches(item, filters)]
+        return Response(200, {self.collection: items})
+
+    def show(self, request: Request) -> Response:
+        item = self.service.get(request.params["id"])
+        return Response(200, {self.resource: only_fields(item, request.query.get("fields", []))})
+
+    def create(self, request: Request) -> Response:
+        body = self.attributes.for_create(self._unwrap(request.body))
+        return Response(201, {self.resource: self.service.create(body)})
+
+    def update(self, request: Request) -> Response:
+        body = self.attributes.for_update(self._unwrap(request.body))
+        return Response(200, {self.resource: self.service.update(request.params["id"], body)})
+
+    def delete(self, request: Request) -> Response:
+        self.service.delete(request.params["id"])
+        return Response(204)
+
+    def _unwrap(self, body: Any) -> dict[str, Any]:
+        if not isinstance(body, dict) or set(body) != {self.resource}:
+            if isinstance(body, dict) and self.collection in body:
+                raise errors.BadRequest(f"Bulk {self.collection} requests are not supported")
+            raise errors.BadRequest(
+                f"The request body must be a JSON object with the one key '{self.resource}'")
+        inner = body[self.resource]
+        if not isinstance(inner, dict):
+            raise errors.BadRequest(f"'{self.resource}' in the request body must be an object")
+        return inner

@@ -1,0 +1,1 @@
+"""The database: engine, sessions, retried transactions, and the tables."""

@@ -1,0 +1,114 @@
+"""The database connection: engine, per-thread sessions and retried transactions."""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy import event, exc
+from sqlalchemy.orm import Session, scoped_session, sessionmaker
+
+from neutrino.server.db import models
+
+LOG = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# MySQL error codes worth another try: deadlock found, lock wait timeout.
+_MYSQL_RETRY_CODES = {1213, 1205}
+
+
+def is_retryable(error: BaseException) -> bool:
+    """True for errors a concurrent transaction caused: a lost race for a key,
+    a deadlock, a lock that was busy. Running the work again then succeeds or
+    fails with the proper API error from the work's own checks."""
+    if isinstance(error, exc.IntegrityError):
+        return True
+    if isinstance(error, exc.OperationalError):
+        orig = error.orig
+        code = orig.args[0] if orig is not None and orig.args else None
+        return code in _MYSQL_RETRY_CODES or "database is locked" in str(orig)
+    return False
+
+
+def _make_engine(url: str) -> sa.Engine:
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return sa.create_engine(url, pool_pre_ping=True, pool_recycle=3600)
+    if parsed.database in (None, "", ":memory:"):
+        raise ValueError(f"[database] connection {url!r} is an in-memory SQLite database, "
+                         "which the API and RPC threads cannot share: use "
+                         "sqlite:////path/to/file.db")
+    engine = sa.create_engine(url, pool_pre_ping=True,
+                              connect_args={"timeout": 30, "check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the sqlite3 module, decide when a transaction begins.
+        dbapi_connection.isolation_level = None
+        dbapi_connection.execute("PRAGMA foreign_keys=ON")
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: sa.Connection) -> None:
+        # IMMEDIATE takes the write lock up front: SQLite then runs writers
+        # one after another instead of failing one of two that read first.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+class Database:
+    """One engine and a thread-local session for each request or RPC call."""
+
+    def __init__(self, url: str, max_attempts: int = 20):
+        self.engine = _make_engine(url)
+        # Work returns plain dicts built inside the transaction; expiring on
+        # commit makes the next transaction of this session read fresh rows.
+        self._sessions = scoped_session(sessionmaker(self.engine, expire_on_commit=True))
+        self.max_attempts = max_attempts
+
+    def create_schema(self) -> None:
+        models.Base.metadata.create_all(self.engine)
+
+    def run(self, work: Callable[[Session], T]) -> T:
+        """Run ``work(session)`` in one transaction, again on a lost race.
+
+        ``work`` must be safe to repeat: it does its own reads and checks, so
+        a retry sees what the winning transaction committed. Called from
+        inside another ``run``, it joins that transaction instead.
+        """
+        session = self._sessions()
+        if session.in_transaction():
+            return work(session)
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                with session.begin():
+                    return work(session)
+            except (exc.IntegrityError, exc.OperationalError) as error:
+                if not is_retryable(error) or attempt == self.max_attempts:
+                    raise
+                LOG.debug("transaction attempt %d lost a race (%s), retrying",
+                          attempt, error.orig)
+                session.expunge_all()
+                # Random backoff so that the racers do not collide again in step.
+                time.sleep(random.uniform(0, min(0.5, 0.005 * 2 ** attempt)))
+        raise AssertionError("unreachable")
+
+    def list_all(self, model: type[models.Base], to_dict: Callable[[Any], dict[str, Any]]
+                 ) -> list[dict[str, Any]]:
+        """Every row of ``model``, oldest first, each as ``to_dict`` shows it."""
+        def work(session: Session) -> list[dict[str, Any]]:
+            query = sa.select(model).order_by(model.created_at)  # type: ignore[attr-defined]
+            return [to_dict(row) for row in session.scalars(query)]
+        return self.run(work)
+
+    def end_scope(self) -> None:
+        """Forget this thread's session; call when a request or RPC call ends."""
+        self._sessions.remove()
+
+    def dispose(self) -> None:
+        self._sessions.remove()
+        self.engine.dispose()

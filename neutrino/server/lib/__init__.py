@@ -1,0 +1,1 @@
+"""What every layer of the server shares: errors, events, the attribute model, time."""

@@ -1,0 +1,1 @@
+"""Core and service plugins: what the server serves, built from configuration."""

@@ -1,0 +1,1 @@
+"""The DHCP agent scheduler service plugin: which DHCP agents serve a network."""

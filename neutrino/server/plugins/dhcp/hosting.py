@@ -1,0 +1,100 @@
+"""Which networks DHCP agents host, as the API shows and changes it by hand.
+
+Neutron's dhcp_agent_scheduler extension: /networks/{id}/dhcp-agents lists a
+network's agents; /agents/{id}/dhcp-networks lists, adds and removes an
+agent's networks. Removing a network from an agent also deletes that agent's
+DHCP port on it, so its address is free again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from neutrino.server.db import database, models
+from neutrino.server.lib import clock, errors
+from neutrino.server.lib import validators as v
+from neutrino.server.plugins.dhcp import scheduler as dhcp_scheduler
+from neutrino.server.plugins.dhcp.ports import DhcpPorts
+from neutrino.server.plugins.dhcp.scheduler import DHCP_AGENT_TYPE, DhcpScheduler
+from neutrino.server.plugins.ml2 import agents, networks, ports
+from neutrino.server.rpc.notifier import AgentNotifier
+
+
+def requested_network_id(body: Any) -> str:
+    """The network_id of a POST /agents/{id}/dhcp-networks body, checked."""
+    if not isinstance(body, dict) or set(body) != {"network_id"}:
+        raise errors.BadRequest("The request body must be a JSON object with the one key "
+                                "'network_id'")
+    try:
+        network_id: str = v.uuid_string(body["network_id"])
+    except ValueError as error:
+        raise errors.invalid_input("network_id", str(error)) from None
+    return network_id
+
+
+def _load_dhcp_agent(session: Session, agent_id: str) -> models.Agent:
+    agent = agents.load_agent(session, agent_id)
+    if agent.agent_type != DHCP_AGENT_TYPE:
+        raise errors.BadRequest(
+            f"Agent {agent_id} is not a valid DHCP Agent: it is the {agent.agent_type!r} "
+            f"of host {agent.host}, not a {DHCP_AGENT_TYPE!r}.", "InvalidDHCPAgent")
+    return agent
+
+
+class DhcpNetworks:
+    def __init__(self, db: database.Database, scheduler: DhcpScheduler,
+                 dhcp_ports: DhcpPorts, notifier: AgentNotifier):
+        self.db = db
+        self.scheduler = scheduler
+        self.dhcp_ports = dhcp_ports
+        self.notifier = notifier
+
+    def dhcp_agents(self, network_id: str) -> list[dict[str, Any]]:
+        """The agents hosting the network, as /agents shows them."""
+        def work(session: Session) -> list[dict[str, Any]]:
+            networks.load_network(session, network_id)
+            now = clock.utcnow()
+            return [agents.agent_dict(agent, now, self.scheduler.agent_down_time)
+                    for agent in dhcp_scheduler.agents_hosting(session, network_id)]
+        return self.db.run(work)
+
+    def on_agent(self, agent_id: str) -> list[dict[str, Any]]:
+        """The networks an agent hosts, as /networks shows them."""
+        def work(session: Session) -> list[dict[str, Any]]:
+            agents.load_agent(session, agent_id)
+            return [networks.network_dict(network)
+                    for network in dhcp_scheduler.networks_on(session, agent_id)]
+        return self.db.run(work)
+
+    def add(self, agent_id: str, body: Any) -> None:
+        """Schedule a network to an agent by hand, DHCP-enabled or not, even past
+        dhcp_agents_per_network, as Neutron allows."""
+        network_id = requested_network_id(body)
+
+        def work(session: Session) -> None:
+            agent = _load_dhcp_agent(session, agent_id)
+            networks.load_network(session, network_id)
+            if dhcp_scheduler.is_hosted_by(session, network_id, agent_id):
+                raise errors.Conflict(
+                    f"The network {network_id} has been already hosted by the DHCP Agent "
+                    f"{agent_id}.", "NetworkHostedByDHCPAgent")
+            self.scheduler.bind(session, network_id, agent)
+
+        self.db.run(work)
+        self.notifier.dhcp_networks_changed([network_id])
+
+    def remove(self, agent_id: str, network_id: str) -> None:
+        def work(session: Session) -> list[ports.RemovedPort]:
+            agent = _load_dhcp_agent(session, agent_id)
+            binding = session.get(models.NetworkDhcpAgentBinding, (network_id, agent_id))
+            if binding is None:
+                raise errors.NotFound(
+                    f"The network {network_id} is not hosted by the DHCP agent {agent_id}.",
+                    "NetworkNotHostedByDhcpAgent")
+            session.delete(binding)
+            return self.dhcp_ports.remove_on_host(session, network_id, agent.host)
+
+        self.dhcp_ports.announce_removed(self.db.run(work))
+        self.notifier.dhcp_networks_changed([network_id])

@@ -1,0 +1,1 @@
+"""The router service plugin: routers, interfaces, floating IPs, L3 scheduling."""

@@ -1,0 +1,96 @@
+"""L3 agent scheduling: which host's L3 agent runs a router, and where its ports bind.
+
+A router goes to one alive L3 agent, the one hosting the fewest routers, when
+it is created; a router created while no L3 agent was alive goes to the first
+L3 agent that asks for its routers (sync_routers). The router's ports bind to
+that agent's host, so the host's OVS agent wires them when the L3 agent plugs
+them into br-int.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from neutrino.server.db import models
+from neutrino.server.plugins.ml2 import agents
+from neutrino.server.plugins.ml2.binding import PortBinder
+
+LOG = logging.getLogger(__name__)
+
+L3_AGENT_TYPE = "L3 agent"
+
+
+class L3Scheduler:
+    def __init__(self, binder: PortBinder, agent_down_time: int):
+        self.binder = binder
+        self.agent_down_time = agent_down_time
+
+    def schedule(self, session: Session, router: models.Router) -> models.Agent | None:
+        """Put an unscheduled router on the least loaded candidate; None if there is none."""
+        candidates = self._candidates(session)
+        if not candidates:
+            LOG.info("no alive %s to host router %s; the first one to sync takes it",
+                     L3_AGENT_TYPE, router.id)
+            return None
+        load = dict(session.execute(
+            sa.select(models.RouterL3AgentBinding.l3_agent_id, sa.func.count())
+            .group_by(models.RouterL3AgentBinding.l3_agent_id)).tuples().all())
+        # The host name breaks ties, so that equal loads schedule predictably.
+        agent = min(candidates, key=lambda candidate: (load.get(candidate.id, 0), candidate.host))
+        self._bind(session, router, agent)
+        return agent
+
+    def auto_schedule(self, session: Session, host: str) -> list[str]:
+        """Give every unscheduled router to ``host``'s L3 agent if it can take them."""
+        candidates = [agent for agent in self._candidates(session) if agent.host == host]
+        if not candidates:
+            return []
+        unscheduled = session.scalars(
+            sa.select(models.Router)
+            .outerjoin(models.RouterL3AgentBinding,
+                       models.RouterL3AgentBinding.router_id == models.Router.id)
+            .where(models.RouterL3AgentBinding.router_id.is_(None))
+            .order_by(models.Router.created_at, models.Router.id)).all()
+        for router in unscheduled:
+            self._bind(session, router, candidates[0])
+        return [router.id for router in unscheduled]
+
+    def host_of(self, session: Session, router_id: str) -> str:
+        """The host of the router's L3 agent, '' while it is unscheduled."""
+        binding = session.get(models.RouterL3AgentBinding, router_id)
+        return binding.agent.host if binding is not None else ""
+
+    def bind_port(self, session: Session, port: models.Port, host: str) -> None:
+        """Bind one router port to ``host`` (unbound for '')."""
+        if port.binding.host != host:
+            # Whatever wired the port on the old host no longer does.
+            port.status = "DOWN"
+        port.binding.host = host
+        self.binder.bind(session, port, port.network)
+
+    def _bind(self, session: Session, router: models.Router, agent: models.Agent) -> None:
+        LOG.info("router %s scheduled to %s on host %s", router.id, L3_AGENT_TYPE, agent.host)
+        session.add(models.RouterL3AgentBinding(router_id=router.id, l3_agent_id=agent.id))
+        for attached in router.attached_ports:
+            self.bind_port(session, attached.port, agent.host)
+        # Now: a router another request scheduled meanwhile fails here, and is retried.
+        session.flush()
+
+    def _candidates(self, session: Session) -> list[models.Agent]:
+        return agents.schedulable_agents(session, L3_AGENT_TYPE, self.agent_down_time)
+
+
+def agents_hosting(session: Session, router_id: str) -> list[models.Agent]:
+    return list(session.scalars(
+        sa.select(models.Agent).join(models.RouterL3AgentBinding)
+        .where(models.RouterL3AgentBinding.router_id == router_id)))
+
+
+def routers_on(session: Session, agent_id: str) -> list[models.Router]:
+    return list(session.scalars(
+        sa.select(models.Router).join(models.RouterL3AgentBinding)
+        .where(models.RouterL3AgentBinding.l3_agent_id == agent_id)
+        .order_by(models.Router.created_at, models.Router.id)))

@@ -1,0 +1,1 @@
+"""The core plugin: networks, subnets, ports and agents, with type drivers."""

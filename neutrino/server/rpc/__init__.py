@@ -1,0 +1,1 @@
+"""The server's side of RPC: endpoint dispatch and agent notifications."""
