@@ -10,12 +10,10 @@ import threading
 import time
 
 from neutrino.agents import heartbeat
-from neutrino.common import rpc
+from neutrino.common import rpc, wire
 
 LOG = logging.getLogger(__name__)
 
-PLUGIN_TOPIC = "q-plugin"
-NOTIFY_EXCHANGE = "neutrino-notify"
 FULL_SYNC = "*"
 RETRY_INTERVAL = 1.0
 
@@ -30,9 +28,9 @@ class ResyncingAgent:
         self.host = conf.host
         self.work: queue.SimpleQueue = queue.SimpleQueue()
         self.stopping = threading.Event()
-        self.plugin = rpc.RpcClient(conf.transport_url, PLUGIN_TOPIC)
+        self.plugin = rpc.RpcClient(conf.transport_url, wire.PLUGIN_TOPIC)
         self.listener = rpc.NotificationListener(conf.transport_url, endpoint,
-                                                 exchange=NOTIFY_EXCHANGE, events=events)
+                                                 exchange=wire.NOTIFY_EXCHANGE, events=events)
 
     # -- what a concrete agent provides --------------------------------------
     def full_sync(self) -> None:

@@ -29,6 +29,15 @@ DEFAULT_OPTS = [
                help="How many DHCP agents serve each network that has a DHCP-enabled "
                     "subnet."),
     cfg.BoolOpt("debug", default=False, help="Log at DEBUG level."),
+    cfg.StrOpt("core_plugin", default="ml2",
+               help="The core plugin: a short name (ml2) or the import path of a "
+                    "CorePlugin class, package.module.Class."),
+    cfg.ListOpt("service_plugins", default=["router", "dhcp_agent_scheduler"],
+                help="Service plugins, in order: short names (router, "
+                     "dhcp_agent_scheduler) or import paths of ServicePlugin classes."),
+    cfg.ListOpt("api_extensions_path", default=[],
+                help="Directories of extension descriptors, besides the server's own and "
+                     "each loaded plugin's extensions/ folder; ',' or ':' between them."),
 ]
 
 DATABASE_OPTS = [
@@ -45,6 +54,9 @@ ML2_OPTS = [
                      "in order of preference."),
     cfg.BoolOpt("l2_population", default=False,
                 help="Tell agents about remote ports (fdb entries)."),
+    cfg.ListOpt("extension_drivers", default=[],
+                help="ML2 extension drivers (import paths of ExtensionDriver classes): each "
+                     "adds its extension's attributes to networks, subnets or ports."),
 ]
 
 VXLAN_OPTS = [
@@ -77,6 +89,11 @@ def register_opts(conf: cfg.ConfigOpts) -> None:
     conf.register_opts(GRE_OPTS, group="ml2_type_gre")
     conf.register_opts(VLAN_OPTS, group="ml2_type_vlan")
     conf.register_opts(FLAT_OPTS, group="ml2_type_flat")
+
+
+def extension_paths(conf: cfg.ConfigOpts) -> list[str]:
+    """``api_extensions_path`` as directories: Neutron separates them with ':'."""
+    return [path for entry in conf.api_extensions_path for path in entry.split(":") if path]
 
 
 def load(argv: Sequence[str]) -> cfg.ConfigOpts:

@@ -1,4 +1,9 @@
-"""The server as one object: database, type drivers, API and RPC, started and stopped together."""
+"""The server as one object, built from its configuration.
+
+config -> plugins (``core_plugin``, ``service_plugins``) -> extensions (the
+descriptors the plugins support) -> the API's routes and the RPC endpoint,
+started and stopped together with the database.
+"""
 
 from __future__ import annotations
 
@@ -7,28 +12,16 @@ import threading
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from neutrino.server.api import v2 as api
+from neutrino.common import wire
+from neutrino.server import config
+from neutrino.server.api import extension_manager, v2
 from neutrino.server.api.http_server import ApiServer
 from neutrino.server.db.database import Database
-from neutrino.server.plugins.dhcp.hosting import DhcpNetworks
-from neutrino.server.plugins.dhcp.ports import DhcpPorts
-from neutrino.server.plugins.dhcp.rpc import DhcpRpc
-from neutrino.server.plugins.dhcp.scheduler import DhcpScheduler
-from neutrino.server.plugins.l3.floating_ips import FloatingIpService
-from neutrino.server.plugins.l3.router_interfaces import RouterInterfaces
-from neutrino.server.plugins.l3.routers import RouterService
-from neutrino.server.plugins.l3.rpc import L3Rpc
-from neutrino.server.plugins.l3.scheduler import L3Scheduler
-from neutrino.server.plugins.ml2 import l2pop, mac_address
-from neutrino.server.plugins.ml2.agents import AgentService
-from neutrino.server.plugins.ml2.binding import PortBinder
-from neutrino.server.plugins.ml2.networks import NetworkService
-from neutrino.server.plugins.ml2.ports import PortService
-from neutrino.server.plugins.ml2.rpc import TOPIC, PluginRpcEndpoint
-from neutrino.server.plugins.ml2.subnets import SubnetService
-from neutrino.server.plugins.ml2.tunnel_endpoints import TunnelEndpoints
-from neutrino.server.plugins.ml2.type_drivers.manager import TypeManager
-from neutrino.server.rpc import notifier as notifications
+from neutrino.server.lib.events import Registry
+from neutrino.server.plugins.base import CorePlugin, PluginContext
+from neutrino.server.plugins.manager import PluginManager
+from neutrino.server.rpc.dispatch import Endpoints
+from neutrino.server.rpc.notifier import Notifier, Sender
 
 LOG = logging.getLogger(__name__)
 
@@ -43,65 +36,56 @@ class RpcServer(Protocol):
     def stop(self) -> None: ...
 
 
-RpcServerFactory = Callable[[PluginRpcEndpoint], RpcServer]
-NotifierFactory = Callable[[], notifications.Notifier]
+RpcServerFactory = Callable[[Endpoints], RpcServer]
+SenderFactory = Callable[[], Sender]
 
 
-def amqp_factories(transport_url: str) -> tuple[RpcServerFactory, NotifierFactory]:
-    """Factories for the real RPC server and notifier on ``transport_url``."""
+def amqp_factories(transport_url: str) -> tuple[RpcServerFactory, SenderFactory]:
+    """Factories for the real RPC server and notification sender on ``transport_url``."""
     from neutrino.common import rpc  # only a server with a broker needs pika
 
-    def rpc_server(endpoint: PluginRpcEndpoint) -> RpcServer:
-        return rpc.RpcServer(transport_url, TOPIC, endpoint, workers=RPC_WORKERS)
+    def rpc_server(endpoint: Endpoints) -> RpcServer:
+        return rpc.RpcServer(transport_url, wire.PLUGIN_TOPIC, endpoint, workers=RPC_WORKERS)
 
-    def notifier() -> notifications.Notifier:
-        return rpc.Notifier(transport_url, exchange=notifications.EXCHANGE)
+    def sender() -> Sender:
+        return rpc.Notifier(transport_url, exchange=wire.NOTIFY_EXCHANGE)
 
-    return rpc_server, notifier
+    return rpc_server, sender
 
 
 class NeutrinoServer:
     """Everything ``neutrino-server`` runs; tests may inject the RPC side."""
 
     def __init__(self, conf: Any, rpc_server_factory: RpcServerFactory | None = None,
-                 notifier_factory: NotifierFactory | None = None):
+                 notifier_factory: SenderFactory | None = None):
         if conf.transport_url:
-            amqp_rpc_server, amqp_notifier = amqp_factories(conf.transport_url)
+            amqp_rpc_server, amqp_sender = amqp_factories(conf.transport_url)
             rpc_server_factory = rpc_server_factory or amqp_rpc_server
-            notifier_factory = notifier_factory or amqp_notifier
+            notifier_factory = notifier_factory or amqp_sender
         self._rpc_server_factory = rpc_server_factory
         self.db = Database(conf.database.connection)
-        self.type_manager = TypeManager.from_conf(conf)
-        self.notifier = notifications.AgentNotifier(notifier_factory)
-        self.agents = AgentService(self.db, conf.agent_down_time)
-        binder = PortBinder(self.type_manager, conf.agent_down_time)
-        self.l2pop = l2pop.L2Population(self.db, self.notifier, conf.ml2.l2_population)
-        self.networks = NetworkService(self.db, self.type_manager, self.notifier)
-        self.dhcp_scheduler = DhcpScheduler(conf.agent_down_time, conf.dhcp_agents_per_network)
-        self.subnets = SubnetService(self.db, self.notifier, self.dhcp_scheduler)
-        self.ports = PortService(self.db, binder, mac_address.MacGenerator(conf.base_mac),
-                                 self.notifier, self.l2pop)
-        dhcp_ports = DhcpPorts(self.ports)
-        self.dhcp_networks = DhcpNetworks(self.db, self.dhcp_scheduler, dhcp_ports,
-                                          self.notifier)
-        self.l3_scheduler = L3Scheduler(binder, conf.agent_down_time)
-        self.routers = RouterService(self.db, self.ports, self.l3_scheduler, self.notifier)
-        self.router_interfaces = RouterInterfaces(self.db, self.ports, self.l3_scheduler,
-                                                  self.notifier)
-        self.floating_ips = FloatingIpService(self.db, self.ports, self.notifier)
-        self.rpc_endpoint = PluginRpcEndpoint(
-            self.db, self.agents, binder, TunnelEndpoints(self.db), self.type_manager,
-            self.notifier, self.l2pop,
-            L3Rpc(self.db, self.l3_scheduler, self.floating_ips, self.notifier),
-            DhcpRpc(self.db, self.dhcp_scheduler, dhcp_ports, self.notifier))
-        router = api.build_router(self.networks, self.subnets, self.ports, self.agents,
-                                  self.routers, self.router_interfaces, self.floating_ips,
-                                  self.dhcp_networks)
-        self.api = ApiServer(router, conf.bind_host, conf.bind_port,
-                             on_request_done=self.db.end_scope)
+        self.notifier = Notifier(notifier_factory)
+        self.events = Registry()
+        self.plugins = PluginManager(PluginContext(conf, self.db, self.events, self.notifier),
+                                     conf.core_plugin, conf.service_plugins)
+        self.extensions = extension_manager.ExtensionManager(
+            [extension_manager.IN_TREE_PATH, *config.extension_paths(conf),
+             *extension_manager.plugin_extension_paths(self.plugins)],
+            self.plugins.supported_aliases,
+            {resource.name: resource.attributes
+             for plugin in self.plugins for resource in plugin.resources()})
+        self.rpc_endpoint = Endpoints(
+            [endpoint for plugin in self.plugins for endpoint in plugin.rpc_endpoints()],
+            on_call_done=self.db.end_scope)
+        self.api = ApiServer(v2.build_urls(self.plugins, self.extensions), conf.bind_host,
+                             conf.bind_port, on_request_done=self.db.end_scope)
         self._stopping = threading.Event()
         self._rpc_lock = threading.Lock()
         self._rpc_server: RpcServer | None = None
+
+    @property
+    def core(self) -> CorePlugin:
+        return self.plugins.core
 
     @property
     def url(self) -> str:
@@ -113,6 +97,8 @@ class NeutrinoServer:
 
     def start(self) -> None:
         self.db.create_schema()
+        for plugin in self.plugins:
+            plugin.initialize()
         if self._rpc_server_factory is None:
             LOG.warning("no transport_url: serving the API without RPC")
         else:
@@ -138,19 +124,20 @@ class NeutrinoServer:
         unreachable.
         """
         assert self._rpc_server_factory is not None
+        topic = wire.PLUGIN_TOPIC
         while not self._stopping.is_set():
             try:
                 server = self._rpc_server_factory(self.rpc_endpoint)
                 server.start()
             except Exception as error:  # noqa: BLE001 - any failure means "try again"
                 LOG.warning("RPC server for topic %s did not start (%s); retrying in %.0f s",
-                            TOPIC, error, RPC_RETRY_INTERVAL)
+                            topic, error, RPC_RETRY_INTERVAL)
                 self._stopping.wait(RPC_RETRY_INTERVAL)
                 continue
             with self._rpc_lock:
                 if not self._stopping.is_set():
                     self._rpc_server = server
-                    LOG.info("RPC server for topic %s started", TOPIC)
+                    LOG.info("RPC server for topic %s started", topic)
                     return
             server.stop()
             return

@@ -47,7 +47,7 @@ class TestDhcpOnMySql(MySqlServerTestCase):
             self.assertEqual(1, len(self._hosts_of(network_id)))
 
     def test_racing_subnets_fill_but_do_not_overfill_a_network(self):
-        self.server.dhcp_scheduler.agents_per_network = 2
+        self.server.plugins.service("dhcp_agent_scheduler").scheduler.agents_per_network = 2
         for host in HOSTS:
             self.server.rpc_endpoint.report_state(agent_state=support.dhcp_agent_state(host))
         network = self.client.create("network")

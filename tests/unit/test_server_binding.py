@@ -7,8 +7,8 @@ import datetime
 import sqlalchemy as sa
 import testtools
 
-from neutrino.server.db import models
-from neutrino.server.plugins.ml2 import agents, binding
+from neutrino.server.db import agents, models
+from neutrino.server.plugins.ml2 import binding
 from neutrino.server.plugins.ml2.type_drivers.base import Segment
 from neutrino.server.plugins.ml2.type_drivers.manager import TypeManager
 from tests.unit import test_server_support as support
@@ -59,7 +59,7 @@ class TestPortBinding(testtools.TestCase):
         self.network = support.create_network(self.server)
 
     def _report(self, host, **extra):
-        self.server.agents.report_state(support.agent_state(host, **extra))
+        self.server.core.agents.report_state(support.agent_state(host, **extra))
 
     def _port(self, host):
         return support.create_port(self.server, network_id=self.network["id"],
@@ -98,12 +98,12 @@ class TestPortBinding(testtools.TestCase):
         port = self._port("host-1")
         self.assertEqual("binding_failed", port["binding:vif_type"])
         self._report("host-1")
-        port = self.server.ports.update(port["id"], {"binding:host_id": "host-1"})
+        port = self.server.core.ports.update(port["id"], {"binding:host_id": "host-1"})
         self.assertEqual("ovs", port["binding:vif_type"])
 
     def test_clearing_the_host_unbinds_and_downs_the_port(self):
         self._report("host-1")
         port = self._port("host-1")
         self.server.rpc_endpoint.update_device_up(device=port["id"], agent_id="a", host="host-1")
-        port = self.server.ports.update(port["id"], {"binding:host_id": ""})
+        port = self.server.core.ports.update(port["id"], {"binding:host_id": ""})
         self.assertEqual(("unbound", "DOWN"), (port["binding:vif_type"], port["status"]))

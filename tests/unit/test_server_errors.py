@@ -6,8 +6,9 @@ import fixtures
 import testtools
 
 from neutrino.server.api import http_server
-from neutrino.server.api.urlmap import Request, Router
-from neutrino.server.lib import attributes, errors, validators
+from neutrino.server.api.urlmap import Request, UrlMap
+from neutrino.server.lib import errors, validators
+from tests.unit import test_server_support as support
 
 NETWORK_ID = "6f1f1b1e-1d0c-4c1e-8d3c-3c7a0c0e2a11"
 
@@ -26,7 +27,7 @@ class TestErrorBodies(testtools.TestCase):
                          (error.status, error.message))
 
     def test_unexpected_exceptions_become_a_500_body(self):
-        router = Router()
+        router = UrlMap()
 
         def broken(request):
             raise RuntimeError("boom")
@@ -70,43 +71,48 @@ class TestValidators(testtools.TestCase):
 
 
 class TestRequestBodies(testtools.TestCase):
+    def setUp(self):
+        super().setUp()
+        maps = support.default_attribute_maps()
+        self.network, self.subnet, self.port = maps["network"], maps["subnet"], maps["port"]
+
     def test_defaults_are_filled_on_create(self):
-        body = attributes.NETWORK.for_create({"name": "n"})
+        body = self.network.for_create({"name": "n"})
         self.assertEqual({"name": "n", "description": "", "project_id": "",
                           "admin_state_up": True, "shared": False, "router:external": False},
                          body)
 
     def test_unknown_attribute_is_named(self):
-        error = self.assertRaises(errors.BadRequest, attributes.NETWORK.for_create, {"nmae": "x"})
+        error = self.assertRaises(errors.BadRequest, self.network.for_create, {"nmae": "x"})
         self.assertIn("'nmae'", error.message)
 
     def test_missing_required_attribute_is_named(self):
-        error = self.assertRaises(errors.BadRequest, attributes.SUBNET.for_create,
+        error = self.assertRaises(errors.BadRequest, self.subnet.for_create,
                                   {"cidr": "10.0.0.0/24"})
         self.assertIn("'network_id'", error.message)
 
     def test_read_only_attribute_on_update_is_refused(self):
-        error = self.assertRaises(errors.BadRequest, attributes.PORT.for_update,
+        error = self.assertRaises(errors.BadRequest, self.port.for_update,
                                   {"network_id": NETWORK_ID})
         self.assertIn("'network_id'", error.message)
         self.assertIn("update", error.message)
 
     def test_bad_value_names_the_attribute(self):
-        error = self.assertRaises(errors.BadRequest, attributes.PORT.for_create,
+        error = self.assertRaises(errors.BadRequest, self.port.for_create,
                                   {"network_id": NETWORK_ID, "admin_state_up": "maybe"})
         self.assertEqual("Invalid input for admin_state_up: 'maybe' is not a valid boolean",
                          error.message)
 
     def test_tenant_id_and_project_id_are_one(self):
-        self.assertEqual("p", attributes.NETWORK.for_create({"tenant_id": "p"})["project_id"])
-        error = self.assertRaises(errors.BadRequest, attributes.NETWORK.for_create,
+        self.assertEqual("p", self.network.for_create({"tenant_id": "p"})["project_id"])
+        error = self.assertRaises(errors.BadRequest, self.network.for_create,
                                   {"tenant_id": "p", "project_id": "q"})
         self.assertIn("project_id", error.message)
 
     def test_defaults_are_not_shared_between_requests(self):
-        first = attributes.SUBNET.for_create({"network_id": NETWORK_ID,
+        first = self.subnet.for_create({"network_id": NETWORK_ID,
                                               "cidr": "10.0.0.0/24"})
         first["dns_nameservers"].append("10.0.0.53")
-        second = attributes.SUBNET.for_create({"network_id": NETWORK_ID,
+        second = self.subnet.for_create({"network_id": NETWORK_ID,
                                                "cidr": "10.0.0.0/24"})
         self.assertEqual([], second["dns_nameservers"])

@@ -107,7 +107,7 @@ class TestPortAddresses(testtools.TestCase):
         self._subnet("10.0.0.0/30")
         port = self._port()
         self.assertRaises(errors.Conflict, self._port)
-        self.server.ports.delete(port["id"])
+        self.server.core.ports.delete(port["id"])
         self.assertEqual("10.0.0.2", self._port()["fixed_ips"][0]["ip_address"])
 
     def test_network_without_subnets_gives_no_address(self):
@@ -150,10 +150,10 @@ class TestPortAddresses(testtools.TestCase):
     def test_update_keeps_moves_and_releases(self):
         subnet = self._subnet()
         port = self._port()
-        kept = self.server.ports.update(port["id"], {"fixed_ips": [
+        kept = self.server.core.ports.update(port["id"], {"fixed_ips": [
             {"subnet_id": subnet["id"]}, {"subnet_id": subnet["id"]}]})
         self.assertEqual(["10.0.0.2", "10.0.0.3"], [f["ip_address"] for f in kept["fixed_ips"]])
-        moved = self.server.ports.update(port["id"], {"fixed_ips": [{"ip_address": "10.0.0.3"},
+        moved = self.server.core.ports.update(port["id"], {"fixed_ips": [{"ip_address": "10.0.0.3"},
                                                                     {"ip_address": "10.0.0.9"}]})
         self.assertEqual(["10.0.0.3", "10.0.0.9"], [f["ip_address"] for f in moved["fixed_ips"]])
         # 10.0.0.2 was released by the move and is the lowest free again.

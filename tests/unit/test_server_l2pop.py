@@ -156,14 +156,14 @@ class TestDeviceUp(L2popTestCase):
             raise ConnectionError("broker gone")
         self.notifier.notify = broken
         self.assertEqual({"exists": True}, self._up(port))
-        self.assertEqual("ACTIVE", self.server.ports.get(port["id"])["status"])
+        self.assertEqual("ACTIVE", self.server.core.ports.get(port["id"])["status"])
 
     def test_a_failure_to_read_the_entries_does_not_fail_the_call(self):
         port = self._port("host-1", "10.0.0.11")
         self.useFixture(fixtures.MockPatchObject(
             l2pop.TunnelNetwork, "of", side_effect=RuntimeError("database gone")))
         self.assertEqual({"exists": True}, self._up(port))
-        self.server.ports.delete(port["id"])
+        self.server.core.ports.delete(port["id"])
         self.assertEqual([], self._fdb())
 
 
@@ -192,18 +192,18 @@ class TestApiChanges(L2popTestCase):
     def test_deleting_an_active_port_removes_it(self):
         port = self._port("host-1", "10.0.0.11")
         self._up(port)
-        self.server.ports.delete(port["id"])
+        self.server.core.ports.delete(port["id"])
         self.assertEqual(("fdb_remove", self._entries(
             {"240.0.0.1": [FLOOD, [port["mac_address"], "10.0.0.11"]]})), self._fdb()[-1])
 
     def test_deleting_a_down_port_sends_nothing(self):
-        self.server.ports.delete(self._port("host-1", "10.0.0.11")["id"])
+        self.server.core.ports.delete(self._port("host-1", "10.0.0.11")["id"])
         self.assertEqual([], self._fdb())
 
     def test_fixed_ip_change_removes_the_old_pair_then_sends_the_full_state(self):
         port = self._port("host-1", "10.0.0.11", "10.0.0.12")
         self._up(port)
-        self.server.ports.update(port["id"], {"fixed_ips": [
+        self.server.core.ports.update(port["id"], {"fixed_ips": [
             {"subnet_id": self.subnet["id"], "ip_address": "10.0.0.12"},
             {"subnet_id": self.subnet["id"], "ip_address": "10.0.0.13"}]})
         mac = port["mac_address"]
@@ -216,13 +216,13 @@ class TestApiChanges(L2popTestCase):
     def test_an_update_that_keeps_the_addresses_sends_nothing(self):
         port = self._port("host-1", "10.0.0.11")
         self._up(port)
-        self.server.ports.update(port["id"], {"name": "renamed"})
+        self.server.core.ports.update(port["id"], {"name": "renamed"})
         self.assertEqual(["fdb_add"], [event for event, _ in self._fdb()])
 
     def test_moving_an_active_port_removes_it_from_the_old_host(self):
         port = self._port("host-1", "10.0.0.11")
         self._up(port)
-        self.server.ports.update(port["id"], {"binding:host_id": "host-2"})
+        self.server.core.ports.update(port["id"], {"binding:host_id": "host-2"})
         self.assertEqual([("fdb_remove", self._entries(
             {"240.0.0.1": [FLOOD, [port["mac_address"], "10.0.0.11"]]}))], self._fdb()[1:])
 
@@ -246,12 +246,12 @@ class SilentCases:
         port, other = self._port("host-1", "10.0.0.11"), self._port("host-2", "10.0.0.21")
         self.assertEqual({"exists": True}, self._up(port))
         self._up(other)
-        self.server.ports.update(port["id"], {"fixed_ips": [
+        self.server.core.ports.update(port["id"], {"fixed_ips": [
             {"subnet_id": self.subnet["id"], "ip_address": "10.0.0.12"}]})
         self._down(port)
         self._up(port)
-        self.server.ports.delete(port["id"])
-        self.assertEqual("ACTIVE", self.server.ports.get(other["id"])["status"])
+        self.server.core.ports.delete(port["id"])
+        self.assertEqual("ACTIVE", self.server.core.ports.get(other["id"])["status"])
         # The notifier works: the other notifications went out.
         self.assertEqual([{"port_id": port["id"]}], self.notifier.sent("port_delete"))
         self.assertEqual([], self._fdb())

@@ -60,7 +60,7 @@ class TestScheduling(SchedulingTestCase):
         self.report("host-dead")
         self.kill("host-dead")
         self.report("host-off")
-        [off] = [a for a in self.server.agents.list() if a["host"] == "host-off"]
+        [off] = [a for a in self.server.core.agents.list() if a["host"] == "host-off"]
         self.ok("PUT", f"/v2.0/agents/{off['id']}", {"agent": {"admin_state_up": False}})
         router = self.router()
         self.assertEqual([], self.hosts_of(router["id"]))

@@ -43,7 +43,7 @@ class TestOpenStackSdk(testtools.TestCase):
         self.assertEqual([("sdk", None)], [(n.name, n.provider_network_type) for n in networks])
 
     def test_agents(self):
-        self.server.agents.report_state(support.agent_state("host-1"))
+        self.server.core.agents.report_state(support.agent_state("host-1"))
         agents = list(self.sdk.network.agents())
         self.assertEqual([("neutrino-openvswitch-agent", "host-1", True)],
                          [(a.binary, a.host, a.is_alive) for a in agents])

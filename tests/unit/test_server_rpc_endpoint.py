@@ -46,7 +46,7 @@ class TestReportState(RpcEndpointTestCase):
         [(agent_type, host, _, _, configurations)] = self._agents()
         self.assertEqual(("Open vSwitch agent", "host-1", {"tunnel_types": ["vxlan"]}),
                          (agent_type, host, configurations))
-        self.assertTrue(self.server.agents.list()[0]["alive"])
+        self.assertTrue(self.server.core.agents.list()[0]["alive"])
 
     def test_later_reports_update_the_same_agent(self):
         self.endpoint.report_state(agent_state=support.agent_state("host-1"))
@@ -107,7 +107,7 @@ class TestDevices(RpcEndpointTestCase):
         self.assertEqual("binding_failed", port["binding:vif_type"])
         self.endpoint.report_state(agent_state=support.agent_state("host-1"))
         self.assertEqual("vxlan", self._details(port["id"])["network_type"])
-        self.assertEqual("ovs", self.server.ports.get(port["id"])["binding:vif_type"])
+        self.assertEqual("ovs", self.server.core.ports.get(port["id"])["binding:vif_type"])
 
     def test_unknown_unbindable_or_foreign_ports_give_only_the_device(self):
         self.endpoint.report_state(agent_state=support.agent_state("host-1"))
@@ -130,10 +130,10 @@ class TestDevices(RpcEndpointTestCase):
         port = self._port()
         self.assertEqual({"exists": True}, self.endpoint.update_device_up(
             device=port["id"], agent_id="agent", host="host-1"))
-        self.assertEqual("ACTIVE", self.server.ports.get(port["id"])["status"])
+        self.assertEqual("ACTIVE", self.server.core.ports.get(port["id"])["status"])
         self.assertEqual({"exists": True, "device": port["id"]}, self.endpoint.update_device_down(
             device=port["id"], agent_id="agent", host="host-1"))
-        self.assertEqual("DOWN", self.server.ports.get(port["id"])["status"])
+        self.assertEqual("DOWN", self.server.core.ports.get(port["id"])["status"])
         self.assertEqual({"exists": False}, self.endpoint.update_device_up(
             device="nope", agent_id="agent", host="host-1"))
         self.assertEqual({"exists": False, "device": "nope"}, self.endpoint.update_device_down(
@@ -142,7 +142,7 @@ class TestDevices(RpcEndpointTestCase):
     def test_another_host_cannot_bring_a_port_up(self):
         port = self._port()
         self.endpoint.update_device_up(device=port["id"], agent_id="agent", host="host-2")
-        self.assertEqual("DOWN", self.server.ports.get(port["id"])["status"])
+        self.assertEqual("DOWN", self.server.core.ports.get(port["id"])["status"])
 
 
 class TestTunnelSync(RpcEndpointTestCase):
@@ -188,4 +188,4 @@ class TestAgentsApiView(RpcEndpointTestCase):
             for agent in session.scalars(sa.select(models.Agent)):
                 agent.heartbeat_timestamp -= datetime.timedelta(seconds=16)
         self.server.db.run(age)
-        self.assertFalse(self.server.agents.list()[0]["alive"])
+        self.assertFalse(self.server.core.agents.list()[0]["alive"])

@@ -21,8 +21,15 @@ import testtools
 from oslo_config import cfg
 
 from neutrino.server import config
+from neutrino.server.api.extension_manager import IN_TREE_PATH, ExtensionManager
 from neutrino.server.db import database, models
-from neutrino.server.lib import attributes
+from neutrino.server.lib.attributes import ResourceAttributes
+from neutrino.server.plugins.l3.floating_ips import FLOATINGIP
+from neutrino.server.plugins.l3.routers import ROUTER
+from neutrino.server.plugins.ml2.agents import AGENT
+from neutrino.server.plugins.ml2.networks import NETWORK
+from neutrino.server.plugins.ml2.ports import PORT
+from neutrino.server.plugins.ml2.subnets import SUBNET
 from neutrino.server.service import NeutrinoServer
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
@@ -151,17 +158,30 @@ def dhcp_agent_state(host: str, **extra: Any) -> dict:
     return state
 
 
+def default_attribute_maps() -> dict[str, ResourceAttributes]:
+    """The attribute maps of a server with the default plugins: each plugin's own,
+    extended by the in-tree extensions."""
+    own = {m.resource: m for m in (NETWORK, SUBNET, PORT, AGENT, ROUTER, FLOATINGIP)}
+    aliases = {"agent", "binding", "external-net", "net-mtu", "provider", "router",
+               "ext-gw-mode", "l3_agent_scheduler", "dhcp_agent_scheduler"}
+    return ExtensionManager([IN_TREE_PATH], aliases, own).attribute_maps
+
+
+def _checked(server: NeutrinoServer, resource: str, attrs: dict[str, Any]) -> dict[str, Any]:
+    return server.extensions.attribute_maps[resource].for_create(attrs)
+
+
 def create_network(server: NeutrinoServer, **attrs: Any) -> dict[str, Any]:
     """Create through the service, with the API's attribute checks."""
-    return server.networks.create(attributes.NETWORK.for_create(attrs))
+    return server.core.networks.create(_checked(server, "network", attrs))
 
 
 def create_subnet(server: NeutrinoServer, **attrs: Any) -> dict[str, Any]:
-    return server.subnets.create(attributes.SUBNET.for_create(attrs))
+    return server.core.subnets.create(_checked(server, "subnet", attrs))
 
 
 def create_port(server: NeutrinoServer, **attrs: Any) -> dict[str, Any]:
-    return server.ports.create(attributes.PORT.for_create(attrs))
+    return server.core.ports.create(_checked(server, "port", attrs))
 
 
 def run_in_threads(count: int, work: Any) -> list[Any]:
@@ -296,7 +316,7 @@ class DhcpTestCase(testtools.TestCase):
         self.server.db.run(age)
 
     def agent_id(self, host: str, agent_type: str = "DHCP agent") -> str:
-        [agent] = [a for a in self.server.agents.list()
+        [agent] = [a for a in self.server.core.agents.list()
                    if a["host"] == host and a["agent_type"] == agent_type]
         return str(agent["id"])
 

@@ -85,7 +85,7 @@ class TestVlan(TypeDriverTestCase):
 
     def test_delete_releases_the_vlan(self):
         network = self._network("vlan", "physnet1")
-        self.server.networks.delete(network["id"])
+        self.server.core.networks.delete(network["id"])
         self.assertEqual(100, self._network("vlan", "physnet1")["provider:segmentation_id"])
 
 
@@ -97,7 +97,7 @@ class TestFlat(TypeDriverTestCase):
         self.assertEqual("FlatNetworkInUse", error.error_type)
 
     def test_tenant_flat_networks_take_the_next_free_physical_network(self):
-        manager = self.server.type_manager
+        manager = self.server.core.type_manager
         db = self.server.db
         names = [db.run(lambda s, n=n: manager.drivers["flat"].allocate_tenant_segment(s, n))
                  for n in ("a", "b", "c")]
@@ -116,7 +116,7 @@ class TestFlat(TypeDriverTestCase):
 
 class TestPhysicalBinding(TypeDriverTestCase):
     def test_binds_where_bridge_mappings_name_the_physical_network(self):
-        types = self.server.type_manager
+        types = self.server.core.type_manager
         segment = Segment("vlan", "physnet1", 100)
         mapped = {"bridge_mappings": {"physnet1": "br-phys"}, "tunnel_types": []}
         other = {"bridge_mappings": {"physnet2": "br-phys"}, "tunnel_types": ["vxlan"]}

@@ -123,7 +123,7 @@ class TestNetworkSegments(testtools.TestCase):
     def test_delete_releases_the_vni(self):
         first = support.create_network(self.server)
         support.create_network(self.server)
-        self.server.networks.delete(first["id"])
+        self.server.core.networks.delete(first["id"])
         third = support.create_network(self.server)
         self.assertEqual(first["provider:segmentation_id"], third["provider:segmentation_id"])
 

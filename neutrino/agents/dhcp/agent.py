@@ -7,15 +7,15 @@ import os
 
 from neutrino.agents import resync
 from neutrino.agents.dhcp import network
-from neutrino.common import ip, plugging, shutdown
+from neutrino.common import ip, plugging, shutdown, wire
 
 LOG = logging.getLogger(__name__)
 
 
 class DhcpAgent(resync.ResyncingAgent):
-    agent_type = "DHCP agent"
+    agent_type = wire.DHCP_AGENT_TYPE
     binary = "neutrino-dhcp-agent"
-    topic = "dhcp_agent"
+    topic = wire.DHCP_AGENT_TOPIC
 
     def __init__(self, conf):
         super().__init__(conf, self.Notifications(self),

@@ -6,15 +6,15 @@ import logging
 
 from neutrino.agents import resync
 from neutrino.agents.l3 import router
-from neutrino.common import ip, plugging, shutdown
+from neutrino.common import ip, plugging, shutdown, wire
 
 LOG = logging.getLogger(__name__)
 
 
 class L3Agent(resync.ResyncingAgent):
-    agent_type = "L3 agent"
+    agent_type = wire.L3_AGENT_TYPE
     binary = "neutrino-l3-agent"
-    topic = "l3_agent"
+    topic = wire.L3_AGENT_TOPIC
 
     def __init__(self, conf):
         super().__init__(conf, self.Notifications(self), ["routers_updated", "router_deleted"])

@@ -14,14 +14,11 @@ import threading
 
 from neutrino.agents import heartbeat
 from neutrino.agents.ovs import bridges, l2pop, local_vlans, physical_flows, tunnel_flows
-from neutrino.common import ovs, rpc, shutdown
+from neutrino.common import ovs, rpc, shutdown, wire
 
 LOG = logging.getLogger(__name__)
 
-AGENT_TYPE = "Open vSwitch agent"
 BINARY = "neutrino-openvswitch-agent"
-PLUGIN_TOPIC = "q-plugin"
-NOTIFY_EXCHANGE = "neutrino-notify"
 RETRY_INTERVAL = 1.0
 
 
@@ -46,13 +43,13 @@ class OvsAgent:
         self.fdb = l2pop.ForwardingDatabase(self.local_ip)
         self.wired: dict[str, dict] = {}                # port name -> vif + network
         self.retry: set[str] = set()                    # port names to try again
-        self.plugin = rpc.RpcClient(conf.transport_url, PLUGIN_TOPIC)
+        self.plugin = rpc.RpcClient(conf.transport_url, wire.PLUGIN_TOPIC)
         # Deleted ports and networks need no event: their VIFs leave br-int.
         events = ["port_update", "tunnel_update"]
         if self.l2_population:
             events += ["fdb_add", "fdb_remove"]
         self.listener = rpc.NotificationListener(conf.transport_url, self.Notifications(self),
-                                                 exchange=NOTIFY_EXCHANGE, events=events)
+                                                 exchange=wire.NOTIFY_EXCHANGE, events=events)
 
     # -- notifications (listener thread): queue and wake ------------------
     class Notifications:
@@ -318,7 +315,7 @@ class OvsAgent:
     # -- heartbeats --------------------------------------------------------------
     def _state(self, start_flag: bool) -> dict:
         return {
-            "binary": BINARY, "host": self.host, "agent_type": AGENT_TYPE,
+            "binary": BINARY, "host": self.host, "agent_type": wire.OVS_AGENT_TYPE,
             "topic": "N/A", "start_flag": start_flag,
             "configurations": {
                 "tunnel_types": self.tunnel_types, "tunneling_ip": self.local_ip,

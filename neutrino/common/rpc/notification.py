@@ -11,13 +11,14 @@ from typing import Any
 import pika
 from pika.adapters.blocking_connection import BlockingChannel
 
+from neutrino.common import wire
 from neutrino.common.rpc import message, topology
 from neutrino.common.rpc.consumer import Consumer, Delivery
 from neutrino.common.rpc.publisher import Publisher
 
 LOG = logging.getLogger(__name__)
 
-DEFAULT_EXCHANGE = "neutrino-notify"
+DEFAULT_EXCHANGE = wire.NOTIFY_EXCHANGE
 # A listener handles events one at a time, in order; this many wait on its side.
 LISTENER_PREFETCH = 16
 

@@ -6,11 +6,10 @@ bodies ({"network": {...}}), filters lists by query parameters, wraps results.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from neutrino.server.api.urlmap import Request, Response, Router
+from neutrino.server.api.urlmap import Request, Response, UrlMap
 from neutrino.server.lib import errors
 from neutrino.server.lib.attributes import ResourceAttributes
 
@@ -55,45 +54,47 @@ def matches(item: dict[str, Any], filters: dict[str, list[str]]) -> bool:
 
 @dataclass
 class ResourceController:
+    """``attributes`` is the extended map: what bodies may hold and what items show."""
+
     resource: str
     collection: str
     service: Any
     attributes: ResourceAttributes
-    fields: Sequence[str]
     allow_create: bool = True
 
-    def register(self, router: Router, prefix: str = "/v2.0") -> None:
+    def register(self, urls: UrlMap, prefix: str = "/v2.0") -> None:
         base = f"{prefix}/{self.collection}"
-        router.add("GET", base, self.index)
-        router.add("GET", base + "/{id}", self.show)
-        router.add("PUT", base + "/{id}", self.update)
-        router.add("DELETE", base + "/{id}", self.delete)
+        urls.add("GET", base, self.index)
+        urls.add("GET", base + "/{id}", self.show)
+        urls.add("PUT", base + "/{id}", self.update)
+        urls.add("DELETE", base + "/{id}", self.delete)
         if self.allow_create:
-            router.add("POST", base, self.create)
+            urls.add("POST", base, self.create)
 
     def index(self, request: Request) -> Response:
         filters = {name: values for name, values in request.query.items()
                    if name not in _NON_FILTERS}
         for name in filters:
-            if name not in self.fields:
+            if name not in self.attributes.by_name:
                 raise errors.BadRequest(
                     f"'{name}' is not an attribute of {self.collection} to filter on")
         fields = request.query.get("fields", [])
-        items = [only_fields(item, fields) for item in self.service.list()
-                 if matches(item, filters)]
+        items = [only_fields(self.attributes.view(item), fields)
+                 for item in self.service.list() if matches(item, filters)]
         return Response(200, {self.collection: items})
 
     def show(self, request: Request) -> Response:
-        item = self.service.get(request.params["id"])
+        item = self.attributes.view(self.service.get(request.params["id"]))
         return Response(200, {self.resource: only_fields(item, request.query.get("fields", []))})
 
     def create(self, request: Request) -> Response:
         body = self.attributes.for_create(self._unwrap(request.body))
-        return Response(201, {self.resource: self.service.create(body)})
+        return Response(201, {self.resource: self.attributes.view(self.service.create(body))})
 
     def update(self, request: Request) -> Response:
         body = self.attributes.for_update(self._unwrap(request.body))
-        return Response(200, {self.resource: self.service.update(request.params["id"], body)})
+        item = self.service.update(request.params["id"], body)
+        return Response(200, {self.resource: self.attributes.view(item)})
 
     def delete(self, request: Request) -> Response:
         self.service.delete(request.params["id"])

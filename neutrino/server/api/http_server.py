@@ -1,7 +1,7 @@
 """The HTTP side of the API: a threading HTTP server that speaks JSON.
 
-Turns each HTTP request into a ``router.Request``, dispatches it, and writes
-the ``router.Response`` back as JSON; errors become Neutron-style bodies.
+Turns each HTTP request into a ``urlmap.Request``, dispatches it, and writes
+the ``urlmap.Response`` back as JSON; errors become Neutron-style bodies.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from neutrino.server.api.urlmap import Request, Response, Router
+from neutrino.server.api.urlmap import Request, Response, UrlMap
 from neutrino.server.lib import errors
 
 LOG = logging.getLogger(__name__)
@@ -29,10 +29,10 @@ def _error_response(error: errors.ApiError) -> Response:
     return Response(error.status, error.body())
 
 
-def handle(router: Router, request: Request) -> Response:
+def handle(urls: UrlMap, request: Request) -> Response:
     """Dispatch ``request``; never raises, every failure becomes an error body."""
     try:
-        return router.dispatch(request)
+        return urls.dispatch(request)
     except errors.ApiError as error:
         return _error_response(error)
     except Exception:
@@ -50,7 +50,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
     server_version = "neutrino-server"
     # Set on the subclass made for each server.
-    router: Router
+    urls: UrlMap
     on_request_done: Callable[[], None]
 
     def do_GET(self) -> None:
@@ -92,7 +92,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 request.body = json.loads(raw)
             except (UnicodeDecodeError, json.JSONDecodeError) as error:
                 return _error_response(errors.BadRequest(f"Malformed request body: {error}"))
-        return handle(self.router, request)
+        return handle(self.urls, request)
 
     def _server_host(self) -> str:
         address: Any = self.server.server_address
@@ -114,12 +114,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 
 class ApiServer:
-    """Serves ``router`` on (host, port) from a background thread."""
+    """Serves ``urls`` on (host, port) from a background thread."""
 
-    def __init__(self, router: Router, host: str, port: int,
+    def __init__(self, urls: UrlMap, host: str, port: int,
                  on_request_done: Callable[[], None] = lambda: None):
         handler = type("ApiHandler", (_Handler,), {
-            "router": router, "on_request_done": staticmethod(on_request_done)})
+            "urls": urls, "on_request_done": staticmethod(on_request_done)})
         # socketserver's listen backlog is 5: a burst of parallel clients (a
         # test creating ports from many threads) got connections reset.
         attributes: dict[str, Any] = {"request_queue_size": 128}

@@ -1,4 +1,4 @@
-"""A small URL router: maps (method, path) to a handler and its path parameters.
+"""A URL map: maps (method, path) to a handler and its path parameters.
 
 Templates are paths whose ``{name}`` segments match any one segment, e.g.
 ``/v2.0/networks/{id}``. A trailing slash and a '.json' suffix (which old
@@ -58,7 +58,7 @@ class _Route:
         return params
 
 
-class Router:
+class UrlMap:
     def __init__(self) -> None:
         self._routes: list[_Route] = []
 

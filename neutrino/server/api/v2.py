@@ -1,33 +1,22 @@
-"""The Neutron v2.0 API: its routes, the version document and the resource index."""
+"""The Neutron v2.0 API, assembled from the loaded plugins and extensions.
+
+Each plugin's resources become collections (list, show, create, update,
+delete), its member actions and sub-collections become routes beside them,
+and ``/v2.0/extensions`` lists the extensions the extension manager kept.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
 
 from neutrino.server.api.controller import ResourceController
-from neutrino.server.api.urlmap import Request, Response, Router
-from neutrino.server.lib import attributes, errors
-from neutrino.server.plugins.dhcp import hosting as dhcp_networks
-from neutrino.server.plugins.l3 import floating_ips, router_interfaces, routers
-from neutrino.server.plugins.ml2 import agents, networks, ports, subnets
+from neutrino.server.api.extension_manager import ExtensionManager
+from neutrino.server.api.urlmap import Handler, Request, Response, UrlMap
+from neutrino.server.lib import errors
+from neutrino.server.plugins.base import MemberAction, Plugin, SubCollection
 
 VERSION = "v2.0"
-
-# Neutron extension aliases whose attributes this server implements.
-EXTENSIONS = (
-    ("agent", "agent", "The agents table: list, show, update and delete agents."),
-    ("binding", "Port Binding", "binding:* attributes of ports."),
-    ("dhcp_agent_scheduler", "DHCP Agent Scheduler",
-     "Which DHCP agents serve a network: /networks/{id}/dhcp-agents, "
-     "/agents/{id}/dhcp-networks."),
-    ("external-net", "Neutron external network", "router:external attribute of networks."),
-    ("ext-gw-mode", "Neutron L3 Configurable external gateway mode",
-     "enable_snat in a router's external_gateway_info."),
-    ("l3_agent_scheduler", "L3 Agent Scheduler",
-     "Which L3 agent hosts a router: /routers/{id}/l3-agents, /agents/{id}/l3-routers."),
-    ("provider", "Provider Network", "provider:* attributes of networks."),
-    ("router", "Neutron L3 Router", "Routers, their interfaces and gateways; floating IPs."),
-)
+BASE = f"/{VERSION}"
 
 
 def version_document(request: Request) -> Response:
@@ -37,7 +26,7 @@ def version_document(request: Request) -> Response:
     }]})
 
 
-def _resource_index(controllers: list[ResourceController]) -> Any:
+def _resource_index(controllers: list[ResourceController]) -> Handler:
     def index(request: Request) -> Response:
         return Response(200, {"resources": [{
             "name": controller.resource, "collection": controller.collection,
@@ -47,98 +36,68 @@ def _resource_index(controllers: list[ResourceController]) -> Any:
     return index
 
 
-def _extension(alias: str, name: str, description: str) -> dict[str, Any]:
-    return {"alias": alias, "name": name, "description": description, "links": []}
+def _extension_routes(urls: UrlMap, extensions: ExtensionManager) -> None:
+    def listing(request: Request) -> Response:
+        return Response(200, {"extensions": [d.api_view() for d in extensions.loaded]})
+
+    def one(request: Request) -> Response:
+        """Clients probe for a feature this way; a 404 tells them the server lacks it."""
+        alias = request.params["alias"]
+        descriptor = extensions.descriptor(alias)
+        if descriptor is None:
+            raise errors.NotFound(f"Extension with alias {alias} does not exist",
+                                  "ExtensionNotFound")
+        return Response(200, {"extension": descriptor.api_view()})
+
+    urls.add("GET", f"{BASE}/extensions", listing)
+    urls.add("GET", BASE + "/extensions/{alias}", one)
 
 
-def extensions(request: Request) -> Response:
-    return Response(200, {"extensions": [_extension(*entry) for entry in EXTENSIONS]})
+def _member_action(urls: UrlMap, action: MemberAction) -> None:
+    def handle(request: Request) -> Response:
+        return Response(200, action.handler(request.params["id"], request.body))
+
+    urls.add("PUT", f"{BASE}/{action.collection}/{{id}}/{action.name}", handle)
 
 
-def extension(request: Request) -> Response:
-    """One extension by alias: clients probe for a feature this way, and a 404
-    tells them the server lacks it."""
-    alias = request.params["alias"]
-    for entry in EXTENSIONS:
-        if entry[0] == alias:
-            return Response(200, {"extension": _extension(*entry)})
-    raise errors.NotFound(f"Extension with alias {alias} does not exist",
-                          "ExtensionNotFound")
+def _sub_collection(urls: UrlMap, sub: SubCollection) -> None:
+    base = f"{BASE}/{sub.parent}/{{id}}/{sub.name}"
+
+    def listing(request: Request) -> Response:
+        return Response(200, {sub.key: sub.list_items(request.params["id"])})
+
+    urls.add("GET", base, listing)
+    if sub.add is not None:
+        add = sub.add
+
+        def adding(request: Request) -> Response:
+            add(request.params["id"], request.body)
+            return Response(201)
+        urls.add("POST", base, adding)
+    if sub.remove is not None:
+        remove = sub.remove
+
+        def removing(request: Request) -> Response:
+            remove(request.params["id"], request.params["child_id"])
+            return Response(204)
+        urls.add("DELETE", base + "/{child_id}", removing)
 
 
-def _l3_routes(url_router: Router, router_service: routers.RouterService,
-               interfaces: router_interfaces.RouterInterfaces) -> None:
-    """The router actions and the L3 agent scheduler's views, beyond plain CRUD."""
-    def add_interface(request: Request) -> Response:
-        return Response(200, interfaces.add(request.params["id"], request.body))
-
-    def remove_interface(request: Request) -> Response:
-        return Response(200, interfaces.remove(request.params["id"], request.body))
-
-    def l3_agents(request: Request) -> Response:
-        return Response(200, {"agents": router_service.l3_agents(request.params["id"])})
-
-    def l3_routers(request: Request) -> Response:
-        return Response(200, {"routers": router_service.on_agent(request.params["id"])})
-
-    base = f"/{VERSION}"
-    url_router.add("PUT", base + "/routers/{id}/add_router_interface", add_interface)
-    url_router.add("PUT", base + "/routers/{id}/remove_router_interface", remove_interface)
-    url_router.add("GET", base + "/routers/{id}/l3-agents", l3_agents)
-    url_router.add("GET", base + "/agents/{id}/l3-routers", l3_routers)
-
-
-def _dhcp_routes(url_router: Router, hosting: dhcp_networks.DhcpNetworks) -> None:
-    """The DHCP agent scheduler's views, and scheduling by hand."""
-    def dhcp_agents(request: Request) -> Response:
-        return Response(200, {"agents": hosting.dhcp_agents(request.params["id"])})
-
-    def dhcp_networks_of(request: Request) -> Response:
-        return Response(200, {"networks": hosting.on_agent(request.params["id"])})
-
-    def add_network(request: Request) -> Response:
-        hosting.add(request.params["id"], request.body)
-        return Response(201)
-
-    def remove_network(request: Request) -> Response:
-        hosting.remove(request.params["id"], request.params["network_id"])
-        return Response(204)
-
-    base = f"/{VERSION}"
-    url_router.add("GET", base + "/networks/{id}/dhcp-agents", dhcp_agents)
-    url_router.add("GET", base + "/agents/{id}/dhcp-networks", dhcp_networks_of)
-    url_router.add("POST", base + "/agents/{id}/dhcp-networks", add_network)
-    url_router.add("DELETE", base + "/agents/{id}/dhcp-networks/{network_id}", remove_network)
-
-
-def build_router(network_service: networks.NetworkService,
-                 subnet_service: subnets.SubnetService,
-                 port_service: ports.PortService,
-                 agent_service: agents.AgentService,
-                 router_service: routers.RouterService,
-                 interfaces: router_interfaces.RouterInterfaces,
-                 floating_ip_service: floating_ips.FloatingIpService,
-                 dhcp_hosting: dhcp_networks.DhcpNetworks) -> Router:
+def build_urls(plugins: Iterable[Plugin], extensions: ExtensionManager) -> UrlMap:
+    plugins = list(plugins)
     controllers = [
-        ResourceController("network", "networks", network_service,
-                           attributes.NETWORK, networks.FIELDS),
-        ResourceController("subnet", "subnets", subnet_service,
-                           attributes.SUBNET, subnets.FIELDS),
-        ResourceController("port", "ports", port_service, attributes.PORT, ports.FIELDS),
-        ResourceController("agent", "agents", agent_service, attributes.AGENT,
-                           agents.FIELDS, allow_create=False),
-        ResourceController("router", "routers", router_service, attributes.ROUTER,
-                           routers.FIELDS),
-        ResourceController("floatingip", "floatingips", floating_ip_service,
-                           attributes.FLOATINGIP, floating_ips.FIELDS),
-    ]
-    router = Router()
-    router.add("GET", "/", version_document)
-    router.add("GET", f"/{VERSION}", _resource_index(controllers))
-    router.add("GET", f"/{VERSION}/extensions", extensions)
-    router.add("GET", f"/{VERSION}/extensions/{{alias}}", extension)
+        ResourceController(resource.name, resource.collection, resource.service,
+                           extensions.attribute_maps[resource.name], resource.allow_create)
+        for plugin in plugins for resource in plugin.resources()]
+    urls = UrlMap()
+    urls.add("GET", "/", version_document)
+    urls.add("GET", BASE, _resource_index(controllers))
+    _extension_routes(urls, extensions)
     for controller in controllers:
-        controller.register(router, f"/{VERSION}")
-    _l3_routes(router, router_service, interfaces)
-    _dhcp_routes(router, dhcp_hosting)
-    return router
+        controller.register(urls, BASE)
+    for plugin in plugins:
+        for action in plugin.member_actions():
+            _member_action(urls, action)
+        for sub in plugin.sub_collections():
+            _sub_collection(urls, sub)
+    return urls

@@ -17,6 +17,9 @@ from neutrino.server.db import models
 LOG = logging.getLogger(__name__)
 T = TypeVar("T")
 
+# Where a transaction's session keeps what is to run once it has committed.
+_AFTER_COMMIT = "neutrino.after_commit"
+
 # MySQL error codes worth another try: deadlock found, lock wait timeout.
 _MYSQL_RETRY_CODES = {1213, 1205}
 
@@ -60,6 +63,28 @@ def _make_engine(url: str) -> sa.Engine:
     return engine
 
 
+def after_commit(session: Session, callback: Callable[[], None]) -> None:
+    """Run ``callback`` once the transaction of ``session`` has committed.
+
+    Callbacks run in the order they were queued, after the commit and in the
+    caller's thread; a transaction that fails or is retried drops them.
+    What they raise is logged: the change is committed and stays.
+    """
+    queued = session.info.get(_AFTER_COMMIT)
+    if queued is None:
+        raise RuntimeError("after_commit needs a transaction of Database.run")
+    queued.append(callback)
+
+
+def _run_after_commit(callbacks: list[Callable[[], None]]) -> None:
+    for callback in callbacks:
+        try:
+            callback()
+        except Exception:  # noqa: BLE001 - see after_commit
+            LOG.exception("after-commit callback %s failed",
+                          getattr(callback, "__qualname__", callback))
+
+
 class Database:
     """One engine and a thread-local session for each request or RPC call."""
 
@@ -84,9 +109,11 @@ class Database:
         if session.in_transaction():
             return work(session)
         for attempt in range(1, self.max_attempts + 1):
+            # What an attempt that lost its race queued is dropped with it.
+            session.info[_AFTER_COMMIT] = []
             try:
                 with session.begin():
-                    return work(session)
+                    result = work(session)
             except (exc.IntegrityError, exc.OperationalError) as error:
                 if not is_retryable(error) or attempt == self.max_attempts:
                     raise
@@ -95,14 +122,19 @@ class Database:
                 session.expunge_all()
                 # Random backoff so that the racers do not collide again in step.
                 time.sleep(random.uniform(0, min(0.5, 0.005 * 2 ** attempt)))
+                continue
+            finally:
+                callbacks = session.info.pop(_AFTER_COMMIT, [])
+            _run_after_commit(callbacks)
+            return result
         raise AssertionError("unreachable")
 
-    def list_all(self, model: type[models.Base], to_dict: Callable[[Any], dict[str, Any]]
-                 ) -> list[dict[str, Any]]:
-        """Every row of ``model``, oldest first, each as ``to_dict`` shows it."""
+    def list_all(self, model: type[models.Base],
+                 to_dict: Callable[[Session, Any], dict[str, Any]]) -> list[dict[str, Any]]:
+        """Every row of ``model``, oldest first, each as ``to_dict(session, row)`` shows it."""
         def work(session: Session) -> list[dict[str, Any]]:
             query = sa.select(model).order_by(model.created_at)  # type: ignore[attr-defined]
-            return [to_dict(row) for row in session.scalars(query)]
+            return [to_dict(session, row) for row in session.scalars(query)]
         return self.run(work)
 
     def end_scope(self) -> None:

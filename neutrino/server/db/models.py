@@ -9,6 +9,7 @@ IntegrityError that ``database.Database.run`` retries.
 from __future__ import annotations
 
 import datetime
+import ipaddress
 import json
 import uuid
 from typing import Any
@@ -156,6 +157,14 @@ class Port(Base):
         cascade="all, delete-orphan", passive_deletes=True, lazy="selectin")
     binding: Mapped[PortBinding] = relationship(
         cascade="all, delete-orphan", passive_deletes=True, lazy="selectin")
+
+    def fixed_ip_list(self) -> list[dict[str, str]]:
+        """The port's addresses as the API lists them: IPv4 first, each in address order."""
+        def order(allocation: IPAllocation) -> tuple[int, int]:
+            address = ipaddress.ip_address(allocation.ip_address)
+            return address.version, int(address)
+        return [{"subnet_id": a.subnet_id, "ip_address": a.ip_address}
+                for a in sorted(self.fixed_ips, key=order)]
 
 
 class IPAllocation(Base):

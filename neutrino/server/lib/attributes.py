@@ -20,29 +20,64 @@ OMITTED = object()  # no default: left out of the body, the service decides
 
 @dataclass(frozen=True)
 class Attribute:
+    """One attribute of a resource as the API shows it.
+
+    ``convert`` is None for a read-only attribute (shown, never accepted);
+    otherwise ``create`` and ``update`` say when a client may send it.
+    """
+
     name: str
-    convert: v.Converter
+    convert: v.Converter | None = None
     default: Any = OMITTED
     create: bool = True
     update: bool = True
 
+    def __post_init__(self) -> None:
+        if self.convert is None:
+            object.__setattr__(self, "create", False)
+            object.__setattr__(self, "update", False)
+
+
+def read_only(*names: str) -> tuple[Attribute, ...]:
+    """Attributes the server sets and clients only see: id, status, timestamps."""
+    return tuple(Attribute(name) for name in names)
+
 
 @dataclass(frozen=True)
 class ResourceAttributes:
-    """The attributes of one resource, e.g. 'network'."""
+    """The attributes of one resource, e.g. 'network', in the order bodies show them."""
 
     resource: str
     attributes: tuple[Attribute, ...]
     by_name: dict[str, Attribute] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "by_name", {a.name: a for a in self.attributes})
+        by_name: dict[str, Attribute] = {}
+        for attribute in self.attributes:
+            if attribute.name in by_name:
+                raise ValueError(f"attribute {attribute.name!r} of {self.resource} is "
+                                 "defined twice")
+            by_name[attribute.name] = attribute
+        object.__setattr__(self, "by_name", by_name)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every attribute a body shows; lists filter on these."""
+        return tuple(self.by_name)
+
+    def extended(self, attributes: tuple[Attribute, ...]) -> ResourceAttributes:
+        """These attributes and ``attributes`` (an extension's); a name clash raises."""
+        return ResourceAttributes(self.resource, self.attributes + tuple(attributes))
+
+    def view(self, item: dict[str, Any]) -> dict[str, Any]:
+        """``item`` as the API shows it: only the attributes of this map."""
+        return {name: value for name, value in item.items() if name in self.by_name}
 
     def for_create(self, body: dict[str, Any]) -> dict[str, Any]:
         """The converted body with defaults filled in."""
         result = self._convert(body, "create")
         for attribute in self.attributes:
-            if attribute.name in result:
+            if attribute.name in result or not attribute.create:
                 continue
             if attribute.default is REQUIRED:
                 raise errors.BadRequest(
@@ -64,7 +99,7 @@ class ResourceAttributes:
             if attribute is None:
                 raise errors.BadRequest(
                     f"Unrecognized attribute(s) '{name}' for {self.resource}")
-            if not getattr(attribute, action):
+            if not getattr(attribute, action) or attribute.convert is None:
                 raise errors.BadRequest(
                     f"Attribute '{name}' of {self.resource} cannot be set on {action}")
             try:
@@ -84,8 +119,10 @@ def _merge_project(body: dict[str, Any]) -> None:
     body["project_id"] = project_id if project_id is not None else (tenant_id or "")
 
 
-def _common() -> tuple[Attribute, ...]:
+def common() -> tuple[Attribute, ...]:
+    """What every tenant resource has: id, name, description and its project."""
     return (
+        Attribute("id"),
         Attribute("name", v.string, ""),
         Attribute("description", v.string, ""),
         Attribute("tenant_id", v.string, update=False),
@@ -93,74 +130,5 @@ def _common() -> tuple[Attribute, ...]:
     )
 
 
-NETWORK = ResourceAttributes("network", _common() + (
-    Attribute("admin_state_up", v.boolean, True),
-    Attribute("shared", v.boolean, False),
-    Attribute("router:external", v.boolean, False),
-    Attribute("provider:network_type", v.string, update=False),
-    Attribute("provider:physical_network", v.nullable(v.string), update=False),
-    Attribute("provider:segmentation_id", v.nullable(v.integer), update=False),
-))
-
-_POOL = v.dict_of({"start": v.ip_address, "end": v.ip_address}, frozenset({"start", "end"}))
-_ROUTE = v.dict_of({"destination": v.cidr, "nexthop": v.ip_address},
-                   frozenset({"destination", "nexthop"}))
-
-SUBNET = ResourceAttributes("subnet", _common() + (
-    Attribute("network_id", v.uuid_string, REQUIRED, update=False),
-    Attribute("cidr", v.cidr, REQUIRED, update=False),
-    Attribute("ip_version", v.one_of(4, 6), update=False),
-    Attribute("gateway_ip", v.nullable(v.ip_address)),
-    Attribute("allocation_pools", v.list_of(_POOL)),
-    Attribute("enable_dhcp", v.boolean, True),
-    Attribute("dns_nameservers", v.list_of(v.ip_address), []),
-    Attribute("host_routes", v.list_of(_ROUTE), []),
-))
-
-_FIXED_IP = v.dict_of({"subnet_id": v.uuid_string, "ip_address": v.ip_address})
-
-PORT = ResourceAttributes("port", _common() + (
-    Attribute("network_id", v.uuid_string, REQUIRED, update=False),
-    Attribute("mac_address", v.mac_address, update=False),
-    Attribute("fixed_ips", v.list_of(_FIXED_IP)),
-    Attribute("device_id", v.string, ""),
-    Attribute("device_owner", v.string, ""),
-    Attribute("admin_state_up", v.boolean, True),
-    Attribute("binding:host_id", v.string, ""),
-    Attribute("binding:profile", v.any_dict, {}),
-    Attribute("binding:vnic_type", v.one_of("normal"), "normal"),
-))
-
-AGENT = ResourceAttributes("agent", (
-    Attribute("admin_state_up", v.boolean, create=False),
-    Attribute("description", v.string, create=False),
-))
-
-_EXTERNAL_GATEWAY = v.dict_of(
-    {"network_id": v.uuid_string, "enable_snat": v.boolean,
-     "external_fixed_ips": v.list_of(_FIXED_IP)}, frozenset({"network_id"}))
-
-
-def _external_gateway_info(value: Any) -> dict[str, Any] | None:
-    """The gateway a router asks for; null and {} both mean none, as in Neutron."""
-    if value is None or value == {}:
-        return None
-    converted: dict[str, Any] = _EXTERNAL_GATEWAY(value)
-    return converted
-
-
-ROUTER = ResourceAttributes("router", _common() + (
-    Attribute("admin_state_up", v.boolean, True),
-    Attribute("external_gateway_info", _external_gateway_info),
-))
-
-FLOATINGIP = ResourceAttributes("floatingip", (
-    Attribute("description", v.string, ""),
-    Attribute("tenant_id", v.string, update=False),
-    Attribute("project_id", v.string, update=False),
-    Attribute("floating_network_id", v.uuid_string, REQUIRED, update=False),
-    Attribute("floating_ip_address", v.ip_address, update=False),
-    Attribute("subnet_id", v.uuid_string, update=False),
-    Attribute("port_id", v.nullable(v.uuid_string)),
-    Attribute("fixed_ip_address", v.nullable(v.ip_address)),
-))
+def timestamps() -> tuple[Attribute, ...]:
+    return read_only("created_at", "updated_at")

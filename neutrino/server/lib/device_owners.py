@@ -10,10 +10,3 @@ DHCP = "network:dhcp"
 ROUTER_INTERFACE = "network:router_interface"
 ROUTER_GATEWAY = "network:router_gateway"
 FLOATINGIP = "network:floatingip"
-
-# Ports that only the router and floating IP calls may delete, as in Neutron:
-# deleting them through /ports would leave a router or floating IP half-built.
-L3_OWNERS = (ROUTER_INTERFACE, ROUTER_GATEWAY, FLOATINGIP)
-
-# Ports that make a network external in use: it cannot stop being external.
-EXTERNAL_OWNERS = (ROUTER_GATEWAY, FLOATINGIP)

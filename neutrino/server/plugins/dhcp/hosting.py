@@ -12,14 +12,15 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from neutrino.server.db import database, models
-from neutrino.server.lib import clock, errors
+from neutrino.server.db import agents, database, models
+from neutrino.server.db.lookups import load_network
+from neutrino.server.lib import errors
 from neutrino.server.lib import validators as v
+from neutrino.server.plugins.base import CorePlugin
 from neutrino.server.plugins.dhcp import scheduler as dhcp_scheduler
+from neutrino.server.plugins.dhcp.notify import DhcpAgentNotifier
 from neutrino.server.plugins.dhcp.ports import DhcpPorts
 from neutrino.server.plugins.dhcp.scheduler import DHCP_AGENT_TYPE, DhcpScheduler
-from neutrino.server.plugins.ml2 import agents, networks, ports
-from neutrino.server.rpc.notifier import AgentNotifier
 
 
 def requested_network_id(body: Any) -> str:
@@ -44,9 +45,10 @@ def _load_dhcp_agent(session: Session, agent_id: str) -> models.Agent:
 
 
 class DhcpNetworks:
-    def __init__(self, db: database.Database, scheduler: DhcpScheduler,
-                 dhcp_ports: DhcpPorts, notifier: AgentNotifier):
+    def __init__(self, db: database.Database, core: CorePlugin, scheduler: DhcpScheduler,
+                 dhcp_ports: DhcpPorts, notifier: DhcpAgentNotifier):
         self.db = db
+        self.core = core
         self.scheduler = scheduler
         self.dhcp_ports = dhcp_ports
         self.notifier = notifier
@@ -54,9 +56,8 @@ class DhcpNetworks:
     def dhcp_agents(self, network_id: str) -> list[dict[str, Any]]:
         """The agents hosting the network, as /agents shows them."""
         def work(session: Session) -> list[dict[str, Any]]:
-            networks.load_network(session, network_id)
-            now = clock.utcnow()
-            return [agents.agent_dict(agent, now, self.scheduler.agent_down_time)
+            load_network(session, network_id)
+            return [self.core.agent_dict(agent)
                     for agent in dhcp_scheduler.agents_hosting(session, network_id)]
         return self.db.run(work)
 
@@ -64,7 +65,7 @@ class DhcpNetworks:
         """The networks an agent hosts, as /networks shows them."""
         def work(session: Session) -> list[dict[str, Any]]:
             agents.load_agent(session, agent_id)
-            return [networks.network_dict(network)
+            return [self.core.network_dict(session, network)
                     for network in dhcp_scheduler.networks_on(session, agent_id)]
         return self.db.run(work)
 
@@ -75,7 +76,7 @@ class DhcpNetworks:
 
         def work(session: Session) -> None:
             agent = _load_dhcp_agent(session, agent_id)
-            networks.load_network(session, network_id)
+            load_network(session, network_id)
             if dhcp_scheduler.is_hosted_by(session, network_id, agent_id):
                 raise errors.Conflict(
                     f"The network {network_id} has been already hosted by the DHCP Agent "
@@ -86,7 +87,7 @@ class DhcpNetworks:
         self.notifier.dhcp_networks_changed([network_id])
 
     def remove(self, agent_id: str, network_id: str) -> None:
-        def work(session: Session) -> list[ports.RemovedPort]:
+        def work(session: Session) -> None:
             agent = _load_dhcp_agent(session, agent_id)
             binding = session.get(models.NetworkDhcpAgentBinding, (network_id, agent_id))
             if binding is None:
@@ -94,7 +95,7 @@ class DhcpNetworks:
                     f"The network {network_id} is not hosted by the DHCP agent {agent_id}.",
                     "NetworkNotHostedByDhcpAgent")
             session.delete(binding)
-            return self.dhcp_ports.remove_on_host(session, network_id, agent.host)
+            self.dhcp_ports.remove_on_host(session, network_id, agent.host)
 
-        self.dhcp_ports.announce_removed(self.db.run(work))
+        self.db.run(work)
         self.notifier.dhcp_networks_changed([network_id])

@@ -10,26 +10,16 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from neutrino.server.db import models
-from neutrino.server.lib import attributes, device_owners
-from neutrino.server.plugins.ml2 import ports
+from neutrino.server.lib import device_owners
+from neutrino.server.plugins.base import CorePlugin
 
 LOG = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class EnsuredPort:
-    """A DHCP port as get_dhcp_port returns it, and what became of it."""
-
-    reply: dict[str, Any]
-    created: bool = False
-    changed: ports.ChangedPort | None = None
 
 
 def port_reply(port: models.Port) -> dict[str, Any]:
@@ -41,7 +31,7 @@ def port_reply(port: models.Port) -> dict[str, Any]:
         "network_id": port.network_id,
         "device_id": port.device_id,
         "fixed_ips": [dict(fixed_ip, prefixlen=prefixlen[fixed_ip["subnet_id"]])
-                      for fixed_ip in ports.fixed_ip_dicts(port)],
+                      for fixed_ip in port.fixed_ip_list()],
     }
 
 
@@ -61,23 +51,23 @@ def _lock(session: Session, network_id: str) -> None:
 
 
 class DhcpPorts:
-    def __init__(self, port_service: ports.PortService):
-        self.ports = port_service
+    def __init__(self, core: CorePlugin):
+        self.core = core
 
     def ensure(self, session: Session, network: models.Network, device_id: str,
-               host: str) -> EnsuredPort:
+               host: str) -> dict[str, Any]:
         """The DHCP port ``device_id`` on ``network``, created or brought up to date."""
         _lock(session, network.id)
         port = self.find(session, network.id, device_id)
         wanted = _wanted_fixed_ips(network, port)
         if port is None:
-            port = self.ports.add(session, attributes.PORT.for_create({
+            port = self.core.add_port(session, {
                 "network_id": network.id, "tenant_id": network.project_id,
                 "device_owner": device_owners.DHCP, "device_id": device_id,
-                "binding:host_id": host, "fixed_ips": wanted}))
+                "binding:host_id": host, "fixed_ips": wanted})
             LOG.info("DHCP port %s created for host %s on network %s", port.id, host,
                      network.id)
-            return EnsuredPort(port_reply(port), created=True)
+            return port_reply(port)
         update: dict[str, Any] = {}
         if len(port.fixed_ips) != len(wanted) or any("ip_address" not in w for w in wanted):
             update["fixed_ips"] = wanted
@@ -85,36 +75,27 @@ class DhcpPorts:
             LOG.info("DHCP port %s moves from host %r to host %s", port.id,
                      port.binding.host, host)
             update["binding:host_id"] = host
-        if not update:
-            return EnsuredPort(port_reply(port))
-        changed = self.ports.modify(session, port, attributes.PORT.for_update(update))
-        return EnsuredPort(port_reply(port), changed=changed)
+        if update:
+            self.core.update_port(session, port, update)
+        return port_reply(port)
 
-    def announce(self, ensured: EnsuredPort) -> None:
-        """Tell agents about what ``ensure`` did, once that is committed."""
-        if ensured.created:
-            self.ports.announce_added(ensured.reply["network_id"])
-        elif ensured.changed is not None:
-            self.ports.announce_changed(ensured.changed)
-
-    def announce_removed(self, removed: list[ports.RemovedPort]) -> None:
-        for port in removed:
-            self.ports.announce_removed(port)
-
-    def release(self, session: Session, network_id: str,
-                device_id: str) -> ports.RemovedPort | None:
+    def release(self, session: Session, network_id: str, device_id: str) -> str | None:
+        """Delete the agent's DHCP port on the network; its id, None if it had none."""
         port = self.find(session, network_id, device_id)
-        return None if port is None else self.ports.remove(session, port)
+        if port is None:
+            return None
+        self.core.remove_port(session, port)
+        return port.id
 
-    def remove_on_host(self, session: Session, network_id: str,
-                       host: str) -> list[ports.RemovedPort]:
+    def remove_on_host(self, session: Session, network_id: str, host: str) -> None:
         """Delete the DHCP ports on the network bound to ``host``."""
         found = session.scalars(
             sa.select(models.Port).join(models.PortBinding)
             .where(models.Port.network_id == network_id,
                    models.Port.device_owner == device_owners.DHCP,
                    models.PortBinding.host == host)).all()
-        return [self.ports.remove(session, port) for port in found]
+        for port in found:
+            self.core.remove_port(session, port)
 
     def find(self, session: Session, network_id: str, device_id: str) -> models.Port | None:
         return session.scalars(

@@ -22,14 +22,22 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from neutrino.server.db import database, models
+from neutrino.server.db.lookups import load_network
 from neutrino.server.plugins.dhcp import scheduler as dhcp_scheduler
+from neutrino.server.plugins.dhcp.notify import DhcpAgentNotifier
 from neutrino.server.plugins.dhcp.ports import DhcpPorts
 from neutrino.server.plugins.dhcp.scheduler import DhcpScheduler
-from neutrino.server.plugins.ml2 import ports
-from neutrino.server.plugins.ml2.networks import load_network
-from neutrino.server.rpc.notifier import AgentNotifier
 
 LOG = logging.getLogger(__name__)
+
+# What a DHCP agent's view of a network shows of each port.
+PORT_FACTS = ("id", "mac_address", "device_owner", "device_id", "admin_state_up", "fixed_ips")
+
+
+def port_facts(port: models.Port) -> dict[str, Any]:
+    return {"id": port.id, "mac_address": port.mac_address,
+            "device_owner": port.device_owner, "device_id": port.device_id,
+            "admin_state_up": port.admin_state_up, "fixed_ips": port.fixed_ip_list()}
 
 
 def subnet_info(subnet: models.Subnet) -> dict[str, Any]:
@@ -57,21 +65,22 @@ def network_info(session: Session, network: models.Network) -> dict[str, Any]:
         "mtu": network.mtu,
         "admin_state_up": network.admin_state_up,
         "subnets": [subnet_info(subnet) for subnet in network.subnets],
-        "ports": [ports.dhcp_facts(port) for port in network_ports],
+        "ports": [port_facts(port) for port in network_ports],
     }
 
 
-class DhcpRpc:
-    """The DHCP agents' RPC methods, called by the q-plugin endpoint."""
+class DhcpRpcEndpoint:
+    """What DHCP agents call on the plugin topic."""
 
     def __init__(self, db: database.Database, scheduler: DhcpScheduler,
-                 dhcp_ports: DhcpPorts, notifier: AgentNotifier):
+                 dhcp_ports: DhcpPorts, notifier: DhcpAgentNotifier):
         self._db = db
         self._scheduler = scheduler
         self._dhcp_ports = dhcp_ports
         self._notifier = notifier
 
     def get_active_networks_info(self, host: str) -> list[dict[str, Any]]:
+        """The networks of ``host``'s DHCP agent, after giving it those short of agents."""
         scheduled = self._db.run(lambda session: self._scheduler.auto_schedule(session, host))
         if scheduled:
             LOG.info("networks %s auto-scheduled to the DHCP agent of host %s",
@@ -96,15 +105,12 @@ class DhcpRpc:
         return self._db.run(work)
 
     def get_dhcp_port(self, host: str, network_id: str, device_id: str) -> dict[str, Any]:
-        ensured = self._db.run(lambda session: self._dhcp_ports.ensure(
+        return self._db.run(lambda session: self._dhcp_ports.ensure(
             session, load_network(session, network_id), device_id, host))
-        self._dhcp_ports.announce(ensured)
-        return ensured.reply
 
     def release_dhcp_port(self, host: str, network_id: str, device_id: str) -> None:
-        removed = self._db.run(
+        released = self._db.run(
             lambda session: self._dhcp_ports.release(session, network_id, device_id))
-        if removed is not None:
-            LOG.info("DHCP port %s of host %s on network %s released", removed[0], host,
+        if released is not None:
+            LOG.info("DHCP port %s of host %s on network %s released", released, host,
                      network_id)
-            self._dhcp_ports.announce_removed([removed])

@@ -16,12 +16,12 @@ import logging
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from neutrino.server.db import models
-from neutrino.server.plugins.ml2 import agents
+from neutrino.common import wire
+from neutrino.server.db import agents, models
 
 LOG = logging.getLogger(__name__)
 
-DHCP_AGENT_TYPE = "DHCP agent"
+DHCP_AGENT_TYPE = wire.DHCP_AGENT_TYPE
 
 _Binding = models.NetworkDhcpAgentBinding
 
@@ -32,8 +32,7 @@ def is_dhcp_enabled(network: models.Network) -> bool:
 
 def dhcp_agent_on(session: Session, host: str) -> models.Agent | None:
     """The DHCP agent of ``host``, alive or not; None if it never reported."""
-    return session.scalar(sa.select(models.Agent).where(
-        models.Agent.agent_type == DHCP_AGENT_TYPE, models.Agent.host == host))
+    return agents.agent_on_host(session, DHCP_AGENT_TYPE, host)
 
 
 def agents_hosting(session: Session, network_id: str) -> list[models.Agent]:

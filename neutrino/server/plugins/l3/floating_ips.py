@@ -16,10 +16,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from neutrino.server.db import database, models
-from neutrino.server.lib import attributes, clock, device_owners, errors
-from neutrino.server.plugins.ml2 import ports
-from neutrino.server.plugins.ml2.networks import load_network
-from neutrino.server.rpc.notifier import AgentNotifier
+from neutrino.server.db.lookups import load_network, load_port
+from neutrino.server.lib import clock, device_owners, errors
+from neutrino.server.lib import validators as v
+from neutrino.server.lib.attributes import REQUIRED, Attribute, ResourceAttributes, read_only
+from neutrino.server.plugins.base import CorePlugin
+from neutrino.server.plugins.l3.notify import L3AgentNotifier
 
 LOG = logging.getLogger(__name__)
 
@@ -28,21 +30,18 @@ DOWN = "DOWN"
 # What an L3 agent may report for a floating IP.
 STATUSES = (ACTIVE, DOWN, "ERROR")
 
-# The attributes of a floating IP as the API shows it; lists filter on these.
-FIELDS = (
-    "id",
-    "description",
-    "tenant_id",
-    "project_id",
-    "floating_network_id",
-    "floating_ip_address",
-    "fixed_ip_address",
-    "port_id",
-    "router_id",
-    "status",
-    "created_at",
-    "updated_at",
-)
+FLOATINGIP = ResourceAttributes("floatingip", (
+    Attribute("id"),
+    Attribute("description", v.string, ""),
+    Attribute("tenant_id", v.string, update=False),
+    Attribute("project_id", v.string, update=False),
+    Attribute("floating_network_id", v.uuid_string, REQUIRED, update=False),
+    Attribute("floating_ip_address", v.ip_address, update=False),
+    Attribute("subnet_id", v.uuid_string, update=False),
+    Attribute("port_id", v.nullable(v.uuid_string)),
+    Attribute("fixed_ip_address", v.nullable(v.ip_address)),
+    *read_only("router_id", "status", "created_at", "updated_at"),
+))
 
 
 def load_floating_ip(session: Session, fip_id: str) -> models.FloatingIP:
@@ -135,7 +134,7 @@ def _associate(session: Session, fip: models.FloatingIP, port_id: str | None,
         fip.fixed_port_id = fip.fixed_ip_address = fip.router_id = None
         fip.status = DOWN
         return routers
-    port = ports.load_port(session, port_id)
+    port = load_port(session, port_id)
     allocation = _fixed_ip(port, fixed_ip_address)
     other = session.scalar(sa.select(models.FloatingIP).where(
         models.FloatingIP.fixed_port_id == port.id, models.FloatingIP.id != fip.id))
@@ -153,10 +152,9 @@ def _associate(session: Session, fip: models.FloatingIP, port_id: str | None,
 
 
 class FloatingIpService:
-    def __init__(self, db: database.Database, port_service: ports.PortService,
-                 notifier: AgentNotifier):
+    def __init__(self, db: database.Database, core: CorePlugin, notifier: L3AgentNotifier):
         self.db = db
-        self.ports = port_service
+        self.core = core
         self.notifier = notifier
 
     def create(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -168,12 +166,12 @@ class FloatingIpService:
                     f"network {network.id} is not an external network "
                     "(router:external is false)")
             fip_id = models.new_id()
-            port = self.ports.add(session, attributes.PORT.for_create({
+            port = self.core.add_port(session, {
                 "network_id": network.id,
                 # No project, as in Neutron: tenants see the floating IP, not its port.
                 "tenant_id": "",
                 "fixed_ips": [_address_request(network, body)],
-                "device_owner": device_owners.FLOATINGIP, "device_id": fip_id}))
+                "device_owner": device_owners.FLOATINGIP, "device_id": fip_id})
             fip = models.FloatingIP(
                 id=fip_id, project_id=body["project_id"], description=body["description"],
                 floating_network_id=network.id, floating_port_id=port.id,
@@ -185,7 +183,6 @@ class FloatingIpService:
             return floating_ip_dict(fip), routers
 
         fip, routers = self.db.run(work)
-        self.ports.announce_added(fip["floating_network_id"])
         self.notifier.routers_updated(routers)
         return fip
 
@@ -210,17 +207,16 @@ class FloatingIpService:
         return fip
 
     def delete(self, fip_id: str) -> None:
-        def work(session: Session) -> tuple[ports.RemovedPort, str | None]:
+        def work(session: Session) -> str | None:
             fip = load_floating_ip(session, fip_id)
             router_id = fip.router_id
-            port = ports.load_port(session, fip.floating_port_id)
+            port = load_port(session, fip.floating_port_id)
             session.delete(fip)
             session.flush()
-            return self.ports.remove(session, port), router_id
+            self.core.remove_port(session, port)
+            return router_id
 
-        removed, router_id = self.db.run(work)
-        self.ports.announce_removed(removed)
-        self.notifier.routers_updated([router_id] if router_id else [])
+        self.notifier.routers_updated([self.db.run(work)])
 
     def set_statuses(self, router_id: str, statuses: dict[str, str]) -> None:
         """Record what the router's L3 agent reports; unknown or moved fips are skipped."""
@@ -241,4 +237,4 @@ class FloatingIpService:
 
     # Last in the class: below it, mypy would read 'list' in annotations as this method.
     def list(self) -> list[dict[str, Any]]:
-        return self.db.list_all(models.FloatingIP, floating_ip_dict)
+        return self.db.list_all(models.FloatingIP, lambda session, fip: floating_ip_dict(fip))

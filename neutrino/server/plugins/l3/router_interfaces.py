@@ -14,8 +14,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from neutrino.server.db import database, models
-from neutrino.server.lib import attributes, device_owners, errors
+from neutrino.server.db.lookups import load_port, load_subnet
+from neutrino.server.lib import device_owners, errors
 from neutrino.server.lib import validators as v
+from neutrino.server.plugins.base import CorePlugin
+from neutrino.server.plugins.l3.notify import L3AgentNotifier
 from neutrino.server.plugins.l3.routers import (
     attach,
     bad_router_request,
@@ -26,9 +29,6 @@ from neutrino.server.plugins.l3.routers import (
     subnets_of,
 )
 from neutrino.server.plugins.l3.scheduler import L3Scheduler
-from neutrino.server.plugins.ml2 import ports
-from neutrino.server.plugins.ml2.subnets import load_subnet
-from neutrino.server.rpc.notifier import AgentNotifier
 
 _KEYS = ("subnet_id", "port_id")
 
@@ -79,43 +79,35 @@ def _check_no_floating_ips(session: Session, router: models.Router,
 
 
 class RouterInterfaces:
-    def __init__(self, db: database.Database, port_service: ports.PortService,
-                 scheduler: L3Scheduler, notifier: AgentNotifier):
+    def __init__(self, db: database.Database, core: CorePlugin, scheduler: L3Scheduler,
+                 notifier: L3AgentNotifier):
         self.db = db
-        self.ports = port_service
+        self.core = core
         self.scheduler = scheduler
         self.notifier = notifier
 
     def add(self, router_id: str, body: Any) -> dict[str, Any]:
         request = interface_request(body, adding=True)
 
-        def work(session: Session) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        def work(session: Session) -> dict[str, Any]:
             router = load_router(session, router_id, lock=True)
             if "port_id" in request:
                 port = self._adopt_port(session, router, request["port_id"])
-                handed_over: dict[str, Any] | None = ports.port_dict(port)
             else:
                 port = self._new_port(session, router, request["subnet_id"])
-                handed_over = None
             attach(router, port, device_owners.ROUTER_INTERFACE)
             session.flush()
             subnet_ids = [subnet.id for subnet in subnets_of(session, port)]
-            return interface_info(router, port, subnet_ids[0], subnet_ids), handed_over
+            return interface_info(router, port, subnet_ids[0], subnet_ids)
 
-        info, handed_over = self.db.run(work)
-        if handed_over is not None:
-            # Its binding moved to the router's host: its old host's agent lets go.
-            self.notifier.port_update(handed_over)
-        # A new port, or one whose device_owner changed.
-        self.notifier.dhcp_networks_changed([info["network_id"]])
+        info = self.db.run(work)
         self.notifier.routers_updated([router_id])
         return info
 
     def remove(self, router_id: str, body: Any) -> dict[str, Any]:
         request = interface_request(body, adding=False)
 
-        def work(session: Session) -> tuple[dict[str, Any], ports.RemovedPort | None,
-                                            dict[str, Any] | None]:
+        def work(session: Session) -> dict[str, Any]:
             router = load_router(session, router_id, lock=True)
             subnet = (load_subnet(session, request["subnet_id"])
                       if "subnet_id" in request else None)
@@ -126,18 +118,14 @@ class RouterInterfaces:
             info = interface_info(router, port, leaving[0].id, [s.id for s in subnets])
             if len(leaving) < len(subnets):
                 # The port stays on the router with its other subnets.
-                port.fixed_ips = [a for a in port.fixed_ips if a.subnet_id != leaving[0].id]
-                session.flush()
-                return info, None, ports.port_dict(port)
-            detach(session, router, port)
-            return info, self.ports.remove(session, port), None
+                self.core.update_port(session, port, {"fixed_ips": [
+                    ip for ip in port.fixed_ip_list() if ip["subnet_id"] != leaving[0].id]})
+            else:
+                detach(session, router, port)
+                self.core.remove_port(session, port)
+            return info
 
-        info, removed, updated = self.db.run(work)
-        if removed is not None:
-            self.ports.announce_removed(removed)
-        if updated is not None:
-            self.notifier.port_update(updated)
-            self.notifier.dhcp_networks_changed([updated["network_id"]])
+        info = self.db.run(work)
         self.notifier.routers_updated([router_id])
         return info
 
@@ -149,16 +137,16 @@ class RouterInterfaces:
             raise bad_router_request(
                 f"Subnet {subnet.id} for router interface must have a gateway IP")
         check_subnets_fit(session, router, [subnet])
-        return self.ports.add(session, attributes.PORT.for_create({
+        return self.core.add_port(session, {
             "network_id": subnet.network_id, "tenant_id": subnet.project_id,
             "fixed_ips": [{"subnet_id": subnet.id, "ip_address": subnet.gateway_ip}],
             "device_owner": device_owners.ROUTER_INTERFACE, "device_id": router.id,
-            "binding:host_id": self.scheduler.host_of(session, router.id)}))
+            "binding:host_id": self.scheduler.host_of(session, router.id)})
 
     def _adopt_port(self, session: Session, router: models.Router,
                     port_id: str) -> models.Port:
         """An existing port of the router's project, handed over to the router."""
-        port = ports.load_port(session, port_id)
+        port = load_port(session, port_id)
         if port.device_id or session.get(models.RouterPort, port.id) is not None:
             raise errors.Conflict(
                 f"Unable to complete operation on port {port.id} for network "
@@ -177,9 +165,10 @@ class RouterInterfaces:
             raise bad_router_request(
                 f"Cannot have multiple IPv4 subnets on router port {port.id}")
         check_subnets_fit(session, router, subnets)
-        port.device_owner = device_owners.ROUTER_INTERFACE
-        port.device_id = router.id
-        self.scheduler.bind_port(session, port, self.scheduler.host_of(session, router.id))
+        # Its binding moves to the router's host: its old host's agent lets go.
+        self.core.update_port(session, port, {
+            "device_owner": device_owners.ROUTER_INTERFACE, "device_id": router.id,
+            "binding:host_id": self.scheduler.host_of(session, router.id)})
         return port
 
     def _interface_port(self, session: Session, router: models.Router, port_id: str | None,

@@ -15,25 +15,35 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from neutrino.server.db import database, models
+from neutrino.server.db.lookups import load_network
 from neutrino.server.lib import attributes, clock, device_owners, errors
+from neutrino.server.lib import validators as v
+from neutrino.server.lib.attributes import Attribute, ResourceAttributes
+from neutrino.server.plugins.base import CorePlugin
 from neutrino.server.plugins.l3 import scheduler as l3_scheduler
-from neutrino.server.plugins.ml2 import agents, ports
-from neutrino.server.plugins.ml2.networks import load_network
-from neutrino.server.rpc.notifier import AgentNotifier
+from neutrino.server.plugins.l3.notify import L3AgentNotifier
 
-# The attributes of a router as the API shows it; lists filter on these.
-FIELDS = (
-    "id",
-    "name",
-    "description",
-    "tenant_id",
-    "project_id",
-    "admin_state_up",
-    "status",
-    "external_gateway_info",
-    "created_at",
-    "updated_at",
-)
+_FIXED_IP = v.dict_of({"subnet_id": v.uuid_string, "ip_address": v.ip_address})
+_EXTERNAL_GATEWAY = v.dict_of(
+    {"network_id": v.uuid_string, "enable_snat": v.boolean,
+     "external_fixed_ips": v.list_of(_FIXED_IP)}, frozenset({"network_id"}))
+
+
+def _external_gateway_info(value: Any) -> dict[str, Any] | None:
+    """The gateway a router asks for; null and {} both mean none, as in Neutron."""
+    if value is None or value == {}:
+        return None
+    converted: dict[str, Any] = _EXTERNAL_GATEWAY(value)
+    return converted
+
+
+ROUTER = ResourceAttributes("router", (
+    *attributes.common(),
+    Attribute("admin_state_up", v.boolean, True),
+    Attribute("status"),
+    Attribute("external_gateway_info", _external_gateway_info),
+    *attributes.timestamps(),
+))
 
 
 def load_router(session: Session, router_id: str, lock: bool = False) -> models.Router:
@@ -55,7 +65,7 @@ def gateway_info(router: models.Router) -> dict[str, Any] | None:
     if port is None:
         return None
     return {"network_id": port.network_id, "enable_snat": router.enable_snat,
-            "external_fixed_ips": ports.fixed_ip_dicts(port)}
+            "external_fixed_ips": port.fixed_ip_list()}
 
 
 def router_dict(router: models.Router) -> dict[str, Any]:
@@ -80,7 +90,7 @@ def interface_ports(router: models.Router) -> list[models.Port]:
 
 def subnets_of(session: Session, port: models.Port) -> list[models.Subnet]:
     """The subnets the port has addresses on, each once, in address order."""
-    subnet_ids = dict.fromkeys(fixed_ip["subnet_id"] for fixed_ip in ports.fixed_ip_dicts(port))
+    subnet_ids = dict.fromkeys(fixed_ip["subnet_id"] for fixed_ip in port.fixed_ip_list())
     return [session.get_one(models.Subnet, subnet_id) for subnet_id in subnet_ids]
 
 
@@ -131,10 +141,10 @@ def _check_gateway_unused(session: Session, router: models.Router, network_id: s
 
 
 class RouterService:
-    def __init__(self, db: database.Database, port_service: ports.PortService,
-                 scheduler: l3_scheduler.L3Scheduler, notifier: AgentNotifier):
+    def __init__(self, db: database.Database, core: CorePlugin,
+                 scheduler: l3_scheduler.L3Scheduler, notifier: L3AgentNotifier):
         self.db = db
-        self.ports = port_service
+        self.core = core
         self.scheduler = scheduler
         self.notifier = notifier
 
@@ -154,7 +164,6 @@ class RouterService:
             return router_dict(router)
 
         router = self.db.run(work)
-        self._announce_gateway(router)
         self.notifier.routers_updated([router["id"]])
         return router
 
@@ -162,27 +171,22 @@ class RouterService:
         return self.db.run(lambda session: router_dict(load_router(session, router_id)))
 
     def update(self, router_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        def work(session: Session) -> tuple[dict[str, Any], list[ports.RemovedPort]]:
+        def work(session: Session) -> dict[str, Any]:
             router = load_router(session, router_id, lock=True)
             for name in ("name", "description", "admin_state_up"):
                 if name in body:
                     setattr(router, name, body[name])
-            removed: list[ports.RemovedPort] = []
             if "external_gateway_info" in body:
-                removed = self._update_gateway(session, router, body["external_gateway_info"])
+                self._update_gateway(session, router, body["external_gateway_info"])
             session.flush()
-            return router_dict(router), removed
+            return router_dict(router)
 
-        router, removed = self.db.run(work)
-        for port in removed:
-            self.ports.announce_removed(port)
-        if "external_gateway_info" in body:
-            self._announce_gateway(router)
+        router = self.db.run(work)
         self.notifier.routers_updated([router_id])
         return router
 
     def delete(self, router_id: str) -> None:
-        def work(session: Session) -> list[ports.RemovedPort]:
+        def work(session: Session) -> None:
             router = load_router(session, router_id, lock=True)
             interfaces = interface_ports(router)
             if interfaces:
@@ -190,20 +194,17 @@ class RouterService:
                     f"Router {router_id} still has ports ({len(interfaces)} interfaces, such "
                     f"as port {interfaces[0].id}): remove them with remove_router_interface "
                     "first.", "RouterInUse")
-            removed = self._update_gateway(session, router, None)
+            self._update_gateway(session, router, None)
             session.delete(router)
-            return removed
 
-        for port in self.db.run(work):
-            self.ports.announce_removed(port)
+        self.db.run(work)
         self.notifier.router_deleted(router_id)
 
     def l3_agents(self, router_id: str) -> list[dict[str, Any]]:
         """The agents hosting the router (one at most), as /agents shows them."""
         def work(session: Session) -> list[dict[str, Any]]:
             load_router(session, router_id)
-            now = clock.utcnow()
-            return [agents.agent_dict(agent, now, self.scheduler.agent_down_time)
+            return [self.core.agent_dict(agent)
                     for agent in l3_scheduler.agents_hosting(session, router_id)]
         return self.db.run(work)
 
@@ -215,17 +216,14 @@ class RouterService:
             return [router_dict(router) for router in l3_scheduler.routers_on(session, agent_id)]
         return self.db.run(work)
 
-    def _announce_gateway(self, router: dict[str, Any]) -> None:
-        """DHCP agents of the external network learn of a new or readdressed gateway port."""
-        if router["external_gateway_info"] is not None:
-            self.notifier.dhcp_networks_changed([router["external_gateway_info"]["network_id"]])
-
     def _update_gateway(self, session: Session, router: models.Router,
-                        info: dict[str, Any] | None) -> list[ports.RemovedPort]:
-        """Make the router's gateway what ``info`` asks for; the ports this deleted."""
+                        info: dict[str, Any] | None) -> None:
+        """Make the router's gateway what ``info`` asks for."""
         current = router.gw_port
         if info is None:
-            return [] if current is None else [self._remove_gateway(session, router, current)]
+            if current is not None:
+                self._remove_gateway(session, router, current)
+            return
         network = load_network(session, info["network_id"])
         if not network.router_external:
             raise errors.invalid_input(
@@ -235,13 +233,12 @@ class RouterService:
         router.enable_snat = info.get("enable_snat", True)
         if current is not None and current.network_id == network.id:
             if "external_fixed_ips" in info:
-                self.ports.replace_fixed_ips(session, current, info["external_fixed_ips"])
-                session.flush()
+                self.core.update_port(session, current, {"fixed_ips": info["external_fixed_ips"]})
                 check_subnets_fit(session, router, subnets_of(session, current), current.id)
-            return []
-        removed = [] if current is None else [self._remove_gateway(session, router, current)]
+            return
+        if current is not None:
+            self._remove_gateway(session, router, current)
         self._add_gateway(session, router, network, info.get("external_fixed_ips"))
-        return removed
 
     def _add_gateway(self, session: Session, router: models.Router, network: models.Network,
                      fixed_ips: list[dict[str, Any]] | None) -> None:
@@ -249,14 +246,14 @@ class RouterService:
             raise errors.invalid_input(
                 "external_gateway_info",
                 f"external network {network.id} has no subnet to give the gateway an address")
-        port = self.ports.add(session, attributes.PORT.for_create({
+        port = self.core.add_port(session, {
             "network_id": network.id,
             # No project, as in Neutron: the gateway port is the operator's, not the tenant's.
             "tenant_id": "",
             "fixed_ips": [{"subnet_id": network.subnets[0].id}] if fixed_ips is None
             else fixed_ips,
             "device_owner": device_owners.ROUTER_GATEWAY, "device_id": router.id,
-            "binding:host_id": self.scheduler.host_of(session, router.id)}))
+            "binding:host_id": self.scheduler.host_of(session, router.id)})
         if not port.fixed_ips:
             raise errors.invalid_input(
                 "external_gateway_info", "external_fixed_ips must name at least one address")
@@ -265,12 +262,12 @@ class RouterService:
         attach(router, port, device_owners.ROUTER_GATEWAY)
 
     def _remove_gateway(self, session: Session, router: models.Router,
-                        port: models.Port) -> ports.RemovedPort:
+                        port: models.Port) -> None:
         _check_gateway_unused(session, router, port.network_id)
         router.gw_port = None
         detach(session, router, port)
-        return self.ports.remove(session, port)
+        self.core.remove_port(session, port)
 
     # Last in the class: below it, mypy would read 'list' in annotations as this method.
     def list(self) -> list[dict[str, Any]]:
-        return self.db.list_all(models.Router, router_dict)
+        return self.db.list_all(models.Router, lambda session, router: router_dict(router))

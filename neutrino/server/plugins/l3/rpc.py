@@ -24,10 +24,9 @@ from sqlalchemy.orm import Session
 
 from neutrino.server.db import database, models
 from neutrino.server.plugins.l3.floating_ips import FloatingIpService
+from neutrino.server.plugins.l3.notify import L3AgentNotifier
 from neutrino.server.plugins.l3.routers import interface_ports, subnets_of
 from neutrino.server.plugins.l3.scheduler import L3_AGENT_TYPE, L3Scheduler
-from neutrino.server.plugins.ml2 import ports
-from neutrino.server.rpc.notifier import AgentNotifier
 
 LOG = logging.getLogger(__name__)
 
@@ -40,7 +39,7 @@ def port_info(session: Session, port: models.Port) -> dict[str, Any]:
         "mac_address": port.mac_address,
         "network_id": port.network_id,
         "fixed_ips": [dict(fixed_ip, prefixlen=prefixlen[fixed_ip["subnet_id"]])
-                      for fixed_ip in ports.fixed_ip_dicts(port)],
+                      for fixed_ip in port.fixed_ip_list()],
         "subnets": [{"id": subnet.id, "cidr": subnet.cidr, "gateway_ip": subnet.gateway_ip}
                     for subnet in subnets],
         "mtu": port.network.mtu,
@@ -79,17 +78,19 @@ def routers_for_host(session: Session, host: str,
     return [router_info(session, router) for router in session.scalars(query)]
 
 
-class L3Rpc:
-    """The L3 agents' RPC methods, called by the q-plugin endpoint."""
+class L3RpcEndpoint:
+    """What L3 agents call on the plugin topic."""
 
     def __init__(self, db: database.Database, scheduler: L3Scheduler,
-                 floating_ips: FloatingIpService, notifier: AgentNotifier):
+                 floating_ips: FloatingIpService, notifier: L3AgentNotifier):
         self._db = db
         self._scheduler = scheduler
         self._floating_ips = floating_ips
         self._notifier = notifier
 
-    def sync_routers(self, host: str, router_ids: Sequence[str] | None) -> list[dict[str, Any]]:
+    def sync_routers(self, host: str,
+                     router_ids: Sequence[str] | None = None) -> list[dict[str, Any]]:
+        """The routers of ``host``'s L3 agent, after giving it any unscheduled ones."""
         scheduled = self._db.run(lambda session: self._scheduler.auto_schedule(session, host))
         if scheduled:
             LOG.info("routers %s auto-scheduled to host %s", ", ".join(scheduled), host)

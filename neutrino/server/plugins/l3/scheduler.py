@@ -14,18 +14,18 @@ import logging
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from neutrino.server.db import models
-from neutrino.server.plugins.ml2 import agents
-from neutrino.server.plugins.ml2.binding import PortBinder
+from neutrino.common import wire
+from neutrino.server.db import agents, models
+from neutrino.server.plugins.base import CorePlugin
 
 LOG = logging.getLogger(__name__)
 
-L3_AGENT_TYPE = "L3 agent"
+L3_AGENT_TYPE = wire.L3_AGENT_TYPE
 
 
 class L3Scheduler:
-    def __init__(self, binder: PortBinder, agent_down_time: int):
-        self.binder = binder
+    def __init__(self, core: CorePlugin, agent_down_time: int):
+        self.core = core
         self.agent_down_time = agent_down_time
 
     def schedule(self, session: Session, router: models.Router) -> models.Agent | None:
@@ -63,19 +63,11 @@ class L3Scheduler:
         binding = session.get(models.RouterL3AgentBinding, router_id)
         return binding.agent.host if binding is not None else ""
 
-    def bind_port(self, session: Session, port: models.Port, host: str) -> None:
-        """Bind one router port to ``host`` (unbound for '')."""
-        if port.binding.host != host:
-            # Whatever wired the port on the old host no longer does.
-            port.status = "DOWN"
-        port.binding.host = host
-        self.binder.bind(session, port, port.network)
-
     def _bind(self, session: Session, router: models.Router, agent: models.Agent) -> None:
         LOG.info("router %s scheduled to %s on host %s", router.id, L3_AGENT_TYPE, agent.host)
         session.add(models.RouterL3AgentBinding(router_id=router.id, l3_agent_id=agent.id))
         for attached in router.attached_ports:
-            self.bind_port(session, attached.port, agent.host)
+            self.core.update_port(session, attached.port, {"binding:host_id": agent.host})
         # Now: a router another request scheduled meanwhile fails here, and is retried.
         session.flush()
 

@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from neutrino.server.db import models
-from neutrino.server.plugins.ml2 import agents
+from neutrino.common import wire
+from neutrino.server.db import agents, models
 from neutrino.server.plugins.ml2.type_drivers.base import Segment
 from neutrino.server.plugins.ml2.type_drivers.manager import TypeManager
 
@@ -64,13 +64,13 @@ class PortBinder:
     def bind(self, session: Session, port: models.Port, network: models.Network) -> Binding:
         """Set ``port.binding``'s VIF type and details for its host."""
         host = port.binding.host
-        live = agents.alive_agents_on_host(session, agents.OVS_AGENT_TYPE, host,
+        live = agents.alive_agents_on_host(session, wire.OVS_AGENT_TYPE, host,
                                            self.agent_down_time) if host else []
         result = choose(host, network_segments(network),
                         [agent.configurations or {} for agent in live], self.type_manager)
         if host and not result.bound:
             LOG.warning("could not bind port %s on host %s: no live %s there serves %s",
-                        port.id, host, agents.OVS_AGENT_TYPE,
+                        port.id, host, wire.OVS_AGENT_TYPE,
                         ", ".join(s.network_type for s in network_segments(network)))
         port.binding.vif_type = result.vif_type
         port.binding.vif_details = dict(result.vif_details)

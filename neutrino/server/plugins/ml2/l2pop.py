@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from neutrino.server.db import database, models
-from neutrino.server.rpc.notifier import AgentNotifier
+from neutrino.server.plugins.ml2.notify import L2AgentNotifier
 
 LOG = logging.getLogger(__name__)
 
@@ -52,6 +52,13 @@ class PortFacts:
         return cls(port.network_id, port.binding.host if port.binding else "",
                    port.mac_address, tuple(sorted(a.ip_address for a in port.fixed_ips)),
                    port.status == ACTIVE)
+
+    @classmethod
+    def of_dict(cls, port: dict[str, Any]) -> PortFacts:
+        """The facts of a port as the API shows it (an event's state)."""
+        return cls(port["network_id"], port.get("binding:host_id") or "", port["mac_address"],
+                   tuple(sorted(ip["ip_address"] for ip in port["fixed_ips"])),
+                   port["status"] == ACTIVE)
 
     def pairs(self, ip_addresses: Iterable[str] | None = None) -> set[tuple[str, str]]:
         """(mac, ip) for each fixed IP, or for ``ip_addresses`` only."""
@@ -123,7 +130,7 @@ class L2Population:
     every notification, a failure is logged and never fails the caller.
     """
 
-    def __init__(self, db: database.Database, notifier: AgentNotifier, enabled: bool):
+    def __init__(self, db: database.Database, notifier: L2AgentNotifier, enabled: bool):
         self._db = db
         self._notifier = notifier
         self.enabled = enabled

@@ -8,47 +8,35 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from neutrino.server.db import database, models
-from neutrino.server.lib import clock, device_owners, errors
+from neutrino.server.db.database import after_commit
+from neutrino.server.db.lookups import load_network
+from neutrino.server.lib import attributes, clock, device_owners, errors, events
+from neutrino.server.lib import validators as v
+from neutrino.server.lib.attributes import Attribute, ResourceAttributes
+from neutrino.server.plugins.base import publish_change
+from neutrino.server.plugins.ml2.extension_drivers import ExtensionDrivers
+from neutrino.server.plugins.ml2.notify import L2AgentNotifier
 from neutrino.server.plugins.ml2.type_drivers.base import Segment
 from neutrino.server.plugins.ml2.type_drivers.manager import TypeManager
-from neutrino.server.rpc.notifier import AgentNotifier
 
 # Ports the server deletes along with their network instead of refusing.
 AUTO_DELETED_OWNERS = (device_owners.DHCP,)
 
-# Attributes a DHCP agent's view of a network (get_network_info) shows.
-_DHCP_SERVED_ATTRIBUTES = {"name", "admin_state_up"}
-
 _PROVIDER_ATTRIBUTES = ("provider:network_type", "provider:physical_network",
                         "provider:segmentation_id")
+_COLUMNS = {"name": "name", "description": "description", "admin_state_up": "admin_state_up",
+            "shared": "shared", "router:external": "router_external"}
 
-
-def load_network(session: Session, network_id: str) -> models.Network:
-    network = session.get(models.Network, network_id)
-    if network is None:
-        raise errors.resource_not_found("network", network_id)
-    return network
-
-
-# The attributes of a network as the API shows it; lists filter on these.
-FIELDS = (
-    "id",
-    "name",
-    "description",
-    "tenant_id",
-    "project_id",
-    "admin_state_up",
-    "status",
-    "shared",
-    "mtu",
-    "subnets",
-    "router:external",
-    "provider:network_type",
-    "provider:physical_network",
-    "provider:segmentation_id",
-    "created_at",
-    "updated_at",
-)
+# A network's own attributes; provider:*, router:external and mtu come with
+# their extensions.
+NETWORK = ResourceAttributes("network", (
+    *attributes.common(),
+    Attribute("admin_state_up", v.boolean, True),
+    Attribute("status"),
+    Attribute("shared", v.boolean, False),
+    Attribute("subnets"),
+    *attributes.timestamps(),
+))
 
 
 def network_dict(network: models.Network) -> dict[str, Any]:
@@ -86,23 +74,18 @@ def requested_segment(body: dict[str, Any]) -> Segment | None:
                    body.get("provider:segmentation_id"))
 
 
-def _check_not_in_external_use(session: Session, network_id: str) -> None:
-    """409 if router gateways or floating IPs still need the network to be external."""
-    in_use = session.scalar(sa.select(sa.func.count()).select_from(models.Port).where(
-        models.Port.network_id == network_id,
-        models.Port.device_owner.in_(device_owners.EXTERNAL_OWNERS)))
-    if in_use:
-        raise errors.Conflict(
-            f"External network {network_id} cannot be updated, since it has existing "
-            "gateway ports or floating IPs.", "ExternalNetworkInUse")
-
-
 class NetworkService:
     def __init__(self, db: database.Database, type_manager: TypeManager,
-                 notifier: AgentNotifier):
+                 notifier: L2AgentNotifier, registry: events.Registry,
+                 drivers: ExtensionDrivers):
         self.db = db
         self.type_manager = type_manager
         self.notifier = notifier
+        self.events = registry
+        self.drivers = drivers
+
+    def to_dict(self, session: Session, network: models.Network) -> dict[str, Any]:
+        return self.drivers.extend_dict(events.NETWORK, session, network, network_dict(network))
 
     def create(self, body: dict[str, Any]) -> dict[str, Any]:
         requested = requested_segment(body)
@@ -114,7 +97,7 @@ class NetworkService:
             network = models.Network(
                 name=body["name"], description=body["description"],
                 project_id=body["project_id"], admin_state_up=body["admin_state_up"],
-                shared=body["shared"], router_external=body["router:external"],
+                shared=body["shared"], router_external=body.get("router:external", False),
                 status="ACTIVE")
             session.add(network)
             session.flush()
@@ -124,35 +107,36 @@ class NetworkService:
                 network_type=segment.network_type,
                 physical_network=segment.physical_network,
                 segmentation_id=segment.segmentation_id)]
+            self.drivers.process_create(events.NETWORK, session, body, network)
             session.flush()
-            return network_dict(network)
+            result = self.to_dict(session, network)
+            publish_change(self.events, events.NETWORK, "create", events.Payload(
+                network.id, (result,), body, session, network))
+            return result
 
         return self.db.run(work)
 
     def get(self, network_id: str) -> dict[str, Any]:
-        return self.db.run(lambda session: network_dict(load_network(session, network_id)))
+        return self.db.run(lambda session: self.to_dict(session, load_network(session, network_id)))
 
     def list(self) -> list[dict[str, Any]]:
-        return self.db.list_all(models.Network, network_dict)
+        return self.db.list_all(models.Network, self.to_dict)
 
     def update(self, network_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        columns = {"name": "name", "description": "description",
-                   "admin_state_up": "admin_state_up", "shared": "shared",
-                   "router:external": "router_external"}
-
         def work(session: Session) -> dict[str, Any]:
             network = load_network(session, network_id)
-            if network.router_external and body.get("router:external") is False:
-                _check_not_in_external_use(session, network_id)
+            before = self.to_dict(session, network)
             for attribute, value in body.items():
-                setattr(network, columns[attribute], value)
+                if attribute in _COLUMNS:
+                    setattr(network, _COLUMNS[attribute], value)
+            self.drivers.process_update(events.NETWORK, session, body, network)
             session.flush()
-            return network_dict(network)
+            after = self.to_dict(session, network)
+            publish_change(self.events, events.NETWORK, "update", events.Payload(
+                network_id, (before, after), body, session, network))
+            return after
 
-        network = self.db.run(work)
-        if body.keys() & _DHCP_SERVED_ATTRIBUTES:
-            self.notifier.dhcp_networks_changed([network_id])
-        return network
+        return self.db.run(work)
 
     def delete(self, network_id: str) -> None:
         def work(session: Session) -> None:
@@ -165,6 +149,8 @@ class NetworkService:
                 raise errors.Conflict(
                     f"Unable to complete operation on network {network_id}. There are "
                     f"one or more ports still in use on the network.", "NetworkInUse")
+            payload = events.Payload(network_id, (self.to_dict(session, network),),
+                                     session=session, db_object=network)
             for segment in network.segments:
                 self.type_manager.release_segment(session, Segment(
                     segment.network_type, segment.physical_network,
@@ -173,7 +159,8 @@ class NetworkService:
                     models.Port.network_id == network_id)):
                 session.delete(port)
             session.delete(network)
+            session.flush()
+            after_commit(session, lambda: self.notifier.network_delete(network_id))
+            publish_change(self.events, events.NETWORK, "delete", payload)
 
         self.db.run(work)
-        self.notifier.network_delete(network_id)
-        self.notifier.dhcp_network_deleted(network_id)

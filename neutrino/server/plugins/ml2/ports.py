@@ -1,65 +1,60 @@
-"""Ports: addresses, MACs and binding on create and update; the port dict."""
+"""Ports: addresses, MACs and binding on create and update; the port dict.
+
+Every change to a port, the API's own and those service plugins make
+through the core plugin, publishes the port's events; once it is
+committed, L2 agents hear of it (port_update or port_delete, and l2pop).
+"""
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from neutrino.server.db import database, models
-from neutrino.server.lib import clock, device_owners, errors
+from neutrino.server.db.database import after_commit
+from neutrino.server.db.lookups import load_network, load_port
+from neutrino.server.lib import attributes, clock, events
+from neutrino.server.lib import validators as v
+from neutrino.server.lib.attributes import REQUIRED, Attribute, ResourceAttributes
+from neutrino.server.plugins.base import publish_change
 from neutrino.server.plugins.ml2 import ipam, l2pop, mac_address
 from neutrino.server.plugins.ml2.binding import PortBinder
-from neutrino.server.plugins.ml2.networks import load_network
-from neutrino.server.rpc.notifier import AgentNotifier
+from neutrino.server.plugins.ml2.extension_drivers import ExtensionDrivers
+from neutrino.server.plugins.ml2.notify import L2AgentNotifier
 
 _COLUMNS = {"name": "name", "description": "description", "device_id": "device_id",
             "device_owner": "device_owner", "admin_state_up": "admin_state_up"}
 
+_FIXED_IP = v.dict_of({"subnet_id": v.uuid_string, "ip_address": v.ip_address})
 
-def load_port(session: Session, port_id: str) -> models.Port:
-    port = session.get(models.Port, port_id)
-    if port is None:
-        raise errors.resource_not_found("port", port_id)
-    return port
+# A port's own attributes; binding:* come with their extension.
+PORT = ResourceAttributes("port", (
+    *attributes.common(),
+    Attribute("network_id", v.uuid_string, REQUIRED, update=False),
+    Attribute("mac_address", v.mac_address, update=False),
+    Attribute("fixed_ips", v.list_of(_FIXED_IP)),
+    Attribute("device_id", v.string, ""),
+    Attribute("device_owner", v.string, ""),
+    Attribute("admin_state_up", v.boolean, True),
+    Attribute("status"),
+    *attributes.timestamps(),
+))
 
-
-def _address_order(allocation: models.IPAllocation) -> tuple[int, int]:
-    address = ipaddress.ip_address(allocation.ip_address)
-    return address.version, int(address)
-
-
-# The attributes of a port as the API shows it; lists filter on these.
-FIELDS = (
-    "id",
-    "name",
-    "description",
-    "network_id",
-    "tenant_id",
-    "project_id",
-    "mac_address",
-    "fixed_ips",
-    "device_id",
-    "device_owner",
-    "admin_state_up",
-    "status",
-    "binding:host_id",
-    "binding:vif_type",
-    "binding:vif_details",
-    "binding:profile",
-    "binding:vnic_type",
-    "created_at",
-    "updated_at",
-)
+# What a port made by a service plugin has unless it says otherwise.
+_INTERNAL_DEFAULTS: dict[str, Any] = {
+    "name": "", "description": "", "device_id": "", "device_owner": "",
+    "admin_state_up": True, "binding:host_id": "", "binding:profile": {},
+    "binding:vnic_type": "normal",
+}
 
 
-def fixed_ip_dicts(port: models.Port) -> list[dict[str, str]]:
-    return [{"subnet_id": a.subnet_id, "ip_address": a.ip_address}
-            for a in sorted(port.fixed_ips, key=_address_order)]
+def internal_body(fields: dict[str, Any]) -> dict[str, Any]:
+    """A create body for a port a service plugin makes: ``fields`` and the defaults."""
+    body = {**_INTERNAL_DEFAULTS, **fields}
+    body["project_id"] = body.pop("tenant_id", None) or body.get("project_id") or ""
+    return body
 
 
 def port_dict(port: models.Port) -> dict[str, Any]:
@@ -72,7 +67,7 @@ def port_dict(port: models.Port) -> dict[str, Any]:
         "tenant_id": port.project_id,
         "project_id": port.project_id,
         "mac_address": port.mac_address,
-        "fixed_ips": fixed_ip_dicts(port),
+        "fixed_ips": port.fixed_ip_list(),
         "device_id": port.device_id,
         "device_owner": port.device_owner,
         "admin_state_up": port.admin_state_up,
@@ -87,82 +82,29 @@ def port_dict(port: models.Port) -> dict[str, Any]:
     }
 
 
-def dhcp_facts(port: models.Port) -> dict[str, Any]:
-    """What a DHCP agent knows of a port: its entry in get_network_info."""
-    return {
-        "id": port.id,
-        "mac_address": port.mac_address,
-        "device_owner": port.device_owner,
-        "device_id": port.device_id,
-        "admin_state_up": port.admin_state_up,
-        "fixed_ips": fixed_ip_dicts(port),
-    }
-
-
 def _allocation(port: models.Port, fixed_ip: ipam.FixedIp) -> models.IPAllocation:
     return models.IPAllocation(subnet_id=fixed_ip.subnet_id, ip_address=fixed_ip.ip_address,
                                network_id=port.network_id, port_id=port.id)
 
 
-# A deleted port's id and its l2pop facts from before the delete.
-RemovedPort = tuple[str, l2pop.PortFacts]
-
-
-@dataclass(frozen=True)
-class ChangedPort:
-    """An updated port as the API shows it, and what its agents must hear of the change."""
-
-    port: dict[str, Any]
-    before: l2pop.PortFacts
-    after: l2pop.PortFacts
-    # Whether the port's entry in a DHCP agent's view of its network changed.
-    dhcp_changed: bool
-
-
-def _check_not_l3_owned(session: Session, port: models.Port) -> None:
-    """409 for a port its router or floating IP still uses, as Neutron refuses it."""
-    if port.device_owner not in device_owners.L3_OWNERS:
-        return
-    if port.device_owner == device_owners.FLOATINGIP:
-        in_use = session.scalar(sa.select(models.FloatingIP.id).where(
-            models.FloatingIP.floating_port_id == port.id)) is not None
-        how = "delete the floating IP instead"
-    else:
-        in_use = session.get(models.RouterPort, port.id) is not None
-        how = ("use remove_router_interface" if port.device_owner ==
-               device_owners.ROUTER_INTERFACE else "clear the router's external_gateway_info")
-    if in_use:
-        raise errors.Conflict(
-            f"Port {port.id} cannot be deleted directly via the port API: has device owner "
-            f"{port.device_owner} (device {port.device_id}); {how}.", "ServicePortInUse")
-
-
-def _release_floating_ips(session: Session, port_id: str) -> list[str]:
-    """Disassociate the floating IPs of a port about to go; their routers' ids."""
-    routers = []
-    for fip in session.scalars(sa.select(models.FloatingIP).where(
-            models.FloatingIP.fixed_port_id == port_id)):
-        if fip.router_id:
-            routers.append(fip.router_id)
-        fip.fixed_port_id = fip.fixed_ip_address = fip.router_id = None
-        fip.status = "DOWN"
-    return routers
-
-
 class PortService:
     def __init__(self, db: database.Database, binder: PortBinder,
-                 macs: mac_address.MacGenerator, notifier: AgentNotifier,
-                 l2_population: l2pop.L2Population):
+                 macs: mac_address.MacGenerator, notifier: L2AgentNotifier,
+                 l2_population: l2pop.L2Population, registry: events.Registry,
+                 drivers: ExtensionDrivers):
         self.db = db
         self.binder = binder
         self.macs = macs
         self.notifier = notifier
         self.l2_population = l2_population
+        self.events = registry
+        self.drivers = drivers
+
+    def to_dict(self, session: Session, port: models.Port) -> dict[str, Any]:
+        return self.drivers.extend_dict(events.PORT, session, port, port_dict(port))
 
     def create(self, body: dict[str, Any]) -> dict[str, Any]:
-        port = self.db.run(lambda session: port_dict(self.add(session, body)))
-        self.announce_added(port["network_id"])
-        return port
+        return self.db.run(lambda session: self.to_dict(session, self.add(session, body)))
 
     def add(self, session: Session, body: dict[str, Any]) -> models.Port:
         """Create a port from a checked create body, in the caller's transaction."""
@@ -179,81 +121,95 @@ class PortService:
         port.fixed_ips = [_allocation(port, fixed_ip)
                           for fixed_ip in planner.plan(body.get("fixed_ips"))]
         port.binding = models.PortBinding(
-            host=body["binding:host_id"], profile=body["binding:profile"],
-            vnic_type=body["binding:vnic_type"])
+            host=body.get("binding:host_id", ""), profile=body.get("binding:profile", {}),
+            vnic_type=body.get("binding:vnic_type", "normal"))
         session.add(port)
         self.binder.bind(session, port, network)
+        self.drivers.process_create(events.PORT, session, body, port)
         session.flush()
+        # A new port is DOWN: only DHCP agents, which serve every port, care yet.
+        publish_change(self.events, events.PORT, "create", events.Payload(
+            port.id, (self.to_dict(session, port),), body, session, port))
         return port
 
-    def announce_added(self, network_id: str) -> None:
-        """Tell agents about a port ``add`` created on the network, once that is committed."""
-        # A new port is DOWN: only DHCP agents, which serve every port, care yet.
-        self.notifier.dhcp_networks_changed([network_id])
-
     def get(self, port_id: str) -> dict[str, Any]:
-        return self.db.run(lambda session: port_dict(load_port(session, port_id)))
+        return self.db.run(lambda session: self.to_dict(session, load_port(session, port_id)))
 
     def list(self) -> list[dict[str, Any]]:
-        return self.db.list_all(models.Port, port_dict)
+        return self.db.list_all(models.Port, self.to_dict)
 
     def update(self, port_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        changed = self.db.run(lambda session: self.modify(session, load_port(session, port_id),
-                                                          body))
-        self.announce_changed(changed)
-        return changed.port
+        def work(session: Session) -> dict[str, Any]:
+            port = load_port(session, port_id)
+            self.modify(session, port, body)
+            return self.to_dict(session, port)
+        return self.db.run(work)
 
-    def modify(self, session: Session, port: models.Port, body: dict[str, Any]) -> ChangedPort:
+    def modify(self, session: Session, port: models.Port, body: dict[str, Any]) -> None:
         """Apply a checked update body to ``port`` in the caller's transaction."""
-        before, dhcp_before = l2pop.PortFacts.of(port), dhcp_facts(port)
+        before = self.to_dict(session, port)
         for name, column in _COLUMNS.items():
             if name in body:
                 setattr(port, column, body[name])
         if "fixed_ips" in body:
-            self.replace_fixed_ips(session, port, body["fixed_ips"])
+            self._replace_fixed_ips(session, port, body["fixed_ips"])
         if "binding:profile" in body:
             port.binding.profile = body["binding:profile"]
         if "binding:vnic_type" in body:
             port.binding.vnic_type = body["binding:vnic_type"]
         if "binding:host_id" in body:
             self._rebind(session, port, body["binding:host_id"])
+        self.drivers.process_update(events.PORT, session, body, port)
         session.flush()
-        return ChangedPort(port_dict(port), before, l2pop.PortFacts.of(port),
-                           dhcp_facts(port) != dhcp_before)
+        self._publish_update(session, port, before, body)
 
-    def announce_changed(self, changed: ChangedPort) -> None:
-        """Tell agents about a port ``modify`` changed, once that is committed."""
-        self.notifier.port_update(changed.port)
-        self.l2_population.port_changed(changed.before, changed.after)
-        if changed.dhcp_changed:
-            self.notifier.dhcp_networks_changed([changed.port["network_id"]])
+    def drop_addresses(self, session: Session, port: models.Port, subnet_id: str) -> None:
+        """Take the port's addresses on a subnet about to be deleted away."""
+        before = self.to_dict(session, port)
+        port.fixed_ips = [a for a in port.fixed_ips if a.subnet_id != subnet_id]
+        session.flush()
+        self._publish_update(session, port, before, {})
+
+    def _publish_update(self, session: Session, port: models.Port, before: dict[str, Any],
+                        body: dict[str, Any]) -> None:
+        after = self.to_dict(session, port)
+
+        def tell_l2_agents() -> None:
+            self.notifier.port_update(after)
+            self.l2_population.port_changed(l2pop.PortFacts.of_dict(before),
+                                            l2pop.PortFacts.of_dict(after))
+
+        after_commit(session, tell_l2_agents)
+        publish_change(self.events, events.PORT, "update", events.Payload(
+            port.id, (before, after), body, session, port))
 
     def delete(self, port_id: str) -> None:
-        def work(session: Session) -> tuple[RemovedPort, list[str]]:
+        """The API's delete: plugins may refuse it (a router's port, say) first."""
+        def work(session: Session) -> None:
             port = load_port(session, port_id)
-            _check_not_l3_owned(session, port)
-            routers = _release_floating_ips(session, port.id)
-            return self.remove(session, port), routers
+            self.events.publish(events.PORT, events.BEFORE_DELETE, events.Payload(
+                port.id, (self.to_dict(session, port),), session=session, db_object=port))
+            self.remove(session, port)
+        self.db.run(work)
 
-        removed, routers = self.db.run(work)
-        self.announce_removed(removed)
-        self.notifier.routers_updated(routers)
-
-    def remove(self, session: Session, port: models.Port) -> RemovedPort:
+    def remove(self, session: Session, port: models.Port) -> None:
         """Delete ``port`` in the caller's transaction, whoever owns it."""
-        removed = (port.id, l2pop.PortFacts.of(port))
+        before = self.to_dict(session, port)
+        payload = events.Payload(port.id, (before,), session=session, db_object=port)
+        self.events.publish(events.PORT, events.PRECOMMIT_DELETE, payload)
         session.delete(port)
         session.flush()
-        return removed
 
-    def announce_removed(self, removed: RemovedPort) -> None:
-        """Tell agents about a port ``remove`` deleted, once that is committed."""
-        port_id, before = removed
-        self.notifier.port_delete(port_id)
-        self.l2_population.port_changed(before, None)
-        self.notifier.dhcp_networks_changed([before.network_id])
+        def tell_l2_agents() -> None:
+            self.notifier.port_delete(port.id)
+            self.l2_population.port_changed(l2pop.PortFacts.of_dict(before), None)
 
-    def replace_fixed_ips(self, session: Session, port: models.Port,
+        after_commit(session, tell_l2_agents)
+        committed = events.Payload(port.id, (before,), metadata=payload.metadata)
+        after_commit(session, lambda: self.events.publish(events.PORT, events.AFTER_DELETE,
+                                                          committed))
+
+    def _replace_fixed_ips(self, session: Session, port: models.Port,
                            requests: Sequence[dict[str, Any]]) -> None:
         current = [ipam.FixedIp(a.subnet_id, a.ip_address) for a in port.fixed_ips]
         planner = ipam.AddressPlanner(session, port.network, port_id=port.id)

@@ -1,8 +1,8 @@
-"""The server side of RPC topic 'q-plugin': what L2, L3 and DHCP agents call.
+"""What L2 agents (and every agent's heartbeat) call on the plugin topic.
 
 Every public method here is an RPC method (agents call them with keyword
 arguments); helpers are private so the RPC server exposes nothing else.
-Each call runs in its own database session scope.
+The dispatcher ends each call's database session scope.
 """
 
 from __future__ import annotations
@@ -15,31 +15,25 @@ from sqlalchemy.orm import Session
 
 from neutrino.server.db import database, models
 from neutrino.server.lib import clock, errors
-from neutrino.server.plugins.dhcp.rpc import DhcpRpc
-from neutrino.server.plugins.l3.rpc import L3Rpc
-from neutrino.server.plugins.ml2 import binding, l2pop, ports
+from neutrino.server.plugins.ml2 import binding, l2pop
 from neutrino.server.plugins.ml2.agents import AgentService
+from neutrino.server.plugins.ml2.notify import L2AgentNotifier
 from neutrino.server.plugins.ml2.tunnel_endpoints import TunnelEndpoints
 from neutrino.server.plugins.ml2.type_drivers.manager import TypeManager
 from neutrino.server.plugins.ml2.type_drivers.tunnel import TunnelTypeDriver
-from neutrino.server.rpc.notifier import AgentNotifier
 
 LOG = logging.getLogger(__name__)
-
-TOPIC = "q-plugin"
 
 # A port's l2pop facts before and after a change.
 PortChange = tuple[l2pop.PortFacts, l2pop.PortFacts]
 
 
-class PluginRpcEndpoint:
+class L2RpcEndpoint:
     def __init__(self, db: database.Database, agents: AgentService,
                  binder: binding.PortBinder, tunnels: TunnelEndpoints,
-                 type_manager: TypeManager, notifier: AgentNotifier,
-                 l2_population: l2pop.L2Population, l3: L3Rpc, dhcp: DhcpRpc):
+                 type_manager: TypeManager, notifier: L2AgentNotifier,
+                 l2_population: l2pop.L2Population):
         self._db = db
-        self._l3 = l3
-        self._dhcp = dhcp
         self._agents = agents
         self._binder = binder
         self._tunnels = tunnels
@@ -48,98 +42,42 @@ class PluginRpcEndpoint:
         self._l2pop = l2_population
 
     def report_state(self, agent_state: dict[str, Any], time: str | None = None) -> str:
-        try:
-            self._warn_on_clock_skew(agent_state.get("host"), time)
-            self._agents.report_state(agent_state)
-            return "alive"
-        finally:
-            self._db.end_scope()
+        self._warn_on_clock_skew(agent_state.get("host"), time)
+        self._agents.report_state(agent_state)
+        return "alive"
 
     def get_device_details(self, device: str, agent_id: str, host: str) -> dict[str, Any]:
-        try:
-            return self._db.run(lambda session: self._device_details(session, device, host))
-        finally:
-            self._db.end_scope()
+        return self._db.run(lambda session: self._device_details(session, device, host))
 
     def get_devices_details_list(self, devices: list[str], agent_id: str,
                                  host: str) -> list[dict[str, Any]]:
-        try:
-            return [self._db.run(functools.partial(self._device_details, device=device, host=host))
-                    for device in devices]
-        finally:
-            self._db.end_scope()
+        return [self._db.run(functools.partial(self._device_details, device=device, host=host))
+                for device in devices]
 
     def update_device_up(self, device: str, agent_id: str, host: str) -> dict[str, Any]:
-        try:
-            exists, change = self._set_status(device, host, "ACTIVE")
-            if change is not None:
-                # Even a port that was ACTIVE already: its agent may have
-                # restarted and forgotten every remote port.
-                self._l2pop.port_up(change[1].network_id)
-            return {"exists": exists}
-        finally:
-            self._db.end_scope()
+        exists, change = self._set_status(device, host, "ACTIVE")
+        if change is not None:
+            # Even a port that was ACTIVE already: its agent may have
+            # restarted and forgotten every remote port.
+            self._l2pop.port_up(change[1].network_id)
+        return {"exists": exists}
 
     def update_device_down(self, device: str, agent_id: str, host: str) -> dict[str, Any]:
-        try:
-            exists, change = self._set_status(device, host, "DOWN")
-            if change is not None:
-                self._l2pop.port_changed(*change)
-            return {"exists": exists, "device": device}
-        finally:
-            self._db.end_scope()
+        exists, change = self._set_status(device, host, "DOWN")
+        if change is not None:
+            self._l2pop.port_changed(*change)
+        return {"exists": exists, "device": device}
 
     def tunnel_sync(self, tunnel_ip: str, tunnel_type: str, host: str) -> dict[str, Any]:
-        try:
-            tunnel_types = [name for name, driver in self._type_manager.drivers.items()
-                            if isinstance(driver, TunnelTypeDriver)]
-            if tunnel_type not in tunnel_types:
-                raise errors.BadRequest(
-                    f"tunnel_type {tunnel_type!r} from host {host} is not one of the "
-                    f"server's tunnel types ({', '.join(tunnel_types) or 'none'})")
-            tunnels = self._tunnels.sync(tunnel_ip, tunnel_type, host)
-        finally:
-            self._db.end_scope()
+        tunnel_types = [name for name, driver in self._type_manager.drivers.items()
+                        if isinstance(driver, TunnelTypeDriver)]
+        if tunnel_type not in tunnel_types:
+            raise errors.BadRequest(
+                f"tunnel_type {tunnel_type!r} from host {host} is not one of the "
+                f"server's tunnel types ({', '.join(tunnel_types) or 'none'})")
+        tunnels = self._tunnels.sync(tunnel_ip, tunnel_type, host)
         self._notifier.tunnel_update(tunnel_ip, tunnel_type, host)
         return {"tunnels": tunnels}
-
-    def sync_routers(self, host: str, router_ids: list[str] | None = None) -> list[dict[str, Any]]:
-        """The routers of ``host``'s L3 agent, after giving it any unscheduled ones."""
-        try:
-            return self._l3.sync_routers(host, router_ids)
-        finally:
-            self._db.end_scope()
-
-    def update_floatingip_statuses(self, router_id: str, fip_statuses: dict[str, str]) -> None:
-        try:
-            self._l3.update_floatingip_statuses(router_id, fip_statuses)
-        finally:
-            self._db.end_scope()
-
-    def get_active_networks_info(self, host: str) -> list[dict[str, Any]]:
-        """The networks of ``host``'s DHCP agent, after giving it those short of agents."""
-        try:
-            return self._dhcp.get_active_networks_info(host)
-        finally:
-            self._db.end_scope()
-
-    def get_network_info(self, host: str, network_id: str) -> dict[str, Any] | None:
-        try:
-            return self._dhcp.get_network_info(host, network_id)
-        finally:
-            self._db.end_scope()
-
-    def get_dhcp_port(self, host: str, network_id: str, device_id: str) -> dict[str, Any]:
-        try:
-            return self._dhcp.get_dhcp_port(host, network_id, device_id)
-        finally:
-            self._db.end_scope()
-
-    def release_dhcp_port(self, host: str, network_id: str, device_id: str) -> None:
-        try:
-            self._dhcp.release_dhcp_port(host, network_id, device_id)
-        finally:
-            self._db.end_scope()
 
     def _device_details(self, session: Session, device: str, host: str) -> dict[str, Any]:
         port = session.get(models.Port, device)
@@ -163,7 +101,7 @@ class PluginRpcEndpoint:
             "port_id": port.id,
             "network_id": port.network_id,
             "mac_address": port.mac_address,
-            "fixed_ips": ports.port_dict(port)["fixed_ips"],
+            "fixed_ips": port.fixed_ip_list(),
             "admin_state_up": port.admin_state_up,
             "network_type": segment.network_type if segment else None,
             "physical_network": segment.physical_network if segment else None,

@@ -9,41 +9,35 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from neutrino.server.db import database, models
-from neutrino.server.lib import clock, errors
-from neutrino.server.plugins.dhcp.scheduler import DhcpScheduler
+from neutrino.server.db.lookups import load_network, load_subnet
+from neutrino.server.lib import attributes, clock, errors, events
+from neutrino.server.lib import validators as v
+from neutrino.server.lib.attributes import REQUIRED, Attribute, ResourceAttributes
+from neutrino.server.plugins.base import publish_change
 from neutrino.server.plugins.ml2 import allocation_pools as pools
-from neutrino.server.plugins.ml2.networks import AUTO_DELETED_OWNERS, load_network
-from neutrino.server.plugins.ml2.ports import port_dict
-from neutrino.server.rpc.notifier import AgentNotifier
+from neutrino.server.plugins.ml2.extension_drivers import ExtensionDrivers
+from neutrino.server.plugins.ml2.networks import AUTO_DELETED_OWNERS
+from neutrino.server.plugins.ml2.ports import PortService
 
 _COLUMNS = ("name", "description", "enable_dhcp", "dns_nameservers", "host_routes")
 
 
-def load_subnet(session: Session, subnet_id: str) -> models.Subnet:
-    subnet = session.get(models.Subnet, subnet_id)
-    if subnet is None:
-        raise errors.resource_not_found("subnet", subnet_id)
-    return subnet
+_POOL = v.dict_of({"start": v.ip_address, "end": v.ip_address}, frozenset({"start", "end"}))
+_ROUTE = v.dict_of({"destination": v.cidr, "nexthop": v.ip_address},
+                   frozenset({"destination", "nexthop"}))
 
-
-# The attributes of a subnet as the API shows it; lists filter on these.
-FIELDS = (
-    "id",
-    "name",
-    "description",
-    "network_id",
-    "tenant_id",
-    "project_id",
-    "cidr",
-    "ip_version",
-    "gateway_ip",
-    "allocation_pools",
-    "enable_dhcp",
-    "dns_nameservers",
-    "host_routes",
-    "created_at",
-    "updated_at",
-)
+SUBNET = ResourceAttributes("subnet", (
+    *attributes.common(),
+    Attribute("network_id", v.uuid_string, REQUIRED, update=False),
+    Attribute("cidr", v.cidr, REQUIRED, update=False),
+    Attribute("ip_version", v.one_of(4, 6), update=False),
+    Attribute("gateway_ip", v.nullable(v.ip_address)),
+    Attribute("allocation_pools", v.list_of(_POOL)),
+    Attribute("enable_dhcp", v.boolean, True),
+    Attribute("dns_nameservers", v.list_of(v.ip_address), []),
+    Attribute("host_routes", v.list_of(_ROUTE), []),
+    *attributes.timestamps(),
+))
 
 
 def subnet_dict(subnet: models.Subnet) -> dict[str, Any]:
@@ -93,11 +87,15 @@ def _check_overlap(session: Session, network_id: str, cidr: pools.IPNetwork) -> 
 
 
 class SubnetService:
-    def __init__(self, db: database.Database, notifier: AgentNotifier,
-                 dhcp_scheduler: DhcpScheduler):
+    def __init__(self, db: database.Database, port_service: PortService,
+                 registry: events.Registry, drivers: ExtensionDrivers):
         self.db = db
-        self.notifier = notifier
-        self.dhcp_scheduler = dhcp_scheduler
+        self.ports = port_service
+        self.events = registry
+        self.drivers = drivers
+
+    def to_dict(self, session: Session, subnet: models.Subnet) -> dict[str, Any]:
+        return self.drivers.extend_dict(events.SUBNET, session, subnet, subnet_dict(subnet))
 
     def create(self, body: dict[str, Any]) -> dict[str, Any]:
         cidr = ipaddress.ip_network(body["cidr"])
@@ -112,7 +110,7 @@ class SubnetService:
             ranges = pools.default_pools(cidr, gateway)
 
         def work(session: Session) -> dict[str, Any]:
-            network = load_network(session, body["network_id"])
+            load_network(session, body["network_id"])
             _check_overlap(session, body["network_id"], cidr)
             subnet = models.Subnet(
                 network_id=body["network_id"], project_id=body["project_id"],
@@ -121,41 +119,41 @@ class SubnetService:
                 allocation_pools=_pool_rows(ranges),
                 **{column: body[column] for column in _COLUMNS})
             session.add(subnet)
+            self.drivers.process_create(events.SUBNET, session, body, subnet)
             session.flush()
-            if subnet.enable_dhcp:
-                session.refresh(network, ["subnets"])
-                self.dhcp_scheduler.schedule(session, network)
-            return subnet_dict(subnet)
+            result = self.to_dict(session, subnet)
+            publish_change(self.events, events.SUBNET, "create", events.Payload(
+                subnet.id, (result,), body, session, subnet))
+            return result
 
-        subnet = self.db.run(work)
-        self.notifier.dhcp_networks_changed([subnet["network_id"]])
-        return subnet
+        return self.db.run(work)
 
     def get(self, subnet_id: str) -> dict[str, Any]:
-        return self.db.run(lambda session: subnet_dict(load_subnet(session, subnet_id)))
+        return self.db.run(lambda session: self.to_dict(session, load_subnet(session, subnet_id)))
 
     def list(self) -> list[dict[str, Any]]:
-        return self.db.list_all(models.Subnet, subnet_dict)
+        return self.db.list_all(models.Subnet, self.to_dict)
 
     def update(self, subnet_id: str, body: dict[str, Any]) -> dict[str, Any]:
         def work(session: Session) -> dict[str, Any]:
             subnet = load_subnet(session, subnet_id)
+            before = self.to_dict(session, subnet)
             for column in _COLUMNS:
                 if column in body:
                     setattr(subnet, column, body[column])
             if "gateway_ip" in body or "allocation_pools" in body:
                 self._update_addressing(subnet, body)
+            self.drivers.process_update(events.SUBNET, session, body, subnet)
             session.flush()
-            if body.get("enable_dhcp"):
-                self.dhcp_scheduler.schedule(session, subnet.network)
-            return subnet_dict(subnet)
+            after = self.to_dict(session, subnet)
+            publish_change(self.events, events.SUBNET, "update", events.Payload(
+                subnet_id, (before, after), body, session, subnet))
+            return after
 
-        subnet = self.db.run(work)
-        self.notifier.dhcp_networks_changed([subnet["network_id"]])
-        return subnet
+        return self.db.run(work)
 
     def delete(self, subnet_id: str) -> None:
-        def work(session: Session) -> tuple[str, list[dict[str, Any]]]:
+        def work(session: Session) -> None:
             subnet = load_subnet(session, subnet_id)
             holders = session.scalars(sa.select(models.Port).join(models.IPAllocation).where(
                 models.IPAllocation.subnet_id == subnet_id)).unique().all()
@@ -163,18 +161,16 @@ class SubnetService:
                 raise errors.Conflict(
                     f"Unable to complete operation on subnet {subnet_id}: One or more "
                     "ports have an IP allocation from this subnet.", "SubnetInUse")
+            payload = events.Payload(subnet_id, (self.to_dict(session, subnet),),
+                                     session=session, db_object=subnet)
             # DHCP ports give their address on the subnet up instead of blocking.
             for port in holders:
-                port.fixed_ips = [a for a in port.fixed_ips if a.subnet_id != subnet_id]
-            session.flush()
+                self.ports.drop_addresses(session, port, subnet_id)
             session.delete(subnet)
             session.flush()
-            return subnet.network_id, [port_dict(port) for port in holders]
+            publish_change(self.events, events.SUBNET, "delete", payload)
 
-        network_id, dhcp_ports = self.db.run(work)
-        for port in dhcp_ports:
-            self.notifier.port_update(port)
-        self.notifier.dhcp_networks_changed([network_id])
+        self.db.run(work)
 
     def _update_addressing(self, subnet: models.Subnet, body: dict[str, Any]) -> None:
         cidr = ipaddress.ip_network(subnet.cidr)

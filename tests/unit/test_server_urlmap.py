@@ -1,11 +1,11 @@
-"""The URL router and the list filters of the resource controller."""
+"""The URL map and the list filters of the resource controller."""
 
 from __future__ import annotations
 
 import testtools
 
 from neutrino.server.api.controller import matches
-from neutrino.server.api.urlmap import Request, Response, Router
+from neutrino.server.api.urlmap import Request, Response, UrlMap
 from neutrino.server.lib import errors
 
 
@@ -13,17 +13,17 @@ def _echo(name):
     return lambda request: Response(200, (name, request.params))
 
 
-class TestRouter(testtools.TestCase):
+class TestUrlMap(testtools.TestCase):
     def setUp(self):
         super().setUp()
-        self.router = Router()
-        self.router.add("GET", "/", _echo("root"))
-        self.router.add("GET", "/v2.0/networks", _echo("index"))
-        self.router.add("GET", "/v2.0/networks/{id}", _echo("show"))
-        self.router.add("DELETE", "/v2.0/networks/{id}", _echo("delete"))
+        self.urls = UrlMap()
+        self.urls.add("GET", "/", _echo("root"))
+        self.urls.add("GET", "/v2.0/networks", _echo("index"))
+        self.urls.add("GET", "/v2.0/networks/{id}", _echo("show"))
+        self.urls.add("DELETE", "/v2.0/networks/{id}", _echo("delete"))
 
     def _dispatch(self, method, path):
-        return self.router.dispatch(Request(method, path)).body
+        return self.urls.dispatch(Request(method, path)).body
 
     def test_matches_templates_and_extracts_parameters(self):
         self.assertEqual(("root", {}), self._dispatch("GET", "/"))
@@ -49,7 +49,7 @@ class TestRouter(testtools.TestCase):
         self.assertIn("allowed: DELETE, GET", error.message)
 
     def test_lists_its_routes(self):
-        self.assertIn(("GET", "/v2.0/networks/{id}"), self.router.routes())
+        self.assertIn(("GET", "/v2.0/networks/{id}"), self.urls.routes())
 
 
 class TestFilters(testtools.TestCase):

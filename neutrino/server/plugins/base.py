@@ -1,0 +1,171 @@
+"""What a plugin is: the resources, actions and RPC endpoints it serves, and its aliases.
+
+The server is assembled from its plugins (see ``manager``): each declares
+what it serves and which API extensions it implements, and the API and RPC
+sides are built from those declarations.  A service plugin reaches the core
+plugin only through ``CorePlugin``'s methods, and other service plugins not
+at all: what it must learn of their changes arrives as events.
+"""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar, Protocol
+
+from sqlalchemy.orm import Session
+
+from neutrino.server.db import models
+from neutrino.server.db.database import Database, after_commit
+from neutrino.server.lib import events as events_module
+from neutrino.server.lib.attributes import ResourceAttributes
+from neutrino.server.lib.events import Registry
+from neutrino.server.rpc.notifier import Notifier
+
+
+class ResourceService(Protocol):
+    """What a collection's controller calls."""
+
+    def list(self) -> list[dict[str, Any]]: ...
+
+    def get(self, resource_id: str) -> dict[str, Any]: ...
+
+    def create(self, body: dict[str, Any]) -> dict[str, Any]: ...
+
+    def update(self, resource_id: str, body: dict[str, Any]) -> dict[str, Any]: ...
+
+    def delete(self, resource_id: str) -> None: ...
+
+
+@dataclasses.dataclass(frozen=True)
+class Resource:
+    """A collection: /v2.0/<collection> and /v2.0/<collection>/{id}.
+
+    ``attributes`` are the plugin's own; loaded extensions add theirs.
+    """
+
+    name: str
+    collection: str
+    attributes: ResourceAttributes
+    service: ResourceService
+    allow_create: bool = True
+
+
+@dataclasses.dataclass(frozen=True)
+class MemberAction:
+    """``PUT /v2.0/<collection>/{id}/<name>``: ``handler(id, body)`` gives the reply body."""
+
+    collection: str
+    name: str
+    handler: Callable[[str, Any], Any]
+
+
+@dataclasses.dataclass(frozen=True)
+class SubCollection:
+    """``/v2.0/<parent>/{id}/<name>``: what a parent resource relates to.
+
+    GET lists (``{key: list_items(id)}``); with ``add``, POST adds (201);
+    with ``remove``, ``DELETE .../<name>/{child_id}`` removes (204).
+    """
+
+    parent: str
+    name: str
+    key: str
+    list_items: Callable[[str], list[dict[str, Any]]]
+    add: Callable[[str, Any], None] | None = None
+    remove: Callable[[str, str], None] | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class PluginContext:
+    """What every plugin is built from."""
+
+    conf: Any
+    db: Database
+    events: Registry
+    notifier: Notifier
+
+
+class Plugin:
+    """A plugin: override what it serves; the defaults serve nothing."""
+
+    supported_extension_aliases: ClassVar[tuple[str, ...]] = ()
+
+    def initialize(self) -> None:
+        """Called once the server's tables exist, before it serves anything."""
+
+    def resources(self) -> Sequence[Resource]:
+        return ()
+
+    def member_actions(self) -> Sequence[MemberAction]:
+        return ()
+
+    def sub_collections(self) -> Sequence[SubCollection]:
+        return ()
+
+    def rpc_endpoints(self) -> Sequence[object]:
+        """Objects whose public methods agents call on the plugin topic."""
+        return ()
+
+
+class CorePlugin(Plugin, abc.ABC):
+    """Networks, subnets and ports, and what service plugins may ask of them.
+
+    The ``*_port`` methods work in the caller's transaction and publish the
+    port's events as the API's own calls do, so every plugin hears of a
+    port a service plugin made, changed or removed.
+    """
+
+    def __init__(self, context: PluginContext):
+        self.context = context
+
+    @property
+    def supported_aliases(self) -> tuple[str, ...]:
+        """This plugin's aliases and those of what it loaded (ML2's extension drivers)."""
+        return self.supported_extension_aliases
+
+    @abc.abstractmethod
+    def add_port(self, session: Session, fields: dict[str, Any]) -> models.Port:
+        """A new port: ``network_id`` and any of the API's port attributes, the rest default."""
+
+    @abc.abstractmethod
+    def update_port(self, session: Session, port: models.Port, changes: dict[str, Any]) -> None:
+        """Apply ``changes`` (API attributes, already checked) to ``port``."""
+
+    @abc.abstractmethod
+    def remove_port(self, session: Session, port: models.Port) -> None:
+        """Delete ``port``, whoever owns it (no BEFORE_DELETE check)."""
+
+    @abc.abstractmethod
+    def port_dict(self, session: Session, port: models.Port) -> dict[str, Any]:
+        """The port as the API shows it."""
+
+    @abc.abstractmethod
+    def network_dict(self, session: Session, network: models.Network) -> dict[str, Any]:
+        """The network as the API shows it."""
+
+    @abc.abstractmethod
+    def agent_dict(self, agent: models.Agent) -> dict[str, Any]:
+        """The agent as the API shows it (alive or not, now)."""
+
+
+class ServicePlugin(Plugin):
+    """A plugin beside the core one, such as routers or DHCP scheduling."""
+
+    def __init__(self, context: PluginContext, core: CorePlugin):
+        self.context = context
+        self.core = core
+
+
+def publish_change(events: Registry, resource: str, change: str,
+                   payload: events_module.Payload) -> None:
+    """Publish ``PRECOMMIT_<change>`` now, inside the change's transaction
+    (``payload.session``), and ``AFTER_<change>`` once that has committed.
+
+    The AFTER event carries the same states, request and metadata, but no
+    session or database object: those belong to the finished transaction.
+    """
+    events.publish(resource, f"precommit_{change}", payload)
+    committed = dataclasses.replace(payload, session=None, db_object=None)
+    after_commit(payload.session, lambda: events.publish(resource, f"after_{change}", committed))

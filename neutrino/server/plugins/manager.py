@@ -1,0 +1,99 @@
+"""Loading the plugins the configuration names: ``core_plugin`` and ``service_plugins``.
+
+Each is a short name (``ml2``, ``router``, ``dhcp_agent_scheduler``) or the
+import path of a class (``package.module.Class`` or ``package.module:Class``),
+so an out-of-tree plugin loads like an in-tree one.  Plugins are imported by
+name here, never statically: the core plugin does not know which service
+plugins run beside it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Iterator, Mapping, Sequence
+
+from neutrino.server.plugins.base import CorePlugin, Plugin, PluginContext, ServicePlugin
+
+LOG = logging.getLogger(__name__)
+
+CORE_PLUGINS = {"ml2": "neutrino.server.plugins.ml2.plugin:Ml2Plugin"}
+SERVICE_PLUGINS = {
+    "router": "neutrino.server.plugins.l3.plugin:L3RouterPlugin",
+    "dhcp_agent_scheduler": "neutrino.server.plugins.dhcp.plugin:DhcpAgentSchedulerPlugin",
+}
+
+
+def load_class(option: str, name: str, known: Mapping[str, str]) -> type:
+    """The class ``name`` stands for; a ValueError naming ``option`` if there is none."""
+    path = known.get(name, name)
+    module_name, sep, class_name = path.partition(":")
+    if not sep:
+        module_name, _, class_name = path.rpartition(".")
+    if not module_name or not class_name:
+        raise ValueError(f"{option} {name!r} is neither one of {', '.join(sorted(known))} "
+                         "nor an import path such as package.module.Class")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as error:
+        raise ValueError(f"{option} {name!r}: cannot import {module_name} ({error})") from None
+    found = getattr(module, class_name, None)
+    if not isinstance(found, type):
+        raise ValueError(f"{option} {name!r}: {module_name} has no class {class_name}")
+    return found
+
+
+def _checked(option: str, name: str, cls: type, base: type) -> type:
+    if not issubclass(cls, base):
+        raise ValueError(f"{option} {name!r}: {cls.__module__}.{cls.__qualname__} is not a "
+                         f"{base.__name__}")
+    return cls
+
+
+class PluginManager:
+    """The loaded plugins: one core plugin, then the service plugins in configured order."""
+
+    def __init__(self, context: PluginContext, core_plugin: str,
+                 service_plugins: Sequence[str]):
+        core_class = _checked("core_plugin", core_plugin,
+                              load_class("core_plugin", core_plugin, CORE_PLUGINS), CorePlugin)
+        self.core: CorePlugin = core_class(context)
+        self.services: dict[str, ServicePlugin] = {}
+        for name in service_plugins:
+            cls = _checked("service_plugins", name,
+                           load_class("service_plugins", name, SERVICE_PLUGINS), ServicePlugin)
+            if any(type(plugin) is cls for plugin in self.services.values()):
+                raise ValueError(f"service_plugins names {cls.__qualname__} twice")
+            self.services[name] = cls(context, self.core)
+        self._check_collections()
+        LOG.info("plugins loaded: core %s; services %s", type(self.core).__qualname__,
+                 ", ".join(type(plugin).__qualname__ for plugin in self.services.values())
+                 or "none")
+
+    def __iter__(self) -> Iterator[Plugin]:
+        yield self.core
+        yield from self.services.values()
+
+    @property
+    def supported_aliases(self) -> set[str]:
+        aliases = set(self.core.supported_aliases)
+        for plugin in self.services.values():
+            aliases.update(plugin.supported_extension_aliases)
+        return aliases
+
+    def service(self, name: str) -> ServicePlugin:
+        """The service plugin loaded as ``name`` (as service_plugins spells it)."""
+        try:
+            return self.services[name]
+        except KeyError:
+            raise LookupError(f"no service plugin {name!r} is loaded; loaded: "
+                              f"{', '.join(self.services) or 'none'}") from None
+
+    def _check_collections(self) -> None:
+        owners: dict[str, Plugin] = {}
+        for plugin in self:
+            for resource in plugin.resources():
+                other = owners.setdefault(resource.collection, plugin)
+                if other is not plugin:
+                    raise ValueError(f"both {type(other).__qualname__} and "
+                                     f"{type(plugin).__qualname__} serve /{resource.collection}")
