@@ -123,7 +123,8 @@ class ServerFixture(fixtures.Fixture):
             directory = self.useFixture(fixtures.TempDir()).path
             self.connection = "sqlite:///" + os.path.join(directory, "neutrino.sqlite")
         # Keeps the server's log out of the test output, and attaches it on failure.
-        self.useFixture(fixtures.FakeLogger(level=logging.DEBUG, format=LOG_FORMAT))
+        self.logger = self.useFixture(fixtures.FakeLogger(level=logging.DEBUG,
+                                                          format=LOG_FORMAT))
         self.conf = make_conf(self.connection, self.overrides)
         self.notifier = FakeNotifier()
         self.server = NeutrinoServer(
