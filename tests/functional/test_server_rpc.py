@@ -10,7 +10,7 @@ import testtools
 
 from fullstack import prerequisites, wait
 from fullstack.resources import rabbitmq
-from neutrino.common import rpc
+from neutrino.common import rpc, wire
 from tests.unit import test_server_support as support
 
 
@@ -69,7 +69,7 @@ class TestServerRpc(testtools.TestCase):
         self.api = fixture.client
         wait.wait_until_true(lambda: self.server.rpc_started, timeout=30,
                              exception="the server's RPC server did not start")
-        self.client = rpc.RpcClient(url, "q-plugin")
+        self.client = rpc.RpcClient(url, wire.PLUGIN_TOPIC)
         self.addCleanup(self.client.close)
 
     def test_agent_heartbeat_tunnels_and_port_lifecycle(self):
