@@ -10,8 +10,9 @@ Three kinds of event, as in Neutron's callbacks:
 
 - ``BEFORE_*``: before the change, inside its transaction; a subscriber
   refuses it by raising (an ``errors.ApiError`` reaches the client).
-- ``PRECOMMIT_*``: the change is made but not committed; a subscriber does
-  its own part in the same transaction (or refuses by raising).
+- ``PRECOMMIT_*``: the change is made but not committed (a deleted row is
+  still there, so what refers to it can be found); a subscriber does its
+  own part in the same transaction (or refuses by raising).
 - ``AFTER_*``: committed; a subscriber tells agents.  It cannot undo
   anything, so what it raises is logged and the other subscribers still run.
 """

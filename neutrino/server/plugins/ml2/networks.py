@@ -149,8 +149,10 @@ class NetworkService:
                 raise errors.Conflict(
                     f"Unable to complete operation on network {network_id}. There are "
                     f"one or more ports still in use on the network.", "NetworkInUse")
-            payload = events.Payload(network_id, (self.to_dict(session, network),),
-                                     session=session, db_object=network)
+            after_commit(session, lambda: self.notifier.network_delete(network_id))
+            publish_change(self.events, events.NETWORK, "delete", events.Payload(
+                network_id, (self.to_dict(session, network),), session=session,
+                db_object=network))
             for segment in network.segments:
                 self.type_manager.release_segment(session, Segment(
                     segment.network_type, segment.physical_network,
@@ -159,8 +161,5 @@ class NetworkService:
                     models.Port.network_id == network_id)):
                 session.delete(port)
             session.delete(network)
-            session.flush()
-            after_commit(session, lambda: self.notifier.network_delete(network_id))
-            publish_change(self.events, events.NETWORK, "delete", payload)
 
         self.db.run(work)

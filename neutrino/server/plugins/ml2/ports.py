@@ -195,19 +195,17 @@ class PortService:
     def remove(self, session: Session, port: models.Port) -> None:
         """Delete ``port`` in the caller's transaction, whoever owns it."""
         before = self.to_dict(session, port)
-        payload = events.Payload(port.id, (before,), session=session, db_object=port)
-        self.events.publish(events.PORT, events.PRECOMMIT_DELETE, payload)
-        session.delete(port)
-        session.flush()
 
         def tell_l2_agents() -> None:
             self.notifier.port_delete(port.id)
             self.l2_population.port_changed(l2pop.PortFacts.of_dict(before), None)
 
         after_commit(session, tell_l2_agents)
-        committed = events.Payload(port.id, (before,), metadata=payload.metadata)
-        after_commit(session, lambda: self.events.publish(events.PORT, events.AFTER_DELETE,
-                                                          committed))
+        # Before the row goes: subscribers still find what refers to the port.
+        publish_change(self.events, events.PORT, "delete", events.Payload(
+            port.id, (before,), session=session, db_object=port))
+        session.delete(port)
+        session.flush()
 
     def _replace_fixed_ips(self, session: Session, port: models.Port,
                            requests: Sequence[dict[str, Any]]) -> None:

@@ -161,14 +161,14 @@ class SubnetService:
                 raise errors.Conflict(
                     f"Unable to complete operation on subnet {subnet_id}: One or more "
                     "ports have an IP allocation from this subnet.", "SubnetInUse")
-            payload = events.Payload(subnet_id, (self.to_dict(session, subnet),),
-                                     session=session, db_object=subnet)
             # DHCP ports give their address on the subnet up instead of blocking.
             for port in holders:
                 self.ports.drop_addresses(session, port, subnet_id)
+            publish_change(self.events, events.SUBNET, "delete", events.Payload(
+                subnet_id, (self.to_dict(session, subnet),), session=session,
+                db_object=subnet))
             session.delete(subnet)
             session.flush()
-            publish_change(self.events, events.SUBNET, "delete", payload)
 
         self.db.run(work)
 
