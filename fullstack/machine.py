@@ -158,13 +158,10 @@ class FakeFullstackMachine(PingingMachine):
                 return False
             return not self.gateway_ip or self.default_gateway() == self.gateway_ip
 
-        try:
-            wait.wait_until_true(configured, timeout=timeout, sleep=0.2)
-        except wait.WaitTimeout:
-            # The addresses it holds at the deadline, not at the start.
-            raise wait.WaitTimeout(
-                f"{self.namespace} has no DHCP lease for {self.ip} (gateway "
-                f"{self.gateway_ip}) after {timeout} s; it has {self.addresses()}") from None
+        wait.wait_until_true(
+            configured, timeout=timeout, sleep=0.2,
+            exception=lambda: f"{self.namespace} has no DHCP lease for {self.ip} (gateway "
+                              f"{self.gateway_ip}) after {timeout} s; it has {self.addresses()}")
 
     def block_until_boot(self, timeout: float = BOOT_TIMEOUT) -> None:
         """Wait until the server reports the port ACTIVE (the agent wired it)."""

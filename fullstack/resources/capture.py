@@ -42,8 +42,8 @@ class PacketCapture(fixtures.Fixture):
         """Wait until ``count`` packets were captured; return tcpdump's lines."""
         wait.wait_until_true(lambda: not self.process.is_running(), timeout=timeout,
                              sleep=0.05,
-                             exception=f"{self.process.name}: fewer packets than expected "
-                                       f"after {timeout} s:\n{self._output()}")
+                             exception=lambda: f"{self.process.name}: fewer packets than "
+                                               f"expected after {timeout} s:\n{self._output()}")
         return [line for line in self._output().splitlines()
                 if line and not line.startswith(("====", "tcpdump:", "listening on"))
                 and "packets captured" not in line and "packets received" not in line

@@ -101,8 +101,8 @@ class ProcessFixture(fixtures.Fixture):
 
         wait.wait_until_true(
             ready_or_dead, timeout=self.ready_timeout, sleep=0.02,
-            exception=f"{self.name} not ready after {self.ready_timeout} s; "
-                      f"log {self.log_path}:\n{self.log_tail()}",
+            exception=lambda: f"{self.name} not ready after {self.ready_timeout} s; "
+                              f"log {self.log_path}:\n{self.log_tail()}",
         )
 
     def is_running(self) -> bool:
