@@ -14,8 +14,8 @@ import json
 import os
 from typing import TYPE_CHECKING
 
+from fullstack.resources import daemon, runner
 from fullstack.resources import namespace as namespace_module
-from fullstack.resources import process, runner
 
 if TYPE_CHECKING:
     from fullstack.environment import Environment
@@ -72,7 +72,7 @@ def api_view(environment: Environment) -> str:
 
 
 def process_tails(environment: Environment) -> str:
-    processes: list[process.ProcessFixture] = [environment.server]
+    processes: list[daemon.ProcessFixture] = [environment.server]
     for host in environment.hosts:
         processes += [*host.agents(), host.ovs.ovsdb_server, host.ovs.vswitchd]
     parts = []

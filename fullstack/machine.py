@@ -11,7 +11,7 @@ import fixtures
 import netaddr
 
 from fullstack import wait
-from fullstack.resources import client, link, namespace, process, runner
+from fullstack.resources import client, daemon, link, namespace, runner
 
 if TYPE_CHECKING:
     from fullstack.environment import Environment
@@ -77,7 +77,7 @@ class FakeFullstackMachine(PingingMachine):
                  safe_client: client.SafeClient, use_dhcp: bool = False):
         super().__init__()
         self.use_dhcp = use_dhcp
-        self.dhcp_client: process.ProcessFixture | None = None
+        self.dhcp_client: daemon.ProcessFixture | None = None
         self.host = host
         self.network_id = network_id
         self.tenant_id = tenant_id
@@ -116,13 +116,13 @@ class FakeFullstackMachine(PingingMachine):
         if self.gateway_ip:
             link.add_route(self.namespace, "0.0.0.0/0", gateway=self.gateway_ip)
 
-    def _dhclient(self) -> process.ProcessFixture:
+    def _dhclient(self) -> daemon.ProcessFixture:
         """ISC dhclient in the foreground, owned by pid, with our own hook script."""
         ctx = self.host.env.ctx
         assert ctx is not None
         files = os.path.join(ctx.run_dir, "dhclient", self.namespace)
         os.makedirs(files, exist_ok=True)
-        return process.ProcessFixture(
+        return daemon.ProcessFixture(
             f"dhclient-{self.namespace}",
             ["dhclient", "-d", "-v", "-4", "-sf", DHCLIENT_SCRIPT,
              "-pf", os.path.join(files, "dhclient.pid"),

@@ -10,7 +10,7 @@ import time
 import testscenarios
 
 from fullstack import base, environment, machine, wait
-from fullstack.resources import process, runner
+from fullstack.resources import daemon, runner
 
 # stestr sees (and spreads over its workers) every scenario as its own test.
 load_tests = testscenarios.load_tests_apply_scenarios
@@ -178,7 +178,7 @@ class TestUnexpectedAgentDeath(ResilienceTestCase):
         host = self.environment.hosts[1]
         host.l2_agent.popen.kill()   # behind the harness's back, like a crash
         host.l2_agent.popen.wait()
-        exc = self.assertRaises(process.ProcessExited, self.boot, [host])
+        exc = self.assertRaises(daemon.ProcessExited, self.boot, [host])
         self.assertIn(host.l2_agent.name, str(exc))
         self.assertIn("exited with code -9", str(exc))
         self.assertIn(f"last lines of {host.l2_agent.log_path}", str(exc))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import fixtures
 
 from fullstack import context, wait
-from fullstack.resources import process
+from fullstack.resources import daemon
 
 CAPTURE_TIMEOUT = 20.0
 
@@ -21,7 +21,7 @@ class PacketCapture(fixtures.Fixture):
     def __init__(self, ctx: context.RunContext, name: str, namespace: str | None,
                  interface: str, bpf_filter: str, count: int = 1):
         super().__init__()
-        self.process = process.ProcessFixture(
+        self.process = daemon.ProcessFixture(
             f"capture-{name}",
             ["tcpdump", "-l", "-nn", "-e", "-vv", "-c", str(count), "-i", interface,
              bpf_filter],

@@ -15,7 +15,7 @@ import fixtures
 from ovsdbapp.backend.ovs_idl import connection
 from ovsdbapp.schema.open_vswitch import impl_idl
 
-from fullstack.resources import process, runner
+from fullstack.resources import daemon, runner
 
 SCHEMA = "/usr/share/openvswitch/vswitch.ovsschema"
 OVSDB_TIMEOUT = 30
@@ -81,11 +81,11 @@ class OvsInstance(fixtures.Fixture):
     def _path(self, name: str) -> str:
         return os.path.join(self.run_dir, name)
 
-    def _daemon(self, binary: str, cmd: list[str], ready_socket: str) -> process.ProcessFixture:
+    def _daemon(self, binary: str, cmd: list[str], ready_socket: str) -> daemon.ProcessFixture:
         log_name = f"{self.name}-{binary}"
         cmd += ["-vconsole:off", "-vfile:info",
                 "--log-file=" + os.path.join(self.log_dir, log_name + ".ovslog")]
-        return process.ProcessFixture(
+        return daemon.ProcessFixture(
             log_name, cmd, self.log_dir, self.state_dir, self.prefix,
             namespace=self.namespace, env=self.env,
             ready=lambda: _accepts(self._path(ready_socket)),

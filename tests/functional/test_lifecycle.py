@@ -10,12 +10,12 @@ import fixtures
 from fullstack import base, environment
 from fullstack import host as host_module
 from fullstack.resources import (
+    daemon,
     database,
     inventory,
     link,
     namespace,
     ovs,
-    process,
     rabbitmq,
     records,
 )
@@ -41,7 +41,7 @@ class Deployment(fixtures.Fixture):
         self.useFixture(rabbitmq.RabbitmqVhost(t.settings.rabbit_admin_url, t.prefix))
         self.useFixture(database.Database(t.settings.db_admin_url, t.prefix,
                                           os.path.join(t.run_dir, "db")))
-        self.useFixture(process.ProcessFixture(
+        self.useFixture(daemon.ProcessFixture(
             "sleeper", [sys.executable, "-c", "import time; time.sleep(600)"], t.log_dir,
             t.settings.state_dir, t.prefix, namespace=ns.name))
         if self.fail_at_end:

@@ -8,7 +8,7 @@ import fixtures
 import testtools
 
 from fullstack import wait
-from fullstack.resources import process
+from fullstack.resources import daemon
 
 
 class TestWaitUntilTrue(testtools.TestCase):
@@ -44,7 +44,7 @@ class TestReadinessTimeout(testtools.TestCase):
     def test_log_tail_is_the_one_at_the_deadline(self):
         """A process that logs after its launch: the timeout shows what it logged last."""
         folder = self.useFixture(fixtures.TempDir()).path
-        fixture = process.ProcessFixture(
+        fixture = daemon.ProcessFixture(
             "late-logger", [sys.executable, "-u", "-c",
                             "import time; print('ear' + 'ly'); time.sleep(0.3); "
                             "print('la' + 'te'); time.sleep(30)"],
