@@ -24,15 +24,16 @@ from typing import TYPE_CHECKING
 import fixtures
 
 from fullstack import process
+from fullstack.descriptions import EXTERNAL_PHYSNET
 from fullstack.resources import link, namespace, ovs, records, runner
 
 if TYPE_CHECKING:
-    from fullstack.environment import Environment, HostDescription
+    from fullstack.descriptions import HostDescription
+    from fullstack.environment import Environment
 
 FABRIC_BRIDGE = "br-fabric"
 PHYSICAL_BRIDGE = "br-phys"
 EXTERNAL_BRIDGE = "br-ex"
-EXTERNAL_PHYSNET = "extnet"   # flat physical network of cnt-ex, mapped to br-ex
 
 
 class Host(fixtures.Fixture):

@@ -4,38 +4,48 @@ import dataclasses
 
 import testtools
 
-from fullstack import environment
+from fullstack import descriptions, environment
 
 
 class TestEnvironmentDescription(testtools.TestCase):
     def test_defaults_are_valid(self):
-        desc = environment.EnvironmentDescription()
+        desc = descriptions.EnvironmentDescription()
         self.assertEqual("vxlan", desc.network_type)
         self.assertEqual(["vxlan", "gre"], desc.tunnel_types)
 
     def test_unknown_network_type_names_the_field(self):
-        exc = self.assertRaises(ValueError, environment.EnvironmentDescription,
+        exc = self.assertRaises(ValueError, descriptions.EnvironmentDescription,
                                 network_type="vxln")
         self.assertIn("network_type 'vxln'", str(exc))
 
     def test_bad_interconnection_and_datapath(self):
         self.assertIn("interconnection", str(self.assertRaises(
-            ValueError, environment.EnvironmentDescription, interconnection="cable")))
+            ValueError, descriptions.EnvironmentDescription, interconnection="cable")))
         self.assertIn("datapath", str(self.assertRaises(
-            ValueError, environment.EnvironmentDescription, datapath="dpdk")))
+            ValueError, descriptions.EnvironmentDescription, datapath="dpdk")))
 
     def test_arp_responder_needs_l2pop(self):
-        exc = self.assertRaises(ValueError, environment.EnvironmentDescription,
+        exc = self.assertRaises(ValueError, descriptions.EnvironmentDescription,
                                 arp_responder=True)
         self.assertIn("l2_pop", str(exc))
 
     def test_down_time_must_cover_two_reports(self):
-        exc = self.assertRaises(ValueError, environment.EnvironmentDescription,
+        exc = self.assertRaises(ValueError, descriptions.EnvironmentDescription,
                                 report_interval=5, agent_down_time=6)
         self.assertIn("agent_down_time", str(exc))
 
+    def test_l3_and_dhcp_agents_need_an_l2_agent(self):
+        exc = self.assertRaises(ValueError, descriptions.HostDescription, l2_agent=False,
+                                dhcp_agent=True)
+        self.assertIn("l2_agent", str(exc))
+
+    def test_dhcp_agents_per_network_is_checked(self):
+        exc = self.assertRaises(ValueError, descriptions.EnvironmentDescription,
+                                dhcp_agents_per_network=0)
+        self.assertIn("dhcp_agents_per_network", str(exc))
+
     def test_descriptions_are_frozen(self):
-        desc = environment.HostDescription()
+        desc = descriptions.HostDescription()
         self.assertRaises(dataclasses.FrozenInstanceError, setattr, desc, "l2_agent", False)
 
 
@@ -50,12 +60,6 @@ class TestEnvironment(testtools.TestCase):
                                 environment.EnvironmentDescription(), [{"l2_agent": True}])
         self.assertIn("hosts_desc[0]", str(exc))
 
-    def test_l3_and_dhcp_agents_need_an_l2_agent(self):
-        exc = self.assertRaises(ValueError, environment.HostDescription, l2_agent=False,
-                                dhcp_agent=True)
-        self.assertIn("l2_agent", str(exc))
-
-    def test_dhcp_agents_per_network_is_checked(self):
-        exc = self.assertRaises(ValueError, environment.EnvironmentDescription,
-                                dhcp_agents_per_network=0)
-        self.assertIn("dhcp_agents_per_network", str(exc))
+    def test_descriptions_are_spelled_from_the_environment_too(self):
+        self.assertIs(descriptions.EnvironmentDescription, environment.EnvironmentDescription)
+        self.assertIs(descriptions.HostDescription, environment.HostDescription)
