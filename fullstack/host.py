@@ -25,7 +25,7 @@ import fixtures
 
 from fullstack import process
 from fullstack.descriptions import EXTERNAL_PHYSNET
-from fullstack.resources import link, namespace, ovs, records, runner
+from fullstack.resources import cable, link, namespace, ovs, records, runner
 
 if TYPE_CHECKING:
     from fullstack.descriptions import HostDescription
@@ -101,13 +101,9 @@ class Host(fixtures.Fixture):
     def _cable_to_central(self, bridge_name: str, central_bridge: ovs.OvsBridge,
                           suffix: str, nic: str) -> ovs.OvsBridge:
         """A host bridge whose NIC is cabled (veth) to a bridge of the central OVS."""
-        central_end = f"h{self.number}-{suffix}"
-        self.useFixture(link.VethPair(central_end, nic,
-                                      namespace=self.env.central_namespace.name,
-                                      peer_namespace=self.namespace))
-        central_bridge.add_port(central_end)
         bridge = self.useFixture(self.ovs.bridge(bridge_name))
-        bridge.add_port(nic)
+        self.useFixture(cable.Cable(central_bridge, f"h{self.number}-{suffix}", nic,
+                                    peer_bridge=bridge))
         return bridge
 
     def _wire_fabric(self) -> None:

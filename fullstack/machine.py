@@ -11,7 +11,7 @@ import fixtures
 import netaddr
 
 from fullstack import wait
-from fullstack.resources import client, daemon, link, namespace, runner
+from fullstack.resources import cable, client, daemon, link, namespace, runner
 
 if TYPE_CHECKING:
     from fullstack.environment import Environment
@@ -102,14 +102,11 @@ class FakeFullstackMachine(PingingMachine):
 
     def _plug(self, mtu: int) -> None:
         tap = f"tap{self.port['id'][:11]}"
-        self.useFixture(link.VethPair(tap, "eth0", namespace=self.host.namespace,
-                                      peer_namespace=self.namespace, mtu=mtu))
-        with link.netlink(self.namespace) as ipr:
-            ipr.link("set", index=link.link_index(ipr, "eth0"), address=self.mac_address)
-        self.host.br_int.add_port(tap, external_ids={
-            "iface-id": self.port["id"], "attached-mac": self.mac_address,
-            "iface-status": "active"})
-        self.addCleanup(self.host.br_int.delete_port, tap)
+        self.useFixture(cable.Cable(
+            self.host.br_int, tap, "eth0", peer_namespace=self.namespace,
+            external_ids={"iface-id": self.port["id"], "attached-mac": self.mac_address,
+                          "iface-status": "active"},
+            peer_mac=self.mac_address, mtu=mtu))
         if self.use_dhcp:
             return   # dhclient starts once the port is ACTIVE (block_until_boot)
         link.add_address("eth0", self.ip_cidr, self.namespace)
@@ -209,11 +206,8 @@ class ExternalMachine(PingingMachine):
         number = self.env.next_machine_number()
         self.namespace = self.useFixture(namespace.Namespace(
             f"{self.env.ctx.prefix}-ext{number}")).name
-        central_end = f"ext{number}"
-        self.useFixture(link.VethPair(central_end, "eth0",
-                                      namespace=self.env.central_namespace.name,
-                                      peer_namespace=self.namespace))
-        self.env.central_external_bridge.add_port(central_end)
+        self.useFixture(cable.Cable(self.env.central_external_bridge, f"ext{number}", "eth0",
+                                    peer_namespace=self.namespace))
         link.add_address("eth0", self.ip_cidr, self.namespace)
 
     def describe(self) -> str:

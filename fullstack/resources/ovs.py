@@ -120,6 +120,11 @@ class OvsBridge(fixtures.Fixture):
     def api(self) -> impl_idl.OvsdbIdl:
         return self.instance.api
 
+    @property
+    def namespace(self) -> str | None:
+        """The namespace of the bridge's instance: where its ports' devices live."""
+        return self.instance.namespace
+
     def add_port(self, port: str, external_ids: dict | None = None, **iface: object) -> None:
         """Add ``port`` (an existing link, unless ``type=`` says otherwise)."""
         with self.api.transaction(check_error=True) as txn:

@@ -10,10 +10,10 @@ import fixtures
 from fullstack import base, environment
 from fullstack import host as host_module
 from fullstack.resources import (
+    cable,
     daemon,
     database,
     inventory,
-    link,
     namespace,
     ovs,
     rabbitmq,
@@ -32,12 +32,11 @@ class Deployment(fixtures.Fixture):
     def _setUp(self) -> None:
         t = self.test
         ns = self.useFixture(namespace.Namespace(f"{t.prefix}-life"))
-        self.useFixture(link.VethPair(f"{t.prefix}-v", "v-in", peer_namespace=ns.name))
         instance = self.useFixture(ovs.OvsInstance(
             "life", ns.name, os.path.join(t.run_dir, "ovs", "life"), t.log_dir,
             t.settings.state_dir, t.prefix))
         bridge = self.useFixture(instance.bridge("br-life"))
-        bridge.add_port("v-in")
+        self.useFixture(cable.Cable(bridge, "v-in", f"{t.prefix}-v"))
         self.useFixture(rabbitmq.RabbitmqVhost(t.settings.rabbit_admin_url, t.prefix))
         self.useFixture(database.Database(t.settings.db_admin_url, t.prefix,
                                           os.path.join(t.run_dir, "db")))
