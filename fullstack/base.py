@@ -99,8 +99,8 @@ class BaseFullStackTestCase(HarnessTestCase):
 
     def setUp(self, environment: Environment) -> None:  # type: ignore[override]
         super().setUp()
-        environment.bind(self.ctx)
-        self.environment = self.useFixture(environment)
+        # The test described its environment before this run existed.
+        self.environment = self.useFixture(environment.for_run(self.ctx))
         # <log dir>/topology.svg is drawn once, while the deployment stands:
         # at a failure (with the forensics), else in tearDown, before the
         # test's own cleanups take its machines away; this cleanup, which
@@ -111,9 +111,9 @@ class BaseFullStackTestCase(HarnessTestCase):
         self.addOnException(self._dump_forensics)
         # Runs before the environment is torn down: a process that died on
         # its own fails the test by name, even if no wait noticed it.
-        self.addCleanup(environment.check_processes)
-        self.engine = environment.engine
-        self.client = environment.server.client
+        self.addCleanup(self.environment.check_processes)
+        self.engine = self.environment.engine
+        self.client = self.environment.server.client
         self.safe_client = self.useFixture(client.SafeClient(self.client))
         self.tenant_id = uuid.uuid4().hex
 

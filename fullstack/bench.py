@@ -43,8 +43,7 @@ class ConnectivityRound(fixtures.Fixture):
         ctx = self.useFixture(run.HarnessRun(self.settings, "bench")).ctx
         env = environment.Environment(
             environment.EnvironmentDescription(network_type=self.network_type),
-            [environment.HostDescription() for _ in range(self.hosts)])
-        env.bind(ctx)
+            [environment.HostDescription() for _ in range(self.hosts)], ctx=ctx)
         self.useFixture(env)
         self.marks["env_up"] = time.monotonic() - start
         safe = self.useFixture(client.SafeClient(env.server.client))

@@ -11,7 +11,6 @@ import time
 from collections.abc import Callable, Iterator
 
 import fixtures
-import netaddr
 
 from fullstack import context, prerequisites, process, wait
 from fullstack import host as host_module
@@ -36,13 +35,18 @@ __all__ = ["Environment", "EnvironmentDescription", "HostDescription"]
 TUNNEL_ID_RANGE = "1001:2000"
 VLAN_RANGE = (1000, 1999)
 CONTROL_GATEWAY_INDEX = 1
-HOST_ADDRESS_OFFSET = 10
 
 
 class Environment(fixtures.Fixture):
-    """The central part (vhost, database, bridges, server) plus the hosts."""
+    """The central part (vhost, database, bridges, server) plus the hosts.
 
-    def __init__(self, env_desc: EnvironmentDescription, hosts_desc: list[HostDescription]):
+    Built with the context of its run (``ctx``: prefix, directories,
+    settings).  A test describes its environment before the run exists;
+    ``BaseFullStackTestCase.setUp`` then sets up ``environment.for_run(ctx)``.
+    """
+
+    def __init__(self, env_desc: EnvironmentDescription, hosts_desc: list[HostDescription],
+                 ctx: context.RunContext | None = None):
         super().__init__()
         if not isinstance(env_desc, EnvironmentDescription):
             raise ValueError("env_desc must be an EnvironmentDescription")
@@ -54,8 +58,7 @@ class Environment(fixtures.Fixture):
         self.env_desc = env_desc
         self.hosts_desc = list(hosts_desc)
         self.hosts: list[host_module.Host] = []
-        self.ctx: context.RunContext | None = None
-        self._machine_numbers = itertools.count(1)
+        self._ctx = ctx
         #: Seconds each phase of the set-up took ("central", "server",
         #: "host-N", "host-N.ovs", "agents_alive"), for the benchmark.
         self.timings: dict[str, float] = {}
@@ -71,13 +74,24 @@ class Environment(fixtures.Fixture):
         if done:
             self.progress(f"{done} ({self.timings[name]:.1f} s)")
 
-    def bind(self, ctx: context.RunContext) -> None:
-        """Give the environment its test's prefix and directories (before setUp)."""
-        self.ctx = ctx
+    def for_run(self, ctx: context.RunContext) -> Environment:
+        """The same deployment (descriptions and progress), built for the run ``ctx``."""
+        env = Environment(self.env_desc, self.hosts_desc, ctx=ctx)
+        env.progress = self.progress
+        return env
+
+    @property
+    def ctx(self) -> context.RunContext:
+        if self._ctx is None:
+            raise RuntimeError("this Environment has no run context: build it with ctx=, or "
+                               "set up environment.for_run(ctx) (as BaseFullStackTestCase does)")
+        return self._ctx
+
+    def __repr__(self) -> str:
+        prefix = self._ctx.prefix if self._ctx else "(no run)"
+        return f"<Environment {prefix} hosts={len(self.hosts_desc)}>"
 
     def _setUp(self) -> None:
-        if self.ctx is None:
-            raise RuntimeError("Environment.bind(ctx) must be called before setUp")
         ctx = self.ctx
         if self.env_desc.datapath == "system" and not os.path.exists("/sys/module/openvswitch"):
             raise prerequisites.MissingPrerequisite(
@@ -95,6 +109,7 @@ class Environment(fixtures.Fixture):
             self._set_up_networks()
             self._set_up_central()
         self._start_server()
+        self.site = self._central_site()
         self._build_hosts(self.hosts_desc)
         # Runs before the hosts' own cleanups: stopping every agent at once
         # saves a shutdown per host.
@@ -116,11 +131,13 @@ class Environment(fixtures.Fixture):
         if another failed or the build was interrupted.
         """
         first = len(self.hosts) + 1
-        hosts = [host_module.Host(self, first + index, desc) for index, desc in enumerate(descs)]
+        hosts = [host_module.Host(self.site, first + index, desc)
+                 for index, desc in enumerate(descs)]
 
         def build(host: host_module.Host) -> None:
             with self.phase(host.hostname, f"{host.hostname}: wired, agents started"):
                 host.setUp()   # a failed set-up unwinds itself
+            self.timings.update(host.timings)
 
         pool = concurrent.futures.ThreadPoolExecutor(max_workers=len(hosts),
                                                      thread_name_prefix="host")
@@ -159,7 +176,6 @@ class Environment(fixtures.Fixture):
 
     def _set_up_networks(self) -> None:
         ctx = self.ctx
-        assert ctx is not None
         self.control_network = self.useFixture(
             allocator.NetworkAllocation(ctx.registry, ctx.prefix)).network
         self.tunnel_network = self.useFixture(
@@ -168,12 +184,8 @@ class Environment(fixtures.Fixture):
         self.control_bridge = self.useFixture(link.LinuxBridge(
             f"{ctx.prefix}-ctl", f"{self.control_ip}/{self.control_network.prefixlen}"))
 
-    def host_address(self, network: netaddr.IPNetwork, number: int) -> str:
-        return f"{network[HOST_ADDRESS_OFFSET + number]}/{network.prefixlen}"
-
     def _set_up_central(self) -> None:
         ctx = self.ctx
-        assert ctx is not None
         self.central_namespace = self.useFixture(namespace.Namespace(f"{ctx.prefix}-central"))
         self.central_ovs = self.useFixture(ovs.OvsInstance(
             "central", self.central_namespace.name, ctx.ovs_run_dir("central"), ctx.log_dir,
@@ -183,7 +195,6 @@ class Environment(fixtures.Fixture):
 
     def _start_server(self) -> None:
         ctx = self.ctx
-        assert ctx is not None
         port = self.useFixture(allocator.PortAllocation(ctx.registry, ctx.prefix)).port
         desc = self.env_desc
         sections: dict[str, dict[str, object]] = {
@@ -207,6 +218,17 @@ class Environment(fixtures.Fixture):
         self._server_ready = False
         self._server_lock = threading.Lock()
 
+    def _central_site(self) -> host_module.CentralSite:
+        """What each host is given of the central part: values, and two callables."""
+        return host_module.CentralSite(
+            ctx=self.ctx, env_desc=self.env_desc, namespace=self.central_namespace.name,
+            control_bridge=self.control_bridge, control_network=self.control_network,
+            tunnel_network=self.tunnel_network, data_bridge=self.central_data_bridge,
+            external_bridge=self.central_external_bridge,
+            transport_url=self.rabbitmq_environment.transport_url(self.control_ip),
+            wait_for_server=self.wait_for_server, check_processes=self.check_processes,
+            next_machine_number=itertools.count(1).__next__)
+
     def wait_for_server(self) -> None:
         """Block until the server answers (it was launched without waiting)."""
         with self._server_lock:   # hosts call this from their threads
@@ -217,9 +239,6 @@ class Environment(fixtures.Fixture):
             self.timings["server"] = time.monotonic() - self.server.started_at
             self.progress(f"server: answering at {self.server.url} "
                           f"({self.timings['server']:.1f} s after launch)")
-
-    def next_machine_number(self) -> int:
-        return next(self._machine_numbers)
 
     def expected_agents(self) -> int:
         return sum(int(desc.l2_agent) + int(desc.l3_agent) + int(desc.dhcp_agent)
@@ -255,8 +274,7 @@ class Environment(fixtures.Fixture):
             return len(alive) >= self.expected_agents()
 
         self.wait_for_server()
-        log_dir = self.ctx.log_dir if self.ctx else "?"
         wait.wait_until_true(
             all_alive, timeout=timeout, sleep=0.1,
             exception=f"not all {self.expected_agents()} agents alive after {timeout} s; "
-                      f"see the agent logs in {log_dir}")
+                      f"see the agent logs in {self.ctx.log_dir}")

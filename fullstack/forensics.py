@@ -86,7 +86,6 @@ def process_tails(environment: Environment) -> str:
 def dump(environment: Environment) -> dict[str, str]:
     """Write the dump; return the parts worth attaching to the test result."""
     ctx = environment.ctx
-    assert ctx is not None
     folder = os.path.join(ctx.log_dir, "forensics")
     os.makedirs(folder, exist_ok=True)
 

@@ -84,8 +84,7 @@ class FakeFullstackMachine(PingingMachine):
         self.safe_client = safe_client
 
     def _setUp(self) -> None:
-        env = self.host.env
-        assert env.ctx is not None
+        site = self.host.site
         self.port = self.safe_client.create_port(
             self.tenant_id, self.network_id, hostname=self.host.hostname,
             device_owner="compute:fullstack")
@@ -97,7 +96,7 @@ class FakeFullstackMachine(PingingMachine):
         self.gateway_ip = subnet.get("gateway_ip")
         self.mac_address = self.port["mac_address"]
         self.namespace = self.useFixture(namespace.Namespace(
-            f"{env.ctx.prefix}-m{env.next_machine_number()}")).name
+            f"{site.ctx.prefix}-m{site.next_machine_number()}")).name
         self._plug(network.get("mtu") or 1450)
 
     def _plug(self, mtu: int) -> None:
@@ -115,8 +114,7 @@ class FakeFullstackMachine(PingingMachine):
 
     def _dhclient(self) -> daemon.ProcessFixture:
         """ISC dhclient in the foreground, owned by pid, with our own hook script."""
-        ctx = self.host.env.ctx
-        assert ctx is not None
+        ctx = self.host.site.ctx
         files = os.path.join(ctx.run_dir, "dhclient", self.namespace)
         os.makedirs(files, exist_ok=True)
         return daemon.ProcessFixture(
@@ -150,7 +148,7 @@ class FakeFullstackMachine(PingingMachine):
     def block_until_dhcp_address(self, timeout: float = BOOT_TIMEOUT) -> None:
         """Wait until DHCP gave the port's fixed IP and the subnet's gateway route."""
         def configured() -> bool:
-            self.host.env.check_processes()
+            self.host.site.check_processes()
             if self.ip not in self.addresses():
                 return False
             return not self.gateway_ip or self.default_gateway() == self.gateway_ip
@@ -165,7 +163,7 @@ class FakeFullstackMachine(PingingMachine):
         port_id = self.port["id"]
 
         def active() -> bool:
-            self.host.env.check_processes()
+            self.host.site.check_processes()
             return self.safe_client.client.show("port", port_id)["status"] == "ACTIVE"
 
         wait.wait_until_true(active, timeout=timeout, sleep=0.1,
@@ -184,7 +182,7 @@ class FakeFullstackMachine(PingingMachine):
 
     def _on_ping_failure(self) -> None:
         # A dead agent explains a failed ping better than the ping does.
-        self.host.env.check_processes()
+        self.host.site.check_processes()
 
 
 class ExternalMachine(PingingMachine):
@@ -197,16 +195,15 @@ class ExternalMachine(PingingMachine):
 
     def __init__(self, environment: Environment, ip_cidr: str):
         super().__init__()
-        self.env = environment
+        self.site = environment.site   # it joins a deployment that is up
         self.ip_cidr = str(netaddr.IPNetwork(ip_cidr))
         self.ip = str(netaddr.IPNetwork(ip_cidr).ip)
 
     def _setUp(self) -> None:
-        assert self.env.ctx is not None
-        number = self.env.next_machine_number()
+        number = self.site.next_machine_number()
         self.namespace = self.useFixture(namespace.Namespace(
-            f"{self.env.ctx.prefix}-ext{number}")).name
-        self.useFixture(cable.Cable(self.env.central_external_bridge, f"ext{number}", "eth0",
+            f"{self.site.ctx.prefix}-ext{number}")).name
+        self.useFixture(cable.Cable(self.site.external_bridge, f"ext{number}", "eth0",
                                     peer_namespace=self.namespace))
         link.add_address("eth0", self.ip_cidr, self.namespace)
 
@@ -229,7 +226,7 @@ class FakeFullstackMachinesList(list):
         failed = [f"{src.ip} ({src.host.hostname}) -> {dst.ip} ({dst.host.hostname})"
                   for (src, dst), ok in zip(pairs, results, strict=True) if not ok]
         if failed:
-            for env in {id(vm.host.env): vm.host.env for vm in self}.values():
-                env.check_processes()
+            for site in {id(vm.host.site): vm.host.site for vm in self}.values():
+                site.check_processes()
             raise AssertionError(f"{len(failed)} of {len(pairs)} pairs cannot ping: "
                                  + "; ".join(failed))

@@ -231,7 +231,6 @@ def _agents(host: Host) -> list[Agent]:
 
 def collect(env: Environment) -> Topology:
     """A snapshot of ``env``'s live wiring."""
-    assert env.ctx is not None
     prefix = env.ctx.prefix
     namespaces = namespace_module.starting_with(prefix + "-")
     kernel = _read_kernel(prefix, namespaces)

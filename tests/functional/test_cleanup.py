@@ -20,8 +20,8 @@ settings = prerequisites.Settings.from_environment()
 with run.HarnessRun(settings, 'killed-run') as harness:
     print(harness.ctx.prefix, flush=True)
     env = environment.Environment(environment.EnvironmentDescription(),
-                                  [environment.HostDescription() for _ in range(2)])
-    env.bind(harness.ctx)
+                                  [environment.HostDescription() for _ in range(2)],
+                                  ctx=harness.ctx)
     with env:
         print('up', flush=True)
         sys.stdin.read()

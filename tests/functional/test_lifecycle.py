@@ -83,8 +83,8 @@ class TestEnvironmentUnwinds(base.HarnessTestCase):
                                                  wire_physical))
         before = inventory.Inventory.take(self.settings, self.prefix)
         env = environment.Environment(environment.EnvironmentDescription(),
-                                      [environment.HostDescription() for _ in range(3)])
-        env.bind(self.ctx)
+                                      [environment.HostDescription() for _ in range(3)],
+                                      ctx=self.ctx)
         exc = self.assertRaises(fixtures.MultipleExceptions, env.setUp)
         self.assertIn("host-2 failed half-way on purpose", str(exc.args))
         built = {name for name in env.timings if name in ("host-1", "host-2", "host-3")}
