@@ -93,8 +93,7 @@ def peak_rss_mb(pid: int | None) -> float:
 
 
 def host_peak_rss_mb(host: host_module.Host) -> float:
-    daemons = [host.ovs.ovsdb_server, host.ovs.vswitchd, *host.agents()]
-    return sum(peak_rss_mb(daemon.pid) for daemon in daemons)
+    return sum(peak_rss_mb(daemon.pid) for daemon in host.processes())
 
 
 def run_rounds(hosts: int, runs: int, network_type: str) -> dict:

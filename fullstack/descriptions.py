@@ -71,6 +71,12 @@ class HostDescription:
     l3_agent: bool = False
     dhcp_agent: bool = False
 
+    @property
+    def agent_kinds(self) -> tuple[str, ...]:
+        """The kinds of agent it runs, of "l2", "l3" and "dhcp"."""
+        wanted = {"l2": self.l2_agent, "l3": self.l3_agent, "dhcp": self.dhcp_agent}
+        return tuple(kind for kind, on in wanted.items() if on)
+
     def __post_init__(self) -> None:
         if (self.l3_agent or self.dhcp_agent) and not self.l2_agent:
             raise ValueError("l3_agent and dhcp_agent need l2_agent: their ports on br-int "

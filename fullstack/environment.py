@@ -22,6 +22,7 @@ from fullstack.descriptions import (
 )
 from fullstack.resources import (
     allocator,
+    daemon,
     database,
     link,
     namespace,
@@ -118,7 +119,7 @@ class Environment(fixtures.Fixture):
             self.wait_until_env_is_up()
 
     def _stop_agents(self) -> None:
-        agents = [agent for host in self.hosts for agent in host.agents()]
+        agents = [agent for host in self.hosts for agent in host.agents.values()]
         with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, len(agents))) as pool:
             list(pool.map(lambda agent: agent.stop(), agents))
 
@@ -241,26 +242,28 @@ class Environment(fixtures.Fixture):
                           f"({self.timings['server']:.1f} s after launch)")
 
     def expected_agents(self) -> int:
-        return sum(int(desc.l2_agent) + int(desc.l3_agent) + int(desc.dhcp_agent)
-                   for desc in self.hosts_desc)
+        return sum(len(desc.agent_kinds) for desc in self.hosts_desc)
 
     def external_network_attrs(self) -> dict:
         """Provider attributes of an external network on the central cnt-ex bridge."""
         return {"router:external": True, "provider:network_type": "flat",
                 "provider:physical_network": EXTERNAL_PHYSNET}
 
+    def processes(self) -> list[daemon.ProcessFixture]:
+        """Every process of the deployment: the server, then each host's."""
+        return [self.server, *(proc for host in self.hosts for proc in host.processes())]
+
     def check_processes(self) -> None:
         """Fail at once, naming the process, if anything we started died on its own."""
-        self.server.check_alive()
-        for host in self.hosts:
-            host.check_processes()
+        for proc in self.processes():
+            proc.check_alive()
 
     def _note_alive(self, alive: list[dict]) -> None:
         """Record, for the benchmark, how long each agent took from start to alive."""
         now = time.monotonic()
         seen = {(agent["host"], agent["binary"]) for agent in alive}
         for host in self.hosts:
-            for agent in host.agents():
+            for agent in host.agents.values():
                 key = f"{agent.name}.alive"
                 if key not in self.timings and (host.hostname, agent.binary) in seen:
                     self.timings[key] = now - agent.started_at

@@ -28,7 +28,7 @@ import netaddr
 
 from fullstack import context, process
 from fullstack.descriptions import EXTERNAL_PHYSNET, EnvironmentDescription, HostDescription
-from fullstack.resources import cable, link, namespace, ovs, records, runner
+from fullstack.resources import cable, daemon, link, namespace, ovs, records, runner
 
 FABRIC_BRIDGE = "br-fabric"
 PHYSICAL_BRIDGE = "br-phys"
@@ -82,9 +82,8 @@ class Host(fixtures.Fixture):
         self.namespace = f"{site.ctx.prefix}-h{number}"
         #: Seconds its OVS instance took to start ("host-N.ovs"), for the benchmark.
         self.timings: dict[str, float] = {}
-        self.l2_agent: process.ServiceProcess | None = None
-        self.l3_agent: process.ServiceProcess | None = None
-        self.dhcp_agent: process.ServiceProcess | None = None
+        #: The agents it runs, by kind: "l2", "l3", "dhcp" (as desc.agent_kinds).
+        self.agents: dict[str, process.ServiceProcess] = {}
 
     def __repr__(self) -> str:
         return f"<Host {self.hostname} ns={self.namespace}>"
@@ -114,7 +113,7 @@ class Host(fixtures.Fixture):
         self.br_tun = self.ovs.bridge("br-tun")
         self.site.wait_for_server()
         if self.desc.l2_agent:
-            self.l2_agent = self.useFixture(process.OvsAgentProcess(
+            self.agents["l2"] = self.useFixture(process.OvsAgentProcess(
                 ctx, f"{self.hostname}-ovs-agent", self._l2_agent_config(),
                 namespace=self.namespace))
         if self.desc.l3_agent or self.desc.dhcp_agent:
@@ -122,11 +121,11 @@ class Host(fixtures.Fixture):
             # stopped: what they had no time to remove goes with the test.
             self.addCleanup(self._remove_agent_leftovers)
         if self.desc.l3_agent:
-            self.l3_agent = self.useFixture(process.L3AgentProcess(
+            self.agents["l3"] = self.useFixture(process.L3AgentProcess(
                 ctx, f"{self.hostname}-l3-agent", self._l3_agent_config(),
                 namespace=self.namespace))
         if self.desc.dhcp_agent:
-            self.dhcp_agent = self.useFixture(process.DhcpAgentProcess(
+            self.agents["dhcp"] = self.useFixture(process.DhcpAgentProcess(
                 ctx, f"{self.hostname}-dhcp-agent", self._dhcp_agent_config(),
                 namespace=self.namespace))
 
@@ -225,10 +224,18 @@ class Host(fixtures.Fixture):
             mappings[EXTERNAL_PHYSNET] = EXTERNAL_BRIDGE
         return mappings
 
-    def agents(self) -> list[process.ServiceProcess]:
-        return [a for a in (self.l2_agent, self.l3_agent, self.dhcp_agent) if a is not None]
+    @property
+    def l2_agent(self) -> process.ServiceProcess | None:
+        return self.agents.get("l2")
 
-    def check_processes(self) -> None:
-        """Raise, naming the process and its log's tail, if an agent died on its own."""
-        for process_fixture in [*self.agents(), self.ovs.ovsdb_server, self.ovs.vswitchd]:
-            process_fixture.check_alive()
+    @property
+    def l3_agent(self) -> process.ServiceProcess | None:
+        return self.agents.get("l3")
+
+    @property
+    def dhcp_agent(self) -> process.ServiceProcess | None:
+        return self.agents.get("dhcp")
+
+    def processes(self) -> list[daemon.ProcessFixture]:
+        """Every process the host runs: its OVS daemons, then its agents."""
+        return [self.ovs.ovsdb_server, self.ovs.vswitchd, *self.agents.values()]

@@ -111,8 +111,7 @@ class Deployment(fixtures.Fixture):
         hosts = [{
             "name": host.hostname, "namespace": host.namespace,
             "control_ip": host.control_ip.split("/")[0], "tunnel_ip": host.tunnel_ip,
-            "processes": [{"name": p.name, "pid": p.pid} for p in
-                          [host.ovs.ovsdb_server, host.ovs.vswitchd, *host.agents()]],
+            "processes": [{"name": p.name, "pid": p.pid} for p in host.processes()],
         } for host in env.hosts]
         machines = [{"namespace": vm.namespace, "ip": vm.ip, "host": vm.host.hostname,
                      "port_id": vm.port["id"]} for vm in self.machines]

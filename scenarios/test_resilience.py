@@ -132,7 +132,7 @@ class TestBrokerConnectionLoss(ResilienceTestCase):
         rabbit = self.environment.rabbitmq_environment
         # Every process holds several connections; the management API lists
         # new ones with a delay of a few seconds.
-        processes = 1 + sum(len(host.agents()) for host in self.environment.hosts)
+        processes = 1 + sum(len(host.agents) for host in self.environment.hosts)
         wait.wait_until_true(
             lambda: len(rabbit.api.connections(rabbit.vhost)) >= 2 * processes, timeout=60,
             sleep=0.5, exception="the management API never listed every process's connections")

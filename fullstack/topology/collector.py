@@ -226,7 +226,7 @@ def _control(prefix: str, nics: list[_Nic]) -> ControlNetwork | None:
 
 def _agents(host: Host) -> list[Agent]:
     return [Agent(agent.name.removeprefix(f"{host.hostname}-"), agent.pid, agent.is_running())
-            for agent in host.agents()]
+            for agent in host.agents.values()]
 
 
 def collect(env: Environment) -> Topology:

@@ -44,6 +44,12 @@ class TestEnvironmentDescription(testtools.TestCase):
                                 dhcp_agents_per_network=0)
         self.assertIn("dhcp_agents_per_network", str(exc))
 
+    def test_agent_kinds_follow_the_flags(self):
+        self.assertEqual(("l2",), descriptions.HostDescription().agent_kinds)
+        self.assertEqual(("l2", "l3", "dhcp"), descriptions.HostDescription(
+            l3_agent=True, dhcp_agent=True).agent_kinds)
+        self.assertEqual((), descriptions.HostDescription(l2_agent=False).agent_kinds)
+
     def test_descriptions_are_frozen(self):
         desc = descriptions.HostDescription()
         self.assertRaises(dataclasses.FrozenInstanceError, setattr, desc, "l2_agent", False)
