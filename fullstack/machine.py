@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import fixtures
 import netaddr
 
-from fullstack import wait
+from fullstack import context, wait
 from fullstack.resources import cable, client, daemon, link, namespace, runner
 
 if TYPE_CHECKING:
@@ -25,6 +25,7 @@ PING_DEADLINE = 10
 class PingingMachine(fixtures.Fixture):
     """What every machine can do from its namespace: run commands and ping."""
 
+    ctx: context.RunContext
     namespace: str
     ip: str
 
@@ -79,6 +80,7 @@ class FakeFullstackMachine(PingingMachine):
         self.use_dhcp = use_dhcp
         self.dhcp_client: daemon.ProcessFixture | None = None
         self.host = host
+        self.ctx = host.site.ctx
         self.network_id = network_id
         self.tenant_id = tenant_id
         self.safe_client = safe_client
@@ -96,7 +98,7 @@ class FakeFullstackMachine(PingingMachine):
         self.gateway_ip = subnet.get("gateway_ip")
         self.mac_address = self.port["mac_address"]
         self.namespace = self.useFixture(namespace.Namespace(
-            f"{site.ctx.prefix}-m{site.next_machine_number()}")).name
+            f"{self.ctx.prefix}-m{site.next_machine_number()}")).name
         self._plug(network.get("mtu") or 1450)
 
     def _plug(self, mtu: int) -> None:
@@ -114,7 +116,7 @@ class FakeFullstackMachine(PingingMachine):
 
     def _dhclient(self) -> daemon.ProcessFixture:
         """ISC dhclient in the foreground, owned by pid, with our own hook script."""
-        ctx = self.host.site.ctx
+        ctx = self.ctx
         files = os.path.join(ctx.run_dir, "dhclient", self.namespace)
         os.makedirs(files, exist_ok=True)
         return daemon.ProcessFixture(
@@ -196,13 +198,14 @@ class ExternalMachine(PingingMachine):
     def __init__(self, environment: Environment, ip_cidr: str):
         super().__init__()
         self.site = environment.site   # it joins a deployment that is up
+        self.ctx = self.site.ctx
         self.ip_cidr = str(netaddr.IPNetwork(ip_cidr))
         self.ip = str(netaddr.IPNetwork(ip_cidr).ip)
 
     def _setUp(self) -> None:
         number = self.site.next_machine_number()
         self.namespace = self.useFixture(namespace.Namespace(
-            f"{self.site.ctx.prefix}-ext{number}")).name
+            f"{self.ctx.prefix}-ext{number}")).name
         self.useFixture(cable.Cable(self.site.external_bridge, f"ext{number}", "eth0",
                                     peer_namespace=self.namespace))
         link.add_address("eth0", self.ip_cidr, self.namespace)

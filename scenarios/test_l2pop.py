@@ -6,8 +6,7 @@ import re
 
 import testscenarios
 
-from fullstack import base, environment, machine, wait
-from fullstack.resources import capture
+from fullstack import base, environment, machine, probes, wait
 
 # stestr sees (and spreads over its workers) every scenario as its own test.
 load_tests = testscenarios.load_tests_apply_scenarios
@@ -38,7 +37,7 @@ class TestArpResponder(base.BaseFullStackTestCase):
         vms.ping_all()   # both hosts now know both ports through l2pop
         asker, owner = vms
         # Any ARP request from the asker that reaches the owner's namespace.
-        sniffer = self.useFixture(capture.PacketCapture(
+        sniffer = self.useFixture(probes.PacketCapture(
             self.ctx, "owner", owner.namespace, "eth0",
             f"arp and ether src {asker.mac_address} and arp[6:2] = 1"))
         hits_before = self.responder_hits(asker_host, owner.ip)

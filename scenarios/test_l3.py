@@ -7,8 +7,7 @@ import re
 import testscenarios
 from pyroute2 import netns
 
-from fullstack import base, environment, machine, wait
-from fullstack.resources import capture
+from fullstack import base, environment, machine, probes, wait
 
 # stestr sees (and spreads over its workers) every scenario as its own test.
 load_tests = testscenarios.load_tests_apply_scenarios
@@ -95,7 +94,7 @@ class TestNorthSouth(L3TestCase):
         router, vm, _, peer = self.routed_machine()
         gateway_ip = self.client.show("router", router["id"])[
             "external_gateway_info"]["external_fixed_ips"][0]["ip_address"]
-        sniffer = self.useFixture(capture.PacketCapture(
+        sniffer = self.useFixture(probes.PacketCapture(
             self.ctx, "peer", peer.namespace, "eth0", "icmp[icmptype] = icmp-echo"))
         vm.assert_ping(peer.ip)
         lines = sniffer.wait_for_packets()
@@ -116,7 +115,7 @@ class TestNorthSouth(L3TestCase):
                              exception=f"{address} still answers after disassociation")
 
         self.safe_client.update_floatingip(fip["id"], port_id=other.port["id"])
-        sniffer = self.useFixture(capture.PacketCapture(
+        sniffer = self.useFixture(probes.PacketCapture(
             self.ctx, "other", other.namespace, "eth0", "icmp[icmptype] = icmp-echo"))
         peer.assert_ping(address)
         lines = sniffer.wait_for_packets()

@@ -6,8 +6,7 @@ import re
 
 import testscenarios
 
-from fullstack import base, environment, machine
-from fullstack.resources import capture
+from fullstack import base, environment, machine, probes
 
 # stestr sees (and spreads over its workers) every scenario as its own test.
 load_tests = testscenarios.load_tests_apply_scenarios
@@ -47,7 +46,7 @@ class TestSegmentationId(base.BaseFullStackTestCase):
             for host in self.environment.hosts])
         vms.block_until_all_boot()
         interface, bpf, sign = WIRE_SIGNS[self.network_type]
-        sniffer = self.useFixture(capture.PacketCapture(
+        sniffer = self.useFixture(probes.PacketCapture(
             self.ctx, interface, self.environment.central_namespace.name, interface,
             bpf.format(seg=seg)))
         vms.ping_all()

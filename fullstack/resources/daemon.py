@@ -62,6 +62,7 @@ class ProcessFixture(fixtures.Fixture):
         self.popen: subprocess.Popen | None = None
         self.stopped_on_purpose = False
         self.started_at = 0.0   # time.monotonic() of the last start
+        self.output_offset = 0   # where the last start's output begins in the log
 
     def _setUp(self) -> None:
         self.addCleanup(self.stop)
@@ -83,6 +84,7 @@ class ProcessFixture(fixtures.Fixture):
         with open(self.log_path, "ab") as log:
             log.write(f"==== starting: {' '.join(full)}\n".encode())
             log.flush()
+            self.output_offset = log.tell()
             self.started_at = time.monotonic()
             self.popen = subprocess.Popen(
                 full, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
@@ -148,6 +150,15 @@ class ProcessFixture(fixtures.Fixture):
         code = self.popen.returncode if self.popen else None
         return (f"{self.name} exited with code {code}; last lines of {self.log_path}:\n"
                 f"{self.log_tail()}")
+
+    def output(self) -> str:
+        """What the process wrote (stdout and stderr) since it was last started."""
+        try:
+            with open(self.log_path, "rb") as f:
+                f.seek(self.output_offset)
+                return f.read().decode(errors="replace")
+        except OSError:
+            return ""
 
     def log_tail(self, lines: int = 20) -> str:
         try:
