@@ -50,10 +50,7 @@ class ConnectivityRound(fixtures.Fixture):
         tenant = uuid.uuid4().hex
         net = safe.create_network(tenant)
         safe.create_subnet(tenant, net["id"], "20.0.0.0/24")
-        vms = machine.FakeFullstackMachinesList(
-            self.useFixture(machine.FakeFullstackMachine(host, net["id"], tenant, safe))
-            for host in env.hosts)
-        vms.block_until_all_boot()
+        vms = machine.boot_machines(self.useFixture, env.hosts, net["id"], tenant, safe)
         self.marks["boot"] = time.monotonic() - start - self.marks["env_up"]
         before_ping = time.monotonic()
         vms.ping_all()

@@ -88,11 +88,9 @@ class Deployment(fixtures.Fixture):
         if self.request.l3:
             self._route(safe, tenant, subnet["id"])
         hosts = self.env.hosts
-        for index in range(self.request.machines):
-            self.machines.append(self.useFixture(machine.FakeFullstackMachine(
-                hosts[index % len(hosts)], net["id"], tenant, safe,
-                use_dhcp=self.request.dhcp)))
-        machine.FakeFullstackMachinesList(self.machines).block_until_all_boot()
+        self.machines = list(machine.boot_machines(
+            self.useFixture, [hosts[index % len(hosts)] for index in range(self.request.machines)],
+            net["id"], tenant, safe, use_dhcp=self.request.dhcp))
         self.progress(f"{len(self.machines)} machine(s) booted on {TENANT_CIDR}")
 
     def _route(self, safe: client.SafeClient, tenant: str, subnet_id: str) -> None:

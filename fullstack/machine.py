@@ -5,6 +5,7 @@ from __future__ import annotations
 import concurrent.futures
 import itertools
 import os
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 import fixtures
@@ -20,6 +21,11 @@ if TYPE_CHECKING:
 BOOT_TIMEOUT = 60.0
 DHCLIENT_SCRIPT = os.path.join(os.path.dirname(__file__), "resources", "dhclient-script.sh")
 PING_DEADLINE = 10
+
+
+def tap_name(port_id: str) -> str:
+    """The host end of a port's veth, as Neutron's agents name it (and machines do too)."""
+    return f"tap{port_id[:11]}"
 
 
 class PingingMachine(fixtures.Fixture):
@@ -101,10 +107,23 @@ class FakeFullstackMachine(PingingMachine):
             f"{self.ctx.prefix}-m{site.next_machine_number()}")).name
         self._plug(network.get("mtu") or 1450)
 
+    @property
+    def tap(self) -> str:
+        """Its NIC's other end: a port of its host's br-int."""
+        return tap_name(self.port["id"])
+
+    @property
+    def lease_path(self) -> str:
+        """dhclient's lease file (with use_dhcp): every lease it took, the newest last."""
+        return os.path.join(self._dhclient_dir, "dhclient.leases")
+
+    @property
+    def _dhclient_dir(self) -> str:
+        return os.path.join(self.ctx.run_dir, "dhclient", self.namespace)
+
     def _plug(self, mtu: int) -> None:
-        tap = f"tap{self.port['id'][:11]}"
         self.useFixture(cable.Cable(
-            self.host.br_int, tap, "eth0", peer_namespace=self.namespace,
+            self.host.br_int, self.tap, "eth0", peer_namespace=self.namespace,
             external_ids={"iface-id": self.port["id"], "attached-mac": self.mac_address,
                           "iface-status": "active"},
             peer_mac=self.mac_address, mtu=mtu))
@@ -117,13 +136,12 @@ class FakeFullstackMachine(PingingMachine):
     def _dhclient(self) -> daemon.ProcessFixture:
         """ISC dhclient in the foreground, owned by pid, with our own hook script."""
         ctx = self.ctx
-        files = os.path.join(ctx.run_dir, "dhclient", self.namespace)
-        os.makedirs(files, exist_ok=True)
+        os.makedirs(self._dhclient_dir, exist_ok=True)
         return daemon.ProcessFixture(
             f"dhclient-{self.namespace}",
             ["dhclient", "-d", "-v", "-4", "-sf", DHCLIENT_SCRIPT,
-             "-pf", os.path.join(files, "dhclient.pid"),
-             "-lf", os.path.join(files, "dhclient.leases"), "eth0"],
+             "-pf", os.path.join(self._dhclient_dir, "dhclient.pid"),
+             "-lf", self.lease_path, "eth0"],
             ctx.log_dir, ctx.settings.state_dir, ctx.prefix, namespace=self.namespace)
 
     def renew_lease(self) -> None:
@@ -233,3 +251,20 @@ class FakeFullstackMachinesList(list):
                 site.check_processes()
             raise AssertionError(f"{len(failed)} of {len(pairs)} pairs cannot ping: "
                                  + "; ".join(failed))
+
+
+def boot_machines(use_fixture: Callable[[FakeFullstackMachine], FakeFullstackMachine],
+                  hosts: Iterable[Host], network_id: str, tenant_id: str,
+                  safe_client: client.SafeClient,
+                  use_dhcp: bool = False) -> FakeFullstackMachinesList:
+    """A machine on each of ``hosts`` (a host twice: two machines), all booted.
+
+    Every port is created and plugged before the first wait, so the agents
+    wire them side by side.  ``use_fixture`` is the owner's ``useFixture``.
+    """
+    vms = FakeFullstackMachinesList(
+        use_fixture(FakeFullstackMachine(host, network_id, tenant_id, safe_client,
+                                         use_dhcp=use_dhcp))
+        for host in hosts)
+    vms.block_until_all_boot()
+    return vms

@@ -7,7 +7,7 @@ import time
 
 import testscenarios
 
-from fullstack import base, environment, machine, probes, wait
+from fullstack import base, environment, probes, wait
 from fullstack.resources import daemon
 
 # stestr sees (and spreads over its workers) every scenario as its own test.
@@ -31,15 +31,7 @@ class ResilienceTestCase(base.BaseFullStackTestCase):
         net = self.safe_client.create_network(self.tenant_id)
         self.safe_client.create_subnet(self.tenant_id, net["id"], "20.0.0.0/24")
         self.network_id = net["id"]
-        self.vms = self.boot(self.environment.hosts)
-
-    def boot(self, hosts) -> machine.FakeFullstackMachinesList:
-        vms = machine.FakeFullstackMachinesList([
-            self.useFixture(machine.FakeFullstackMachine(
-                host, self.network_id, self.tenant_id, self.safe_client))
-            for host in hosts])
-        vms.block_until_all_boot()
-        return vms
+        self.vms = self.boot_machines(self.environment.hosts, self.network_id)
 
     def continuous_ping(self) -> probes.Pinger:
         self.vms.ping_all()
@@ -54,7 +46,7 @@ class ResilienceTestCase(base.BaseFullStackTestCase):
                              f"{pinger.lost} of {pinger.sent} pings lost")
 
     def assert_new_machine_works(self) -> None:
-        newcomer = self.boot([self.environment.hosts[0]])[0]
+        newcomer = self.boot_machine(self.environment.hosts[0], self.network_id)
         for vm in self.vms:
             newcomer.assert_ping(vm.ip)
 
@@ -155,7 +147,7 @@ class TestUnexpectedAgentDeath(ResilienceTestCase):
         host = self.environment.hosts[1]
         host.l2_agent.popen.kill()   # behind the harness's back, like a crash
         host.l2_agent.popen.wait()
-        exc = self.assertRaises(daemon.ProcessExited, self.boot, [host])
+        exc = self.assertRaises(daemon.ProcessExited, self.boot_machine, host, self.network_id)
         self.assertIn(host.l2_agent.name, str(exc))
         self.assertIn("exited with code -9", str(exc))
         self.assertIn(f"last lines of {host.l2_agent.log_path}", str(exc))
