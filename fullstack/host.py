@@ -57,6 +57,9 @@ class CentralSite:
     check_processes: Callable[[], None]   # ProcessExited if any process of the deployment died
     next_machine_number: Callable[[], int]   # machines are numbered across the environment
 
+    def __repr__(self) -> str:
+        return f"<CentralSite {self.ctx.prefix} ns={self.namespace}>"
+
     def control_address(self, number: int) -> str:
         """Host ``number``'s address (CIDR) on the control network."""
         return _host_address(self.control_network, number)

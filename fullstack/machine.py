@@ -200,6 +200,11 @@ class FakeFullstackMachine(PingingMachine):
     def describe(self) -> str:
         return f"{self.namespace} ({self.ip})"
 
+    def __repr__(self) -> str:
+        if not hasattr(self, "namespace"):
+            return f"<FakeFullstackMachine (not booted) on {self.host.hostname}>"
+        return f"<FakeFullstackMachine {self.namespace} {self.ip} on {self.host.hostname}>"
+
     def _on_ping_failure(self) -> None:
         # A dead agent explains a failed ping better than the ping does.
         self.host.site.check_processes()
@@ -230,6 +235,10 @@ class ExternalMachine(PingingMachine):
 
     def describe(self) -> str:
         return f"external peer {self.ip}"
+
+    def __repr__(self) -> str:
+        namespace = getattr(self, "namespace", "(not set up)")
+        return f"<ExternalMachine {namespace} {self.ip_cidr}>"
 
 
 class FakeFullstackMachinesList(list):

@@ -64,6 +64,15 @@ class ProcessFixture(fixtures.Fixture):
         self.started_at = 0.0   # time.monotonic() of the last start
         self.output_offset = 0   # where the last start's output begins in the log
 
+    def __repr__(self) -> str:
+        if self.popen is None:
+            state = "not started"
+        elif self.is_running():
+            state = f"pid={self.pid}"
+        else:
+            state = f"pid={self.pid} exited {self.returncode}"
+        return f"<{type(self).__name__} {self.name} {state}>"
+
     def _setUp(self) -> None:
         self.addCleanup(self.stop)
         self.start(wait=self.wait_at_setup)

@@ -62,6 +62,9 @@ class OvsInstance(fixtures.Fixture):
         self.env = {"OVS_RUNDIR": run_dir, "OVS_DBDIR": run_dir, "OVS_LOGDIR": log_dir,
                     "OVS_SYSCONFDIR": run_dir}
 
+    def __repr__(self) -> str:
+        return f"<OvsInstance {self.name} ns={self.namespace or '(root)'}>"
+
     def _setUp(self) -> None:
         os.makedirs(self.run_dir)
         self.addCleanup(shutil.rmtree, self.run_dir, True)
@@ -110,6 +113,9 @@ class OvsBridge(fixtures.Fixture):
         super().__init__()
         self.instance = instance
         self.name = name
+
+    def __repr__(self) -> str:
+        return f"<OvsBridge {self.name} of {self.instance.name}>"
 
     def _setUp(self) -> None:
         self.api.add_br(self.name, datapath_type=self.instance.datapath_type).execute(
