@@ -220,7 +220,7 @@ class Environment(fixtures.Fixture):
         self._server_lock = threading.Lock()
 
     def _central_site(self) -> host_module.CentralSite:
-        """What each host is given of the central part: values, and two callables."""
+        """What each host is given of the central part: values, and three callables."""
         return host_module.CentralSite(
             ctx=self.ctx, env_desc=self.env_desc, namespace=self.central_namespace.name,
             control_bridge=self.control_bridge, control_network=self.control_network,
@@ -270,14 +270,23 @@ class Environment(fixtures.Fixture):
 
     def wait_until_env_is_up(self, timeout: float = 60.0) -> None:
         """Wait until the server lists every agent of every host alive."""
+        alive: list[dict] = []
+
         def all_alive() -> bool:
             self.check_processes()
-            alive = [a for a in self.server.client.list_agents() if a["alive"]]
+            alive[:] = [a for a in self.server.client.list_agents() if a["alive"]]
             self._note_alive(alive)
             return len(alive) >= self.expected_agents()
+
+        def not_alive() -> str:
+            seen = {(agent["host"], agent["binary"]) for agent in alive}
+            return ", ".join(agent.name for host in self.hosts
+                             for agent in host.agents.values()
+                             if (host.hostname, agent.binary) not in seen)
 
         self.wait_for_server()
         wait.wait_until_true(
             all_alive, timeout=timeout, sleep=0.1,
-            exception=f"not all {self.expected_agents()} agents alive after {timeout} s; "
-                      f"see the agent logs in {self.ctx.log_dir}")
+            exception=lambda: f"not all {self.expected_agents()} agents alive after {timeout} s "
+                              f"(not alive: {not_alive() or '?'}); see the agent logs in "
+                              f"{self.ctx.log_dir}")

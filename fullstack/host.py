@@ -115,6 +115,9 @@ class Host(fixtures.Fixture):
         self.br_int = self.ovs.bridge("br-int")
         self.br_tun = self.ovs.bridge("br-tun")
         self.site.wait_for_server()
+        self._start_agents(ctx)
+
+    def _start_agents(self, ctx: context.RunContext) -> None:
         if self.desc.l2_agent:
             self.agents["l2"] = self.useFixture(process.OvsAgentProcess(
                 ctx, f"{self.hostname}-ovs-agent", self._l2_agent_config(),

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import dataclasses
+import threading
+import types
 
 import testtools
 
-from fullstack import descriptions, environment
+from fullstack import descriptions, environment, wait
 
 
 class TestEnvironmentDescription(testtools.TestCase):
@@ -69,3 +71,20 @@ class TestEnvironment(testtools.TestCase):
     def test_descriptions_are_spelled_from_the_environment_too(self):
         self.assertIs(descriptions.EnvironmentDescription, environment.EnvironmentDescription)
         self.assertIs(descriptions.HostDescription, environment.HostDescription)
+
+    def test_agents_not_alive_at_the_deadline_are_named(self):
+        env = environment.Environment(descriptions.EnvironmentDescription(),
+                                      [descriptions.HostDescription()] * 2,
+                                      ctx=types.SimpleNamespace(log_dir="/logs/t", prefix="fs1"))
+        env._server_ready, env._server_lock = True, threading.Lock()
+        listed = [{"host": "host-1", "binary": "neutrino-openvswitch-agent", "alive": True}]
+        env.server = types.SimpleNamespace(check_alive=lambda: None,
+                                           client=types.SimpleNamespace(list_agents=lambda: listed))
+        env.hosts = [types.SimpleNamespace(
+            hostname=f"host-{n}", processes=lambda: [], agents={"l2": types.SimpleNamespace(
+                name=f"host-{n}-ovs-agent", binary="neutrino-openvswitch-agent", started_at=0)})
+            for n in (1, 2)]
+        exc = self.assertRaises(wait.WaitTimeout, env.wait_until_env_is_up, timeout=0.05)
+        self.assertIn("not all 2 agents alive after 0.05 s (not alive: host-2-ovs-agent)",
+                      str(exc))
+        self.assertIn("/logs/t", str(exc))
