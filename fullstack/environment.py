@@ -222,10 +222,9 @@ class Environment(fixtures.Fixture):
     def _central_site(self) -> host_module.CentralSite:
         """What each host is given of the central part: values, and three callables."""
         return host_module.CentralSite(
-            ctx=self.ctx, env_desc=self.env_desc, namespace=self.central_namespace.name,
-            control_bridge=self.control_bridge, control_network=self.control_network,
-            tunnel_network=self.tunnel_network, data_bridge=self.central_data_bridge,
-            external_bridge=self.central_external_bridge,
+            ctx=self.ctx, env_desc=self.env_desc, control_bridge=self.control_bridge,
+            control_network=self.control_network, tunnel_network=self.tunnel_network,
+            data_bridge=self.central_data_bridge, external_bridge=self.central_external_bridge,
             transport_url=self.rabbitmq_environment.transport_url(self.control_ip),
             wait_for_server=self.wait_for_server, check_processes=self.check_processes,
             next_machine_number=itertools.count(1).__next__)

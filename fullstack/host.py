@@ -41,12 +41,12 @@ class CentralSite:
     """What the environment gives each host (and the host its machines).
 
     The run's context, the central part as values and bridges to plug
-    into, and the only ways back into the environment: three callables.
+    into (their namespace is the central one), and the only ways back into
+    the environment: three callables.
     """
 
     ctx: context.RunContext
     env_desc: EnvironmentDescription
-    namespace: str                        # the central namespace
     control_bridge: link.LinuxBridge      # root namespace: every host's ctl0 veth hangs off it
     control_network: netaddr.IPNetwork
     tunnel_network: netaddr.IPNetwork
@@ -58,7 +58,7 @@ class CentralSite:
     next_machine_number: Callable[[], int]   # machines are numbered across the environment
 
     def __repr__(self) -> str:
-        return f"<CentralSite {self.ctx.prefix} ns={self.namespace}>"
+        return f"<CentralSite {self.ctx.prefix} ns={self.data_bridge.namespace}>"
 
     def control_address(self, number: int) -> str:
         """Host ``number``'s address (CIDR) on the control network."""

@@ -1,4 +1,4 @@
-"""Pid-owned processes: one the harness starts, owns by pid, logs to a file, and stops.
+"""Pid-owned processes: the harness starts each, logs it to a file, owns it by pid, stops it.
 
 Processes run in the foreground (no ``--detach``) so that the pid we hold is
 the daemon itself; a namespaced process is started through ``ip netns exec``,

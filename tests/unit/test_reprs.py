@@ -16,7 +16,7 @@ def fake_site(prefix: str = "fs3k9a") -> host.CentralSite:
     ctx = types.SimpleNamespace(prefix=prefix, run_dir=f"/run/fullstack/runs/{prefix}")
     return host.CentralSite(
         ctx=ctx, env_desc=descriptions.EnvironmentDescription(),
-        namespace=f"{prefix}-central", control_bridge=None, control_network=None,
+        control_bridge=None, control_network=None,
         tunnel_network=None, data_bridge=None, external_bridge=None,
         transport_url="rabbit://", wait_for_server=lambda: None,
         check_processes=lambda: None, next_machine_number=lambda: 1)
