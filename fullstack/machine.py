@@ -92,7 +92,6 @@ class FakeFullstackMachine(PingingMachine):
         self.safe_client = safe_client
 
     def _setUp(self) -> None:
-        site = self.host.site
         self.port = self.safe_client.create_port(
             self.tenant_id, self.network_id, hostname=self.host.hostname,
             device_owner="compute:fullstack")
@@ -104,7 +103,7 @@ class FakeFullstackMachine(PingingMachine):
         self.gateway_ip = subnet.get("gateway_ip")
         self.mac_address = self.port["mac_address"]
         self.namespace = self.useFixture(namespace.Namespace(
-            f"{self.ctx.prefix}-m{site.next_machine_number()}")).name
+            f"{self.ctx.prefix}-m{self.host.site.next_machine_number()}")).name
         self._plug(network.get("mtu") or 1450)
 
     @property
