@@ -8,7 +8,7 @@ import logging
 import sys
 import time
 
-from fullstack import bench, cleanup, environment, interactive, prerequisites
+from fullstack import bench, cleanup, descriptions, interactive, prerequisites
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -18,11 +18,11 @@ def _parser() -> argparse.ArgumentParser:
     bench_parser.add_argument("--hosts", type=int, default=3)
     bench_parser.add_argument("--runs", type=int, default=5)
     bench_parser.add_argument("--network-type", default="vxlan",
-                              choices=environment.NETWORK_TYPES)
+                              choices=descriptions.NETWORK_TYPES)
     bench_parser.add_argument("--json", action="store_true", help="one JSON object")
     up = commands.add_parser("up", help="bring up a deployment that stays up")
     up.add_argument("--hosts", type=int, default=3)
-    up.add_argument("--network-type", default="vxlan", choices=environment.NETWORK_TYPES)
+    up.add_argument("--network-type", default="vxlan", choices=descriptions.NETWORK_TYPES)
     up.add_argument("--l2-pop", action="store_true", help="l2 population (and nothing else)")
     up.add_argument("--l3", action="store_true",
                     help="an L3 agent on host-1; with machines, a router to an external peer")

@@ -7,14 +7,16 @@ import os
 import re
 import sys
 import uuid
+from collections.abc import Iterable
 
 import fixtures
 import testtools
 from testtools import content
 
-from fullstack import forensics, prerequisites, topology
+from fullstack import forensics, machine, prerequisites, topology
 from fullstack import run as run_module
 from fullstack.environment import Environment
+from fullstack.host import Host
 from fullstack.resources import client, namespace
 
 LOG = logging.getLogger(__name__)
@@ -99,8 +101,8 @@ class BaseFullStackTestCase(HarnessTestCase):
 
     def setUp(self, environment: Environment) -> None:  # type: ignore[override]
         super().setUp()
-        environment.bind(self.ctx)
-        self.environment = self.useFixture(environment)
+        # The test described its environment before this run existed.
+        self.environment = self.useFixture(environment.for_run(self.ctx))
         # <log dir>/topology.svg is drawn once, while the deployment stands:
         # at a failure (with the forensics), else in tearDown, before the
         # test's own cleanups take its machines away; this cleanup, which
@@ -111,11 +113,23 @@ class BaseFullStackTestCase(HarnessTestCase):
         self.addOnException(self._dump_forensics)
         # Runs before the environment is torn down: a process that died on
         # its own fails the test by name, even if no wait noticed it.
-        self.addCleanup(environment.check_processes)
-        self.engine = environment.engine
-        self.client = environment.server.client
+        self.addCleanup(self.environment.check_processes)
+        self.engine = self.environment.engine
+        self.client = self.environment.server.client
         self.safe_client = self.useFixture(client.SafeClient(self.client))
         self.tenant_id = uuid.uuid4().hex
+
+    def boot_machine(self, host: Host, network_id: str,
+                     use_dhcp: bool = False) -> machine.FakeFullstackMachine:
+        """A machine on ``host`` with a port on ``network_id``, booted: its port is
+        ACTIVE (and, with ``use_dhcp``, its address came by DHCP)."""
+        return self.boot_machines([host], network_id, use_dhcp)[0]
+
+    def boot_machines(self, hosts: Iterable[Host], network_id: str,
+                      use_dhcp: bool = False) -> machine.FakeFullstackMachinesList:
+        """A machine on each of ``hosts``, booted side by side."""
+        return machine.boot_machines(self.useFixture, hosts, network_id, self.tenant_id,
+                                     self.safe_client, use_dhcp)
 
     def tearDown(self) -> None:
         self._draw_topology()

@@ -43,18 +43,14 @@ class ConnectivityRound(fixtures.Fixture):
         ctx = self.useFixture(run.HarnessRun(self.settings, "bench")).ctx
         env = environment.Environment(
             environment.EnvironmentDescription(network_type=self.network_type),
-            [environment.HostDescription() for _ in range(self.hosts)])
-        env.bind(ctx)
+            [environment.HostDescription() for _ in range(self.hosts)], ctx=ctx)
         self.useFixture(env)
         self.marks["env_up"] = time.monotonic() - start
         safe = self.useFixture(client.SafeClient(env.server.client))
         tenant = uuid.uuid4().hex
         net = safe.create_network(tenant)
         safe.create_subnet(tenant, net["id"], "20.0.0.0/24")
-        vms = machine.FakeFullstackMachinesList(
-            self.useFixture(machine.FakeFullstackMachine(host, net["id"], tenant, safe))
-            for host in env.hosts)
-        vms.block_until_all_boot()
+        vms = machine.boot_machines(self.useFixture, env.hosts, net["id"], tenant, safe)
         self.marks["boot"] = time.monotonic() - start - self.marks["env_up"]
         before_ping = time.monotonic()
         vms.ping_all()
@@ -94,8 +90,7 @@ def peak_rss_mb(pid: int | None) -> float:
 
 
 def host_peak_rss_mb(host: host_module.Host) -> float:
-    daemons = [host.ovs.ovsdb_server, host.ovs.vswitchd, *host.agents()]
-    return sum(peak_rss_mb(daemon.pid) for daemon in daemons)
+    return sum(peak_rss_mb(daemon.pid) for daemon in host.processes())
 
 
 def run_rounds(hosts: int, runs: int, network_type: str) -> dict:

@@ -1,10 +1,9 @@
-"""Descriptions of a deployment (plain data) and the Environment that builds it."""
+"""The Environment: a deployment's central part (vhost, database, bridges, server) and hosts."""
 
 from __future__ import annotations
 
 import concurrent.futures
 import contextlib
-import dataclasses
 import itertools
 import os
 import threading
@@ -12,12 +11,18 @@ import time
 from collections.abc import Callable, Iterator
 
 import fixtures
-import netaddr
 
 from fullstack import context, prerequisites, process, wait
 from fullstack import host as host_module
+from fullstack.descriptions import (
+    EXTERNAL_PHYSNET,
+    NETWORK_TYPES,
+    EnvironmentDescription,
+    HostDescription,
+)
 from fullstack.resources import (
     allocator,
+    daemon,
     database,
     link,
     namespace,
@@ -25,82 +30,24 @@ from fullstack.resources import (
     rabbitmq,
 )
 
-NETWORK_TYPES = ("vxlan", "gre", "vlan", "flat")
-TUNNEL_TYPES = ("vxlan", "gre")
-INTERCONNECTIONS = ("patch", "veth")
-DATAPATHS = ("netdev", "system")
-EXTERNAL_PHYSNET = host_module.EXTERNAL_PHYSNET
+# The descriptions are spelled environment.EnvironmentDescription in tests.
+__all__ = ["Environment", "EnvironmentDescription", "HostDescription"]
+
 TUNNEL_ID_RANGE = "1001:2000"
 VLAN_RANGE = (1000, 1999)
 CONTROL_GATEWAY_INDEX = 1
-HOST_ADDRESS_OFFSET = 10
-
-
-def _one_of(field: str, value: object, allowed: tuple) -> None:
-    if value not in allowed:
-        raise ValueError(f"{field} {value!r} is not one of {', '.join(map(str, allowed))}")
-
-
-@dataclasses.dataclass(frozen=True)
-class EnvironmentDescription:
-    """What the whole deployment looks like; validated before anything is built."""
-
-    network_type: str = "vxlan"
-    physical_network: str | None = "physnet1"
-    l2_pop: bool = False
-    arp_responder: bool = False
-    interconnection: str = "patch"
-    datapath: str = "netdev"
-    report_interval: float = 1.0
-    agent_down_time: int = 10
-    dhcp_agents_per_network: int = 1
-
-    def __post_init__(self) -> None:
-        _one_of("network_type", self.network_type, NETWORK_TYPES)
-        _one_of("interconnection", self.interconnection, INTERCONNECTIONS)
-        _one_of("datapath", self.datapath, DATAPATHS)
-        if self.network_type in ("vlan", "flat") and not self.physical_network:
-            raise ValueError(f"physical_network is required for network_type "
-                             f"{self.network_type!r}")
-        if self.arp_responder and not self.l2_pop:
-            raise ValueError("arp_responder needs l2_pop: the responder learns from l2pop")
-        if self.dhcp_agents_per_network < 1:
-            raise ValueError(f"dhcp_agents_per_network must be at least 1, not "
-                             f"{self.dhcp_agents_per_network}")
-        if self.report_interval <= 0:
-            raise ValueError(f"report_interval must be positive, not {self.report_interval}")
-        if self.agent_down_time < 2 * self.report_interval:
-            raise ValueError(f"agent_down_time ({self.agent_down_time} s) must be at least two "
-                             f"report intervals ({self.report_interval} s)")
-
-    @property
-    def tunnel_types(self) -> list[str]:
-        """Every host tunnels with both types, so networks of any type can coexist."""
-        return list(TUNNEL_TYPES)
-
-    @property
-    def physical_networks(self) -> list[str]:
-        return [self.physical_network] if self.physical_network else []
-
-
-@dataclasses.dataclass(frozen=True)
-class HostDescription:
-    """One simulated host and the agents it runs."""
-
-    l2_agent: bool = True
-    l3_agent: bool = False
-    dhcp_agent: bool = False
-
-    def __post_init__(self) -> None:
-        if (self.l3_agent or self.dhcp_agent) and not self.l2_agent:
-            raise ValueError("l3_agent and dhcp_agent need l2_agent: their ports on br-int "
-                             "are wired by the L2 agent")
 
 
 class Environment(fixtures.Fixture):
-    """The central part (vhost, database, bridges, server) plus the hosts."""
+    """The central part (vhost, database, bridges, server) plus the hosts.
 
-    def __init__(self, env_desc: EnvironmentDescription, hosts_desc: list[HostDescription]):
+    Built with the context of its run (``ctx``: prefix, directories,
+    settings).  A test describes its environment before the run exists;
+    ``BaseFullStackTestCase.setUp`` then sets up ``environment.for_run(ctx)``.
+    """
+
+    def __init__(self, env_desc: EnvironmentDescription, hosts_desc: list[HostDescription],
+                 ctx: context.RunContext | None = None):
         super().__init__()
         if not isinstance(env_desc, EnvironmentDescription):
             raise ValueError("env_desc must be an EnvironmentDescription")
@@ -112,8 +59,7 @@ class Environment(fixtures.Fixture):
         self.env_desc = env_desc
         self.hosts_desc = list(hosts_desc)
         self.hosts: list[host_module.Host] = []
-        self.ctx: context.RunContext | None = None
-        self._machine_numbers = itertools.count(1)
+        self._ctx = ctx
         #: Seconds each phase of the set-up took ("central", "server",
         #: "host-N", "host-N.ovs", "agents_alive"), for the benchmark.
         self.timings: dict[str, float] = {}
@@ -129,13 +75,24 @@ class Environment(fixtures.Fixture):
         if done:
             self.progress(f"{done} ({self.timings[name]:.1f} s)")
 
-    def bind(self, ctx: context.RunContext) -> None:
-        """Give the environment its test's prefix and directories (before setUp)."""
-        self.ctx = ctx
+    def for_run(self, ctx: context.RunContext) -> Environment:
+        """The same deployment (descriptions and progress), built for the run ``ctx``."""
+        env = Environment(self.env_desc, self.hosts_desc, ctx=ctx)
+        env.progress = self.progress
+        return env
+
+    @property
+    def ctx(self) -> context.RunContext:
+        if self._ctx is None:
+            raise RuntimeError("this Environment has no run context: build it with ctx=, or "
+                               "set up environment.for_run(ctx) (as BaseFullStackTestCase does)")
+        return self._ctx
+
+    def __repr__(self) -> str:
+        prefix = self._ctx.prefix if self._ctx else "(no run)"
+        return f"<Environment {prefix} hosts={len(self.hosts_desc)}>"
 
     def _setUp(self) -> None:
-        if self.ctx is None:
-            raise RuntimeError("Environment.bind(ctx) must be called before setUp")
         ctx = self.ctx
         if self.env_desc.datapath == "system" and not os.path.exists("/sys/module/openvswitch"):
             raise prerequisites.MissingPrerequisite(
@@ -153,6 +110,7 @@ class Environment(fixtures.Fixture):
             self._set_up_networks()
             self._set_up_central()
         self._start_server()
+        self.site = self._central_site()
         self._build_hosts(self.hosts_desc)
         # Runs before the hosts' own cleanups: stopping every agent at once
         # saves a shutdown per host.
@@ -161,7 +119,7 @@ class Environment(fixtures.Fixture):
             self.wait_until_env_is_up()
 
     def _stop_agents(self) -> None:
-        agents = [agent for host in self.hosts for agent in host.agents()]
+        agents = [agent for host in self.hosts for agent in host.agents.values()]
         with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, len(agents))) as pool:
             list(pool.map(lambda agent: agent.stop(), agents))
 
@@ -174,11 +132,13 @@ class Environment(fixtures.Fixture):
         if another failed or the build was interrupted.
         """
         first = len(self.hosts) + 1
-        hosts = [host_module.Host(self, first + index, desc) for index, desc in enumerate(descs)]
+        hosts = [host_module.Host(self.site, first + index, desc)
+                 for index, desc in enumerate(descs)]
 
         def build(host: host_module.Host) -> None:
             with self.phase(host.hostname, f"{host.hostname}: wired, agents started"):
                 host.setUp()   # a failed set-up unwinds itself
+            self.timings.update(host.timings)
 
         pool = concurrent.futures.ThreadPoolExecutor(max_workers=len(hosts),
                                                      thread_name_prefix="host")
@@ -217,7 +177,6 @@ class Environment(fixtures.Fixture):
 
     def _set_up_networks(self) -> None:
         ctx = self.ctx
-        assert ctx is not None
         self.control_network = self.useFixture(
             allocator.NetworkAllocation(ctx.registry, ctx.prefix)).network
         self.tunnel_network = self.useFixture(
@@ -226,12 +185,8 @@ class Environment(fixtures.Fixture):
         self.control_bridge = self.useFixture(link.LinuxBridge(
             f"{ctx.prefix}-ctl", f"{self.control_ip}/{self.control_network.prefixlen}"))
 
-    def host_address(self, network: netaddr.IPNetwork, number: int) -> str:
-        return f"{network[HOST_ADDRESS_OFFSET + number]}/{network.prefixlen}"
-
     def _set_up_central(self) -> None:
         ctx = self.ctx
-        assert ctx is not None
         self.central_namespace = self.useFixture(namespace.Namespace(f"{ctx.prefix}-central"))
         self.central_ovs = self.useFixture(ovs.OvsInstance(
             "central", self.central_namespace.name, ctx.ovs_run_dir("central"), ctx.log_dir,
@@ -241,7 +196,6 @@ class Environment(fixtures.Fixture):
 
     def _start_server(self) -> None:
         ctx = self.ctx
-        assert ctx is not None
         port = self.useFixture(allocator.PortAllocation(ctx.registry, ctx.prefix)).port
         desc = self.env_desc
         sections: dict[str, dict[str, object]] = {
@@ -265,6 +219,16 @@ class Environment(fixtures.Fixture):
         self._server_ready = False
         self._server_lock = threading.Lock()
 
+    def _central_site(self) -> host_module.CentralSite:
+        """What each host is given of the central part: values, and three callables."""
+        return host_module.CentralSite(
+            ctx=self.ctx, env_desc=self.env_desc, control_bridge=self.control_bridge,
+            control_network=self.control_network, tunnel_network=self.tunnel_network,
+            data_bridge=self.central_data_bridge, external_bridge=self.central_external_bridge,
+            transport_url=self.rabbitmq_environment.transport_url(self.control_ip),
+            wait_for_server=self.wait_for_server, check_processes=self.check_processes,
+            next_machine_number=itertools.count(1).__next__)
+
     def wait_for_server(self) -> None:
         """Block until the server answers (it was launched without waiting)."""
         with self._server_lock:   # hosts call this from their threads
@@ -276,45 +240,52 @@ class Environment(fixtures.Fixture):
             self.progress(f"server: answering at {self.server.url} "
                           f"({self.timings['server']:.1f} s after launch)")
 
-    def next_machine_number(self) -> int:
-        return next(self._machine_numbers)
-
     def expected_agents(self) -> int:
-        return sum(int(desc.l2_agent) + int(desc.l3_agent) + int(desc.dhcp_agent)
-                   for desc in self.hosts_desc)
+        return sum(len(desc.agent_kinds) for desc in self.hosts_desc)
 
     def external_network_attrs(self) -> dict:
         """Provider attributes of an external network on the central cnt-ex bridge."""
         return {"router:external": True, "provider:network_type": "flat",
                 "provider:physical_network": EXTERNAL_PHYSNET}
 
+    def processes(self) -> list[daemon.ProcessFixture]:
+        """Every process of the deployment: the server, then each host's."""
+        return [self.server, *(proc for host in self.hosts for proc in host.processes())]
+
     def check_processes(self) -> None:
         """Fail at once, naming the process, if anything we started died on its own."""
-        self.server.check_alive()
-        for host in self.hosts:
-            host.check_processes()
+        for proc in self.processes():
+            proc.check_alive()
 
     def _note_alive(self, alive: list[dict]) -> None:
         """Record, for the benchmark, how long each agent took from start to alive."""
         now = time.monotonic()
         seen = {(agent["host"], agent["binary"]) for agent in alive}
         for host in self.hosts:
-            for agent in host.agents():
+            for agent in host.agents.values():
                 key = f"{agent.name}.alive"
                 if key not in self.timings and (host.hostname, agent.binary) in seen:
                     self.timings[key] = now - agent.started_at
 
     def wait_until_env_is_up(self, timeout: float = 60.0) -> None:
         """Wait until the server lists every agent of every host alive."""
+        alive: list[dict] = []
+
         def all_alive() -> bool:
             self.check_processes()
-            alive = [a for a in self.server.client.list_agents() if a["alive"]]
+            alive[:] = [a for a in self.server.client.list_agents() if a["alive"]]
             self._note_alive(alive)
             return len(alive) >= self.expected_agents()
 
+        def not_alive() -> str:
+            seen = {(agent["host"], agent["binary"]) for agent in alive}
+            return ", ".join(agent.name for host in self.hosts
+                             for agent in host.agents.values()
+                             if (host.hostname, agent.binary) not in seen)
+
         self.wait_for_server()
-        log_dir = self.ctx.log_dir if self.ctx else "?"
         wait.wait_until_true(
             all_alive, timeout=timeout, sleep=0.1,
-            exception=f"not all {self.expected_agents()} agents alive after {timeout} s; "
-                      f"see the agent logs in {log_dir}")
+            exception=lambda: f"not all {self.expected_agents()} agents alive after {timeout} s "
+                              f"(not alive: {not_alive() or '?'}); see the agent logs in "
+                              f"{self.ctx.log_dir}")

@@ -15,7 +15,7 @@ import os
 from typing import TYPE_CHECKING
 
 from fullstack.resources import namespace as namespace_module
-from fullstack.resources import process, runner
+from fullstack.resources import runner
 
 if TYPE_CHECKING:
     from fullstack.environment import Environment
@@ -72,11 +72,8 @@ def api_view(environment: Environment) -> str:
 
 
 def process_tails(environment: Environment) -> str:
-    processes: list[process.ProcessFixture] = [environment.server]
-    for host in environment.hosts:
-        processes += [*host.agents(), host.ovs.ovsdb_server, host.ovs.vswitchd]
     parts = []
-    for proc in processes:
+    for proc in environment.processes():
         state = "running" if proc.is_running() else f"exited ({proc.returncode})"
         parts.append(f"==== {proc.name} (pid {proc.pid}, {state})\n"
                      f"{proc.log_tail(LOG_TAIL_LINES)}")
@@ -86,7 +83,6 @@ def process_tails(environment: Environment) -> str:
 def dump(environment: Environment) -> dict[str, str]:
     """Write the dump; return the parts worth attaching to the test result."""
     ctx = environment.ctx
-    assert ctx is not None
     folder = os.path.join(ctx.log_dir, "forensics")
     os.makedirs(folder, exist_ok=True)
 

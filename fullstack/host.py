@@ -16,41 +16,84 @@ as on a real node; br-fabric and br-phys stand for the host's NICs.
 
 from __future__ import annotations
 
+import dataclasses
 import glob
 import os
 import shutil
-from typing import TYPE_CHECKING
+import time
+from collections.abc import Callable
 
 import fixtures
+import netaddr
 
-from fullstack import process
-from fullstack.resources import link, namespace, ovs, records, runner
-
-if TYPE_CHECKING:
-    from fullstack.environment import Environment, HostDescription
+from fullstack import context, process
+from fullstack.descriptions import EXTERNAL_PHYSNET, EnvironmentDescription, HostDescription
+from fullstack.resources import cable, daemon, link, namespace, ovs, records, runner
 
 FABRIC_BRIDGE = "br-fabric"
 PHYSICAL_BRIDGE = "br-phys"
 EXTERNAL_BRIDGE = "br-ex"
-EXTERNAL_PHYSNET = "extnet"   # flat physical network of cnt-ex, mapped to br-ex
+HOST_ADDRESS_OFFSET = 10   # host N has address N + 10 of the control and tunnel networks
+
+
+@dataclasses.dataclass(frozen=True)
+class CentralSite:
+    """What the environment gives each host (and the host its machines).
+
+    The run's context, the central part as values and bridges to plug
+    into (their namespace is the central one), and the only ways back into
+    the environment: three callables.
+    """
+
+    ctx: context.RunContext
+    env_desc: EnvironmentDescription
+    control_bridge: link.LinuxBridge      # root namespace: every host's ctl0 veth hangs off it
+    control_network: netaddr.IPNetwork
+    tunnel_network: netaddr.IPNetwork
+    data_bridge: ovs.OvsBridge            # cnt-data: the fabric (tunnels, physical networks)
+    external_bridge: ovs.OvsBridge        # cnt-ex: the external network
+    transport_url: str                    # RabbitMQ, as agents reach it over the control network
+    wait_for_server: Callable[[], None]   # until the API answers (waits once for all hosts)
+    check_processes: Callable[[], None]   # ProcessExited if any process of the deployment died
+    next_machine_number: Callable[[], int]   # machines are numbered across the environment
+
+    def __repr__(self) -> str:
+        return f"<CentralSite {self.ctx.prefix} ns={self.data_bridge.namespace}>"
+
+    def control_address(self, number: int) -> str:
+        """Host ``number``'s address (CIDR) on the control network."""
+        return _host_address(self.control_network, number)
+
+    def tunnel_address(self, number: int) -> str:
+        """Host ``number``'s tunnel endpoint (CIDR), on its br-fabric."""
+        return _host_address(self.tunnel_network, number)
+
+
+def _host_address(network: netaddr.IPNetwork, number: int) -> str:
+    return f"{network[HOST_ADDRESS_OFFSET + number]}/{network.prefixlen}"
 
 
 class Host(fixtures.Fixture):
-    def __init__(self, env: Environment, number: int, desc: HostDescription):
+    """Host ``number`` of the deployment described by ``desc``, on ``site``."""
+
+    def __init__(self, site: CentralSite, number: int, desc: HostDescription):
         super().__init__()
-        self.env = env
+        self.site = site
         self.number = number
         self.desc = desc
         self.hostname = f"host-{number}"
-        self.l2_agent: process.ServiceProcess | None = None
-        self.l3_agent: process.ServiceProcess | None = None
-        self.dhcp_agent: process.ServiceProcess | None = None
+        self.namespace = f"{site.ctx.prefix}-h{number}"
+        #: Seconds its OVS instance took to start ("host-N.ovs"), for the benchmark.
+        self.timings: dict[str, float] = {}
+        #: The agents it runs, by kind: "l2", "l3", "dhcp" (as desc.agent_kinds).
+        self.agents: dict[str, process.ServiceProcess] = {}
+
+    def __repr__(self) -> str:
+        return f"<Host {self.hostname} ns={self.namespace}>"
 
     def _setUp(self) -> None:
-        ctx = self.env.ctx
-        assert ctx is not None
-        self.namespace = self.useFixture(
-            namespace.Namespace(f"{ctx.prefix}-h{self.number}")).name
+        ctx = self.site.ctx
+        self.useFixture(namespace.Namespace(self.namespace))
         # The host's NICs (data0, phys0, ex0) are OVS ports, yet the kernel
         # sees their traffic too and, by default, answers ARP for the tunnel
         # address on every one of them, with each one's own MAC: a tunnel
@@ -60,19 +103,23 @@ class Host(fixtures.Fixture):
         runner.execute(["sysctl", "-q", "-w", "net.ipv4.conf.all.arp_ignore=1",
                         "net.ipv4.conf.all.arp_announce=2"], namespace=self.namespace)
         self._wire_control()
-        with self.env.phase(f"{self.hostname}.ovs"):
-            self.ovs = self.useFixture(ovs.OvsInstance(
-                self.hostname, self.namespace, ctx.ovs_run_dir(self.hostname), ctx.log_dir,
-                ctx.settings.state_dir, ctx.prefix, self.env.env_desc.datapath))
+        started = time.monotonic()
+        self.ovs = self.useFixture(ovs.OvsInstance(
+            self.hostname, self.namespace, ctx.ovs_run_dir(self.hostname), ctx.log_dir,
+            ctx.settings.state_dir, ctx.prefix, self.site.env_desc.datapath))
+        self.timings[f"{self.hostname}.ovs"] = time.monotonic() - started
         self._wire_fabric()
         self._wire_physical()
         if self.desc.l3_agent:
             self._wire_external()
         self.br_int = self.ovs.bridge("br-int")
         self.br_tun = self.ovs.bridge("br-tun")
-        self.env.wait_for_server()
+        self.site.wait_for_server()
+        self._start_agents(ctx)
+
+    def _start_agents(self, ctx: context.RunContext) -> None:
         if self.desc.l2_agent:
-            self.l2_agent = self.useFixture(process.OvsAgentProcess(
+            self.agents["l2"] = self.useFixture(process.OvsAgentProcess(
                 ctx, f"{self.hostname}-ovs-agent", self._l2_agent_config(),
                 namespace=self.namespace))
         if self.desc.l3_agent or self.desc.dhcp_agent:
@@ -80,61 +127,53 @@ class Host(fixtures.Fixture):
             # stopped: what they had no time to remove goes with the test.
             self.addCleanup(self._remove_agent_leftovers)
         if self.desc.l3_agent:
-            self.l3_agent = self.useFixture(process.L3AgentProcess(
+            self.agents["l3"] = self.useFixture(process.L3AgentProcess(
                 ctx, f"{self.hostname}-l3-agent", self._l3_agent_config(),
                 namespace=self.namespace))
         if self.desc.dhcp_agent:
-            self.dhcp_agent = self.useFixture(process.DhcpAgentProcess(
+            self.agents["dhcp"] = self.useFixture(process.DhcpAgentProcess(
                 ctx, f"{self.hostname}-dhcp-agent", self._dhcp_agent_config(),
                 namespace=self.namespace))
 
     def _wire_control(self) -> None:
-        ctx = self.env.ctx
-        assert ctx is not None
-        root_end = f"{ctx.prefix}-c{self.number}"
+        root_end = f"{self.site.ctx.prefix}-c{self.number}"
         self.useFixture(link.VethPair(root_end, "ctl0", peer_namespace=self.namespace))
-        self.env.control_bridge.attach(root_end)
-        self.control_ip = self.env.host_address(self.env.control_network, self.number)
+        self.site.control_bridge.attach(root_end)
+        self.control_ip = self.site.control_address(self.number)
         link.add_address("ctl0", self.control_ip, self.namespace)
 
     def _cable_to_central(self, bridge_name: str, central_bridge: ovs.OvsBridge,
                           suffix: str, nic: str) -> ovs.OvsBridge:
         """A host bridge whose NIC is cabled (veth) to a bridge of the central OVS."""
-        central_end = f"h{self.number}-{suffix}"
-        self.useFixture(link.VethPair(central_end, nic,
-                                      namespace=self.env.central_namespace.name,
-                                      peer_namespace=self.namespace))
-        central_bridge.add_port(central_end)
         bridge = self.useFixture(self.ovs.bridge(bridge_name))
-        bridge.add_port(nic)
+        self.useFixture(cable.Cable(central_bridge, f"h{self.number}-{suffix}", nic,
+                                    peer_bridge=bridge))
         return bridge
 
     def _wire_fabric(self) -> None:
-        self.br_fabric = self._cable_to_central(FABRIC_BRIDGE, self.env.central_data_bridge,
+        self.br_fabric = self._cable_to_central(FABRIC_BRIDGE, self.site.data_bridge,
                                                 "data", "data0")
-        self.tunnel_cidr = self.env.host_address(self.env.tunnel_network, self.number)
+        self.tunnel_cidr = self.site.tunnel_address(self.number)
         self.tunnel_ip = self.tunnel_cidr.split("/")[0]
         link.add_address(FABRIC_BRIDGE, self.tunnel_cidr, self.namespace)
         link.set_up(FABRIC_BRIDGE, self.namespace)
 
     def _wire_physical(self) -> None:
-        self.br_phys = self._cable_to_central(PHYSICAL_BRIDGE, self.env.central_data_bridge,
+        self.br_phys = self._cable_to_central(PHYSICAL_BRIDGE, self.site.data_bridge,
                                               "phys", "phys0")
 
     def _wire_external(self) -> None:
-        self.br_ex = self._cable_to_central(EXTERNAL_BRIDGE, self.env.central_external_bridge,
+        self.br_ex = self._cable_to_central(EXTERNAL_BRIDGE, self.site.external_bridge,
                                             "ex", "ex0")
 
     @property
     def agent_namespace_prefix(self) -> str:
         """Namespaces the host's L3 and DHCP agents create start with this."""
-        assert self.env.ctx is not None
-        return f"{self.env.ctx.prefix}-h{self.number}-"
+        return f"{self.namespace}-"
 
     @property
     def dhcp_state_path(self) -> str:
-        assert self.env.ctx is not None
-        return os.path.join(self.env.ctx.run_dir, "dhcp", self.hostname)
+        return os.path.join(self.site.ctx.run_dir, "dhcp", self.hostname)
 
     def kill_dhcp_servers(self) -> None:
         """Kill this host's dnsmasq processes, as a host failure would."""
@@ -152,8 +191,8 @@ class Host(fixtures.Fixture):
     def _agent_defaults(self) -> dict[str, object]:
         return {
             "host": self.hostname, "debug": True,
-            "transport_url": self.env.rabbitmq_environment.transport_url(self.env.control_ip),
-            "report_interval": self.env.env_desc.report_interval,
+            "transport_url": self.site.transport_url,
+            "report_interval": self.site.env_desc.report_interval,
         }
 
     def _dhcp_agent_config(self) -> dict[str, dict[str, object]]:
@@ -172,7 +211,7 @@ class Host(fixtures.Fixture):
         }
 
     def _l2_agent_config(self) -> dict[str, dict[str, object]]:
-        desc = self.env.env_desc
+        desc = self.site.env_desc
         return {
             "DEFAULT": self._agent_defaults(),
             "ovs": {
@@ -186,15 +225,23 @@ class Host(fixtures.Fixture):
         }
 
     def _bridge_mappings(self) -> dict[str, str]:
-        mappings = dict.fromkeys(self.env.env_desc.physical_networks, PHYSICAL_BRIDGE)
+        mappings = dict.fromkeys(self.site.env_desc.physical_networks, PHYSICAL_BRIDGE)
         if self.desc.l3_agent:
             mappings[EXTERNAL_PHYSNET] = EXTERNAL_BRIDGE
         return mappings
 
-    def agents(self) -> list[process.ServiceProcess]:
-        return [a for a in (self.l2_agent, self.l3_agent, self.dhcp_agent) if a is not None]
+    @property
+    def l2_agent(self) -> process.ServiceProcess | None:
+        return self.agents.get("l2")
 
-    def check_processes(self) -> None:
-        """Raise, naming the process and its log's tail, if an agent died on its own."""
-        for process_fixture in [*self.agents(), self.ovs.ovsdb_server, self.ovs.vswitchd]:
-            process_fixture.check_alive()
+    @property
+    def l3_agent(self) -> process.ServiceProcess | None:
+        return self.agents.get("l3")
+
+    @property
+    def dhcp_agent(self) -> process.ServiceProcess | None:
+        return self.agents.get("dhcp")
+
+    def processes(self) -> list[daemon.ProcessFixture]:
+        """Every process the host runs: its OVS daemons, then its agents."""
+        return [self.ovs.ovsdb_server, self.ovs.vswitchd, *self.agents.values()]

@@ -20,7 +20,7 @@ from collections.abc import Callable
 
 import fixtures
 
-from fullstack import cleanup, environment, machine, prerequisites, run, topology
+from fullstack import cleanup, context, environment, machine, prerequisites, run, topology
 from fullstack.resources import allocator, client, records
 
 SUMMARY_FILE = "standing.json"
@@ -46,13 +46,13 @@ class UpRequest:
         if self.machines < 0:
             raise ValueError(f"machines must be 0 or more, not {self.machines}")
 
-    def environment(self) -> environment.Environment:
+    def environment(self, ctx: context.RunContext) -> environment.Environment:
         env_desc = environment.EnvironmentDescription(
             network_type=self.network_type, l2_pop=self.l2_pop)
         hosts = [environment.HostDescription(l3_agent=self.l3 and number == 1,
                                              dhcp_agent=self.dhcp and number == 1)
                  for number in range(1, self.hosts + 1)]
-        return environment.Environment(env_desc, hosts)
+        return environment.Environment(env_desc, hosts, ctx=ctx)
 
 
 class Deployment(fixtures.Fixture):
@@ -70,9 +70,8 @@ class Deployment(fixtures.Fixture):
     def _setUp(self) -> None:
         self.ctx = self.useFixture(run.HarnessRun(self.settings, "up")).ctx
         self.progress(f"deployment {self.ctx.prefix}: logs in {self.ctx.log_dir}")
-        env = self.request.environment()
+        env = self.request.environment(self.ctx)
         env.progress = self.progress
-        env.bind(self.ctx)
         self.env = self.useFixture(env)
         if self.request.machines:
             self._boot_machines()
@@ -89,11 +88,9 @@ class Deployment(fixtures.Fixture):
         if self.request.l3:
             self._route(safe, tenant, subnet["id"])
         hosts = self.env.hosts
-        for index in range(self.request.machines):
-            self.machines.append(self.useFixture(machine.FakeFullstackMachine(
-                hosts[index % len(hosts)], net["id"], tenant, safe,
-                use_dhcp=self.request.dhcp)))
-        machine.FakeFullstackMachinesList(self.machines).block_until_all_boot()
+        self.machines = list(machine.boot_machines(
+            self.useFixture, [hosts[index % len(hosts)] for index in range(self.request.machines)],
+            net["id"], tenant, safe, use_dhcp=self.request.dhcp))
         self.progress(f"{len(self.machines)} machine(s) booted on {TENANT_CIDR}")
 
     def _route(self, safe: client.SafeClient, tenant: str, subnet_id: str) -> None:
@@ -112,8 +109,7 @@ class Deployment(fixtures.Fixture):
         hosts = [{
             "name": host.hostname, "namespace": host.namespace,
             "control_ip": host.control_ip.split("/")[0], "tunnel_ip": host.tunnel_ip,
-            "processes": [{"name": p.name, "pid": p.pid} for p in
-                          [host.ovs.ovsdb_server, host.ovs.vswitchd, *host.agents()]],
+            "processes": [{"name": p.name, "pid": p.pid} for p in host.processes()],
         } for host in env.hosts]
         machines = [{"namespace": vm.namespace, "ip": vm.ip, "host": vm.host.hostname,
                      "port_id": vm.port["id"]} for vm in self.machines]

@@ -5,13 +5,14 @@ from __future__ import annotations
 import concurrent.futures
 import itertools
 import os
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 import fixtures
 import netaddr
 
-from fullstack import wait
-from fullstack.resources import client, link, namespace, process, runner
+from fullstack import context, wait
+from fullstack.resources import cable, client, daemon, link, namespace, runner
 
 if TYPE_CHECKING:
     from fullstack.environment import Environment
@@ -22,9 +23,15 @@ DHCLIENT_SCRIPT = os.path.join(os.path.dirname(__file__), "resources", "dhclient
 PING_DEADLINE = 10
 
 
+def tap_name(port_id: str) -> str:
+    """The host end of a port's veth, as Neutron's agents name it (and machines do too)."""
+    return f"tap{port_id[:11]}"
+
+
 class PingingMachine(fixtures.Fixture):
     """What every machine can do from its namespace: run commands and ping."""
 
+    ctx: context.RunContext
     namespace: str
     ip: str
 
@@ -77,15 +84,14 @@ class FakeFullstackMachine(PingingMachine):
                  safe_client: client.SafeClient, use_dhcp: bool = False):
         super().__init__()
         self.use_dhcp = use_dhcp
-        self.dhcp_client: process.ProcessFixture | None = None
+        self.dhcp_client: daemon.ProcessFixture | None = None
         self.host = host
+        self.ctx = host.site.ctx
         self.network_id = network_id
         self.tenant_id = tenant_id
         self.safe_client = safe_client
 
     def _setUp(self) -> None:
-        env = self.host.env
-        assert env.ctx is not None
         self.port = self.safe_client.create_port(
             self.tenant_id, self.network_id, hostname=self.host.hostname,
             device_owner="compute:fullstack")
@@ -97,36 +103,44 @@ class FakeFullstackMachine(PingingMachine):
         self.gateway_ip = subnet.get("gateway_ip")
         self.mac_address = self.port["mac_address"]
         self.namespace = self.useFixture(namespace.Namespace(
-            f"{env.ctx.prefix}-m{env.next_machine_number()}")).name
+            f"{self.ctx.prefix}-m{self.host.site.next_machine_number()}")).name
         self._plug(network.get("mtu") or 1450)
 
+    @property
+    def tap(self) -> str:
+        """Its NIC's other end: a port of its host's br-int."""
+        return tap_name(self.port["id"])
+
+    @property
+    def lease_path(self) -> str:
+        """dhclient's lease file (with use_dhcp): every lease it took, the newest last."""
+        return os.path.join(self._dhclient_dir, "dhclient.leases")
+
+    @property
+    def _dhclient_dir(self) -> str:
+        return os.path.join(self.ctx.run_dir, "dhclient", self.namespace)
+
     def _plug(self, mtu: int) -> None:
-        tap = f"tap{self.port['id'][:11]}"
-        self.useFixture(link.VethPair(tap, "eth0", namespace=self.host.namespace,
-                                      peer_namespace=self.namespace, mtu=mtu))
-        with link.netlink(self.namespace) as ipr:
-            ipr.link("set", index=link.link_index(ipr, "eth0"), address=self.mac_address)
-        self.host.br_int.add_port(tap, external_ids={
-            "iface-id": self.port["id"], "attached-mac": self.mac_address,
-            "iface-status": "active"})
-        self.addCleanup(self.host.br_int.delete_port, tap)
+        self.useFixture(cable.Cable(
+            self.host.br_int, self.tap, "eth0", peer_namespace=self.namespace,
+            external_ids={"iface-id": self.port["id"], "attached-mac": self.mac_address,
+                          "iface-status": "active"},
+            peer_mac=self.mac_address, mtu=mtu))
         if self.use_dhcp:
             return   # dhclient starts once the port is ACTIVE (block_until_boot)
         link.add_address("eth0", self.ip_cidr, self.namespace)
         if self.gateway_ip:
             link.add_route(self.namespace, "0.0.0.0/0", gateway=self.gateway_ip)
 
-    def _dhclient(self) -> process.ProcessFixture:
+    def _dhclient(self) -> daemon.ProcessFixture:
         """ISC dhclient in the foreground, owned by pid, with our own hook script."""
-        ctx = self.host.env.ctx
-        assert ctx is not None
-        files = os.path.join(ctx.run_dir, "dhclient", self.namespace)
-        os.makedirs(files, exist_ok=True)
-        return process.ProcessFixture(
+        ctx = self.ctx
+        os.makedirs(self._dhclient_dir, exist_ok=True)
+        return daemon.ProcessFixture(
             f"dhclient-{self.namespace}",
             ["dhclient", "-d", "-v", "-4", "-sf", DHCLIENT_SCRIPT,
-             "-pf", os.path.join(files, "dhclient.pid"),
-             "-lf", os.path.join(files, "dhclient.leases"), "eth0"],
+             "-pf", os.path.join(self._dhclient_dir, "dhclient.pid"),
+             "-lf", self.lease_path, "eth0"],
             ctx.log_dir, ctx.settings.state_dir, ctx.prefix, namespace=self.namespace)
 
     def renew_lease(self) -> None:
@@ -153,25 +167,22 @@ class FakeFullstackMachine(PingingMachine):
     def block_until_dhcp_address(self, timeout: float = BOOT_TIMEOUT) -> None:
         """Wait until DHCP gave the port's fixed IP and the subnet's gateway route."""
         def configured() -> bool:
-            self.host.env.check_processes()
+            self.host.site.check_processes()
             if self.ip not in self.addresses():
                 return False
             return not self.gateway_ip or self.default_gateway() == self.gateway_ip
 
-        try:
-            wait.wait_until_true(configured, timeout=timeout, sleep=0.2)
-        except wait.WaitTimeout:
-            # The addresses it holds at the deadline, not at the start.
-            raise wait.WaitTimeout(
-                f"{self.namespace} has no DHCP lease for {self.ip} (gateway "
-                f"{self.gateway_ip}) after {timeout} s; it has {self.addresses()}") from None
+        wait.wait_until_true(
+            configured, timeout=timeout, sleep=0.2,
+            exception=lambda: f"{self.namespace} has no DHCP lease for {self.ip} (gateway "
+                              f"{self.gateway_ip}) after {timeout} s; it has {self.addresses()}")
 
     def block_until_boot(self, timeout: float = BOOT_TIMEOUT) -> None:
         """Wait until the server reports the port ACTIVE (the agent wired it)."""
         port_id = self.port["id"]
 
         def active() -> bool:
-            self.host.env.check_processes()
+            self.host.site.check_processes()
             return self.safe_client.client.show("port", port_id)["status"] == "ACTIVE"
 
         wait.wait_until_true(active, timeout=timeout, sleep=0.1,
@@ -188,9 +199,14 @@ class FakeFullstackMachine(PingingMachine):
     def describe(self) -> str:
         return f"{self.namespace} ({self.ip})"
 
+    def __repr__(self) -> str:
+        if not hasattr(self, "namespace"):
+            return f"<FakeFullstackMachine (not booted) on {self.host.hostname}>"
+        return f"<FakeFullstackMachine {self.namespace} {self.ip} on {self.host.hostname}>"
+
     def _on_ping_failure(self) -> None:
         # A dead agent explains a failed ping better than the ping does.
-        self.host.env.check_processes()
+        self.host.site.check_processes()
 
 
 class ExternalMachine(PingingMachine):
@@ -203,24 +219,25 @@ class ExternalMachine(PingingMachine):
 
     def __init__(self, environment: Environment, ip_cidr: str):
         super().__init__()
-        self.env = environment
+        self.site = environment.site   # it joins a deployment that is up
+        self.ctx = self.site.ctx
         self.ip_cidr = str(netaddr.IPNetwork(ip_cidr))
         self.ip = str(netaddr.IPNetwork(ip_cidr).ip)
 
     def _setUp(self) -> None:
-        assert self.env.ctx is not None
-        number = self.env.next_machine_number()
+        number = self.site.next_machine_number()
         self.namespace = self.useFixture(namespace.Namespace(
-            f"{self.env.ctx.prefix}-ext{number}")).name
-        central_end = f"ext{number}"
-        self.useFixture(link.VethPair(central_end, "eth0",
-                                      namespace=self.env.central_namespace.name,
-                                      peer_namespace=self.namespace))
-        self.env.central_external_bridge.add_port(central_end)
+            f"{self.ctx.prefix}-ext{number}")).name
+        self.useFixture(cable.Cable(self.site.external_bridge, f"ext{number}", "eth0",
+                                    peer_namespace=self.namespace))
         link.add_address("eth0", self.ip_cidr, self.namespace)
 
     def describe(self) -> str:
         return f"external peer {self.ip}"
+
+    def __repr__(self) -> str:
+        namespace = getattr(self, "namespace", "(not set up)")
+        return f"<ExternalMachine {namespace} {self.ip_cidr}>"
 
 
 class FakeFullstackMachinesList(list):
@@ -238,7 +255,24 @@ class FakeFullstackMachinesList(list):
         failed = [f"{src.ip} ({src.host.hostname}) -> {dst.ip} ({dst.host.hostname})"
                   for (src, dst), ok in zip(pairs, results, strict=True) if not ok]
         if failed:
-            for env in {id(vm.host.env): vm.host.env for vm in self}.values():
-                env.check_processes()
+            for site in {id(vm.host.site): vm.host.site for vm in self}.values():
+                site.check_processes()
             raise AssertionError(f"{len(failed)} of {len(pairs)} pairs cannot ping: "
                                  + "; ".join(failed))
+
+
+def boot_machines(use_fixture: Callable[[FakeFullstackMachine], FakeFullstackMachine],
+                  hosts: Iterable[Host], network_id: str, tenant_id: str,
+                  safe_client: client.SafeClient,
+                  use_dhcp: bool = False) -> FakeFullstackMachinesList:
+    """A machine on each of ``hosts`` (a host twice: two machines), all booted.
+
+    Every port is created and plugged before the first wait, so the agents
+    wire them side by side.  ``use_fixture`` is the owner's ``useFixture``.
+    """
+    vms = FakeFullstackMachinesList(
+        use_fixture(FakeFullstackMachine(host, network_id, tenant_id, safe_client,
+                                         use_dhcp=use_dhcp))
+        for host in hosts)
+    vms.block_until_all_boot()
+    return vms

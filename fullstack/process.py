@@ -12,10 +12,10 @@ import urllib.error
 import urllib.request
 
 from fullstack import context
-from fullstack.resources import client, config, process
+from fullstack.resources import client, config, daemon
 
 
-class ServiceProcess(process.ProcessFixture):
+class ServiceProcess(daemon.ProcessFixture):
     """A neutrino process started with one generated config file."""
 
     module = ""

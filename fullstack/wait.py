@@ -14,17 +14,22 @@ def wait_until_true(
     predicate: Callable[[], object],
     timeout: float = 60.0,
     sleep: float = 0.05,
-    exception: BaseException | str | None = None,
+    exception: BaseException | str | Callable[[], str] | None = None,
 ) -> None:
     """Return as soon as ``predicate()`` is true; raise after ``timeout`` s.
 
     ``exception`` is what to raise on timeout: an exception instance, or a
-    message for a ``WaitTimeout`` that should say what did not happen.
+    message for a ``WaitTimeout`` that should say what did not happen.  A
+    message that shows state (a log's tail, what was seen so far) should be
+    a callable: it is called at the deadline, so it shows the state then,
+    not when the wait began.
     """
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() >= deadline:
             if isinstance(exception, BaseException):
                 raise exception
+            if callable(exception):
+                exception = exception()
             raise WaitTimeout(exception or f"condition not met after {timeout} s")
         time.sleep(sleep)

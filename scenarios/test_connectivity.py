@@ -48,21 +48,13 @@ class ConnectivityTestCase(base.BaseFullStackTestCase):
         self.safe_client.create_subnet(self.tenant_id, net["id"], cidr, **subnet_attrs)
         return net
 
-    def boot(self, network_id: str, hosts) -> machine.FakeFullstackMachinesList:
-        vms = machine.FakeFullstackMachinesList([
-            self.useFixture(machine.FakeFullstackMachine(
-                host, network_id, self.tenant_id, self.safe_client))
-            for host in hosts])
-        vms.block_until_all_boot()
-        return vms
-
 
 class TestConnectivity(ConnectivityTestCase):
     scenarios = testscenarios.multiply_scenarios(TYPES, WIRINGS)
 
     def test_connectivity(self):
         net = self.create_network()
-        vms = self.boot(net["id"], self.environment.hosts)
+        vms = self.boot_machines(self.environment.hosts, net["id"])
         vms.ping_all()
 
 
@@ -78,8 +70,8 @@ class TestIsolation(ConnectivityTestCase):
         """
         red_net = self.create_network("20.0.0.0/24", pool=("20.0.0.10", "20.0.0.19"))
         blue_net = self.create_network("20.0.0.0/24", pool=("20.0.0.20", "20.0.0.29"))
-        red = self.boot(red_net["id"], self.environment.hosts)
-        blue = self.boot(blue_net["id"], self.environment.hosts)
+        red = self.boot_machines(self.environment.hosts, red_net["id"])
+        blue = self.boot_machines(self.environment.hosts, blue_net["id"])
         red.ping_all()
         blue.ping_all()
         for src, dst in ((red[0], blue[1]), (blue[0], red[1]), (red[1], blue[1])):
@@ -91,12 +83,12 @@ class TestHostJoinsLater(ConnectivityTestCase):
 
     def test_fourth_host_joins_without_restarts(self):
         net = self.create_network()
-        vms = self.boot(net["id"], self.environment.hosts)
+        vms = self.boot_machines(self.environment.hosts, net["id"])
         vms.ping_all()
         agent_pids = [host.l2_agent.pid for host in self.environment.hosts]
         server_pid = self.environment.server.pid
         newcomer = self.environment.add_host()
-        late = self.boot(net["id"], [newcomer])
+        late = self.boot_machines([newcomer], net["id"])
         everyone = machine.FakeFullstackMachinesList(list(vms) + list(late))
         everyone.ping_all()
         self.assertEqual(agent_pids, [host.l2_agent.pid for host in self.environment.hosts[:3]])
@@ -118,7 +110,7 @@ class TestMixedTypes(ConnectivityTestCase):
             pool = (f"20.0.0.{10 * index + 10}", f"20.0.0.{10 * index + 19}")
             net = self.create_network("20.0.0.0/24", pool=pool, **attrs)
             self.assertEqual(kind, net["provider:network_type"])
-            groups.append(self.boot(net["id"], self.environment.hosts))
+            groups.append(self.boot_machines(self.environment.hosts, net["id"]))
         for vms in groups:
             vms.ping_all()
         for other in groups[1:]:

@@ -31,12 +31,6 @@ class DhcpTestCase(base.BaseFullStackTestCase):
                                                      enable_dhcp=True)
         self.network_id = net["id"]
 
-    def boot(self, host) -> machine.FakeFullstackMachine:
-        vm = self.useFixture(machine.FakeFullstackMachine(
-            host, self.network_id, self.tenant_id, self.safe_client, use_dhcp=True))
-        vm.block_until_boot()
-        return vm
-
     def dnsmasq_pids(self, host) -> list[int]:
         """Every dnsmasq serving this network from ``host``, by its files."""
         marker = f"{host.dhcp_state_path}/{self.network_id}/"
@@ -49,8 +43,7 @@ class TestDhcpBoot(DhcpTestCase):
     scenarios = [("vxlan", {"network_type": "vxlan"}), ("vlan", {"network_type": "vlan"})]
 
     def test_machines_boot_by_dhcp_and_ping(self):
-        vms = machine.FakeFullstackMachinesList(
-            self.boot(host) for host in self.environment.hosts)
+        vms = self.boot_machines(self.environment.hosts, self.network_id, use_dhcp=True)
         vms.ping_all()
         agents = self.client.request(
             "GET", f"/v2.0/networks/{self.network_id}/dhcp-agents")["agents"]
@@ -59,7 +52,7 @@ class TestDhcpBoot(DhcpTestCase):
 
 class TestFixedIpChange(DhcpTestCase):
     def test_next_lease_has_the_new_address(self):
-        vm = self.boot(self.environment.hosts[1])
+        vm = self.boot_machine(self.environment.hosts[1], self.network_id, use_dhcp=True)
         old_ip = vm.ip
         new_ip = "20.0.0.200"
         self.safe_client.update_port(
@@ -87,15 +80,15 @@ class TestTwoDhcpAgents(DhcpTestCase):
     dhcp_agents_per_network = 2
 
     def answering_server(self, vm: machine.FakeFullstackMachine) -> str:
-        leases = vm.execute(["cat", f"{self.ctx.run_dir}/dhclient/{vm.namespace}/"
-                                    "dhclient.leases"]).stdout
+        with open(vm.lease_path) as f:
+            leases = f.read()
         return re.findall(r"dhcp-server-identifier ([\d.]+);", leases)[-1]
 
     def test_a_lease_survives_losing_the_answering_agent(self):
         dhcp_hosts = self.environment.hosts[:2]
         wait.wait_until_true(lambda: all(self.dnsmasq_pids(h) for h in dhcp_hosts),
                              timeout=60, exception="not both DHCP agents run a dnsmasq")
-        first = self.boot(self.environment.hosts[2])
+        first = self.boot_machine(self.environment.hosts[2], self.network_id, use_dhcp=True)
         server_ip = self.answering_server(first)
         dhcp_ports = self.client.list_ports(network_id=self.network_id,
                                             device_owner="network:dhcp")
@@ -104,7 +97,7 @@ class TestTwoDhcpAgents(DhcpTestCase):
         answered_by.dhcp_agent.stop()
         answered_by.kill_dhcp_servers()
 
-        second = self.boot(self.environment.hosts[2])
+        second = self.boot_machine(self.environment.hosts[2], self.network_id, use_dhcp=True)
         self.assertNotEqual(server_ip, self.answering_server(second))
         second.assert_ping(first.ip)
         answered_by.dhcp_agent.start()
@@ -113,7 +106,7 @@ class TestTwoDhcpAgents(DhcpTestCase):
 class TestDhcpAgentRestart(DhcpTestCase):
     def test_leases_renew_to_the_same_address(self):
         host = self.environment.hosts[0]
-        vm = self.boot(self.environment.hosts[1])
+        vm = self.boot_machine(self.environment.hosts[1], self.network_id, use_dhcp=True)
         before = self.dnsmasq_pids(host)
         self.assertEqual(1, len(before))
         host.dhcp_agent.restart()

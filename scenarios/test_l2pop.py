@@ -6,8 +6,7 @@ import re
 
 import testscenarios
 
-from fullstack import base, environment, machine, wait
-from fullstack.resources import capture
+from fullstack import base, environment, probes, wait
 
 # stestr sees (and spreads over its workers) every scenario as its own test.
 load_tests = testscenarios.load_tests_apply_scenarios
@@ -30,15 +29,11 @@ class TestArpResponder(base.BaseFullStackTestCase):
         net = self.safe_client.create_network(self.tenant_id)
         self.safe_client.create_subnet(self.tenant_id, net["id"], "20.0.0.0/24")
         asker_host, owner_host = self.environment.hosts
-        vms = machine.FakeFullstackMachinesList([
-            self.useFixture(machine.FakeFullstackMachine(
-                host, net["id"], self.tenant_id, self.safe_client))
-            for host in (asker_host, owner_host)])
-        vms.block_until_all_boot()
+        vms = self.boot_machines([asker_host, owner_host], net["id"])
         vms.ping_all()   # both hosts now know both ports through l2pop
         asker, owner = vms
         # Any ARP request from the asker that reaches the owner's namespace.
-        sniffer = self.useFixture(capture.PacketCapture(
+        sniffer = self.useFixture(probes.PacketCapture(
             self.ctx, "owner", owner.namespace, "eth0",
             f"arp and ether src {asker.mac_address} and arp[6:2] = 1"))
         hits_before = self.responder_hits(asker_host, owner.ip)

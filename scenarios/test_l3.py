@@ -7,8 +7,7 @@ import re
 import testscenarios
 from pyroute2 import netns
 
-from fullstack import base, environment, machine, wait
-from fullstack.resources import capture
+from fullstack import base, environment, machine, probes, wait
 
 # stestr sees (and spreads over its workers) every scenario as its own test.
 load_tests = testscenarios.load_tests_apply_scenarios
@@ -43,12 +42,6 @@ class L3TestCase(base.BaseFullStackTestCase):
         peer = self.useFixture(machine.ExternalMachine(self.environment, PEER_CIDR))
         return net, peer
 
-    def boot(self, network_id: str, host) -> machine.FakeFullstackMachine:
-        vm = self.useFixture(machine.FakeFullstackMachine(
-            host, network_id, self.tenant_id, self.safe_client))
-        vm.block_until_boot()
-        return vm
-
     def routed_machine(self) -> tuple[dict, machine.FakeFullstackMachine, dict,
                                       machine.ExternalMachine]:
         """A machine on a subnet of a router whose gateway is on the external network."""
@@ -56,7 +49,7 @@ class L3TestCase(base.BaseFullStackTestCase):
         net, subnet = self.tenant_subnet("10.0.1.0/24")
         router = self.safe_client.create_router(self.tenant_id, external_network=ext_net["id"])
         self.safe_client.add_router_interface(router["id"], subnet["id"])
-        vm = self.boot(net["id"], self.environment.hosts[1])
+        vm = self.boot_machine(self.environment.hosts[1], net["id"])
         return router, vm, ext_net, peer
 
     def router_namespace(self, router_id: str) -> str:
@@ -78,8 +71,8 @@ class TestEastWest(L3TestCase):
         router = self.safe_client.create_router(self.tenant_id)
         self.safe_client.add_router_interface(router["id"], subnet_a["id"])
         self.safe_client.add_router_interface(router["id"], subnet_b["id"])
-        vm_a = self.boot(net_a["id"], self.environment.hosts[1])
-        vm_b = self.boot(net_b["id"], self.environment.hosts[2])
+        vm_a = self.boot_machine(self.environment.hosts[1], net_a["id"])
+        vm_b = self.boot_machine(self.environment.hosts[2], net_b["id"])
         vm_a.assert_ping(vm_b.ip)
         vm_b.assert_ping(vm_a.ip)
 
@@ -95,7 +88,7 @@ class TestNorthSouth(L3TestCase):
         router, vm, _, peer = self.routed_machine()
         gateway_ip = self.client.show("router", router["id"])[
             "external_gateway_info"]["external_fixed_ips"][0]["ip_address"]
-        sniffer = self.useFixture(capture.PacketCapture(
+        sniffer = self.useFixture(probes.PacketCapture(
             self.ctx, "peer", peer.namespace, "eth0", "icmp[icmptype] = icmp-echo"))
         vm.assert_ping(peer.ip)
         lines = sniffer.wait_for_packets()
@@ -105,7 +98,7 @@ class TestNorthSouth(L3TestCase):
 
     def test_floating_ip_follows_its_port(self):
         router, vm, ext_net, peer = self.routed_machine()
-        other = self.boot(vm.network_id, self.environment.hosts[2])
+        other = self.boot_machine(self.environment.hosts[2], vm.network_id)
         fip = self.safe_client.create_floatingip(self.tenant_id, ext_net["id"],
                                                  port_id=vm.port["id"])
         address = fip["floating_ip_address"]
@@ -116,7 +109,7 @@ class TestNorthSouth(L3TestCase):
                              exception=f"{address} still answers after disassociation")
 
         self.safe_client.update_floatingip(fip["id"], port_id=other.port["id"])
-        sniffer = self.useFixture(capture.PacketCapture(
+        sniffer = self.useFixture(probes.PacketCapture(
             self.ctx, "other", other.namespace, "eth0", "icmp[icmptype] = icmp-echo"))
         peer.assert_ping(address)
         lines = sniffer.wait_for_packets()
@@ -131,7 +124,7 @@ class TestNorthSouth(L3TestCase):
             "subnet_id"])
         self.client.delete("router", router["id"])
         self.wait_for_namespace(router["id"], present=False)
-        taps = {f"tap{port_id[:11]}" for port_id in router_ports}
+        taps = {machine.tap_name(port_id) for port_id in router_ports}
         wait.wait_until_true(lambda: not taps & set(self.l3_host.br_int.port_names()),
                              timeout=60, exception=f"router ports {taps} still on br-int")
 

@@ -128,7 +128,7 @@ class TestOpenStackSdk(base.BaseFullStackTestCase):
             sdk = self.connect()
             agents = list(sdk.network.agents())
         expected = {(host.hostname, agent.binary)
-                    for host in self.environment.hosts for agent in host.agents()}
+                    for host in self.environment.hosts for agent in host.agents.values()}
         self.assertEqual(expected, {(a.host, a.binary) for a in agents})
         self.assertEqual([True] * len(expected), [a.is_alive for a in agents])
         self.assertEqual(

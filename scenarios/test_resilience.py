@@ -2,39 +2,18 @@
 
 from __future__ import annotations
 
-import re
 import signal
-import subprocess
 import time
 
 import testscenarios
 
-from fullstack import base, environment, machine, wait
-from fullstack.resources import process, runner
+from fullstack import base, environment, probes, wait
+from fullstack.resources import daemon
 
 # stestr sees (and spreads over its workers) every scenario as its own test.
 load_tests = testscenarios.load_tests_apply_scenarios
 
 MAX_LOST_PINGS = 5
-
-
-class ContinuousPing:
-    """A ping of ``count`` echoes running in the background from one machine."""
-
-    def __init__(self, vm: machine.FakeFullstackMachine, ip: str, count: int = 80,
-                 interval: float = 0.1):
-        self.proc = subprocess.Popen(
-            runner.in_namespace(["ping", "-c", str(count), "-i", str(interval), "-W", "1", ip],
-                                vm.namespace),
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-
-    def stop(self) -> tuple[int, int]:
-        """Wait until every echo was sent; return (transmitted, received)."""
-        out, _ = self.proc.communicate(timeout=120)
-        match = re.search(r"(\d+) packets transmitted, (\d+) received", out)
-        if not match:
-            raise AssertionError(f"no ping summary in:\n{out}")
-        return int(match.group(1)), int(match.group(2))
 
 
 class ResilienceTestCase(base.BaseFullStackTestCase):
@@ -52,31 +31,22 @@ class ResilienceTestCase(base.BaseFullStackTestCase):
         net = self.safe_client.create_network(self.tenant_id)
         self.safe_client.create_subnet(self.tenant_id, net["id"], "20.0.0.0/24")
         self.network_id = net["id"]
-        self.vms = self.boot(self.environment.hosts)
+        self.vms = self.boot_machines(self.environment.hosts, self.network_id)
 
-    def boot(self, hosts) -> machine.FakeFullstackMachinesList:
-        vms = machine.FakeFullstackMachinesList([
-            self.useFixture(machine.FakeFullstackMachine(
-                host, self.network_id, self.tenant_id, self.safe_client))
-            for host in hosts])
-        vms.block_until_all_boot()
-        return vms
-
-    def continuous_ping(self) -> ContinuousPing:
+    def continuous_ping(self) -> probes.Pinger:
         self.vms.ping_all()
-        pinger = ContinuousPing(self.vms[0], self.vms[1].ip)
-        self.addCleanup(pinger.proc.wait)
-        self.addCleanup(pinger.proc.kill)
+        pinger = self.useFixture(probes.Pinger(self.vms[0], self.vms[1].ip, count=80))
+        pinger.start()
         return pinger
 
-    def assert_few_lost(self, pinger: ContinuousPing) -> None:
-        sent, received = pinger.stop()
-        self.assertGreaterEqual(sent, 80)
-        self.assertLessEqual(sent - received, MAX_LOST_PINGS,
-                             f"{sent - received} of {sent} pings lost")
+    def assert_few_lost(self, pinger: probes.Pinger) -> None:
+        pinger.stop()   # once all 80 echoes were sent
+        self.assertGreaterEqual(pinger.sent, 80)
+        self.assertLessEqual(pinger.lost, MAX_LOST_PINGS,
+                             f"{pinger.lost} of {pinger.sent} pings lost")
 
     def assert_new_machine_works(self) -> None:
-        newcomer = self.boot([self.environment.hosts[0]])[0]
+        newcomer = self.boot_machine(self.environment.hosts[0], self.network_id)
         for vm in self.vms:
             newcomer.assert_ping(vm.ip)
 
@@ -105,12 +75,11 @@ class TestAgentsDown(ResilienceTestCase):
         an agent's absence however long it lasts."""
         for host in self.environment.hosts:
             host.l2_agent.stop()
-        sent_for = 0.2 * 40
-        result = self.vms[0].execute(["ping", "-c", "40", "-i", "0.2", "-W", "1",
-                                      self.vms[1].ip], check=False, timeout=sent_for + 30)
-        match = re.search(r"(\d+) packets transmitted, (\d+) received", result.stdout)
-        self.assertIsNotNone(match, result.stdout)
-        self.assertEqual(match.group(1), match.group(2), result.stdout)
+        pinger = self.useFixture(probes.Pinger(self.vms[0], self.vms[1].ip, interval=0.2,
+                                               count=40))
+        pinger.start()
+        pinger.stop()   # once all 40 echoes were sent
+        self.assertEqual(pinger.sent, pinger.received, pinger.output())
         for host in self.environment.hosts:
             host.l2_agent.start()
         self.environment.wait_until_env_is_up()
@@ -132,7 +101,7 @@ class TestBrokerConnectionLoss(ResilienceTestCase):
         rabbit = self.environment.rabbitmq_environment
         # Every process holds several connections; the management API lists
         # new ones with a delay of a few seconds.
-        processes = 1 + sum(len(host.agents()) for host in self.environment.hosts)
+        processes = 1 + sum(len(host.agents) for host in self.environment.hosts)
         wait.wait_until_true(
             lambda: len(rabbit.api.connections(rabbit.vhost)) >= 2 * processes, timeout=60,
             sleep=0.5, exception="the management API never listed every process's connections")
@@ -178,7 +147,7 @@ class TestUnexpectedAgentDeath(ResilienceTestCase):
         host = self.environment.hosts[1]
         host.l2_agent.popen.kill()   # behind the harness's back, like a crash
         host.l2_agent.popen.wait()
-        exc = self.assertRaises(process.ProcessExited, self.boot, [host])
+        exc = self.assertRaises(daemon.ProcessExited, self.boot_machine, host, self.network_id)
         self.assertIn(host.l2_agent.name, str(exc))
         self.assertIn("exited with code -9", str(exc))
         self.assertIn(f"last lines of {host.l2_agent.log_path}", str(exc))

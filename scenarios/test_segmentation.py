@@ -6,8 +6,7 @@ import re
 
 import testscenarios
 
-from fullstack import base, environment, machine
-from fullstack.resources import capture
+from fullstack import base, environment, probes
 
 # stestr sees (and spreads over its workers) every scenario as its own test.
 load_tests = testscenarios.load_tests_apply_scenarios
@@ -41,13 +40,9 @@ class TestSegmentationId(base.BaseFullStackTestCase):
         net = self.provider_network(seg)
         self.assertEqual(seg, net["provider:segmentation_id"])
         self.safe_client.create_subnet(self.tenant_id, net["id"], "20.0.0.0/24")
-        vms = machine.FakeFullstackMachinesList([
-            self.useFixture(machine.FakeFullstackMachine(
-                host, net["id"], self.tenant_id, self.safe_client))
-            for host in self.environment.hosts])
-        vms.block_until_all_boot()
+        vms = self.boot_machines(self.environment.hosts, net["id"])
         interface, bpf, sign = WIRE_SIGNS[self.network_type]
-        sniffer = self.useFixture(capture.PacketCapture(
+        sniffer = self.useFixture(probes.PacketCapture(
             self.ctx, interface, self.environment.central_namespace.name, interface,
             bpf.format(seg=seg)))
         vms.ping_all()

@@ -95,13 +95,15 @@ class VethPair(fixtures.Fixture):
     """
 
     def __init__(self, name: str, peer: str, namespace: str | None = None,
-                 peer_namespace: str | None = None, mtu: int | None = None):
+                 peer_namespace: str | None = None, mtu: int | None = None,
+                 peer_mac: str | None = None):
         super().__init__()
         self.name = check_ifname(name)
         self.peer = check_ifname(peer)
         self.namespace = namespace
         self.peer_namespace = peer_namespace
         self.mtu = mtu
+        self.peer_mac = peer_mac
 
     def _setUp(self) -> None:
         peer: dict = {"ifname": self.peer}
@@ -114,6 +116,9 @@ class VethPair(fixtures.Fixture):
         with netlink(self.namespace) as ipr:
             ipr.link("add", ifname=self.name, kind="veth", peer=peer)
         self.addCleanup(delete, self.name, self.namespace)
+        if self.peer_mac:
+            with netlink(self.peer_namespace) as ipr:
+                ipr.link("set", index=link_index(ipr, self.peer), address=self.peer_mac)
         for name, namespace in ((self.name, self.namespace), (self.peer, self.peer_namespace)):
             disable_tx_offload(name, namespace)
             set_up(name, namespace, self.mtu)

@@ -15,7 +15,7 @@ import fixtures
 from ovsdbapp.backend.ovs_idl import connection
 from ovsdbapp.schema.open_vswitch import impl_idl
 
-from fullstack.resources import process, runner
+from fullstack.resources import daemon, runner
 
 SCHEMA = "/usr/share/openvswitch/vswitch.ovsschema"
 OVSDB_TIMEOUT = 30
@@ -62,6 +62,9 @@ class OvsInstance(fixtures.Fixture):
         self.env = {"OVS_RUNDIR": run_dir, "OVS_DBDIR": run_dir, "OVS_LOGDIR": log_dir,
                     "OVS_SYSCONFDIR": run_dir}
 
+    def __repr__(self) -> str:
+        return f"<OvsInstance {self.name} ns={self.namespace or '(root)'}>"
+
     def _setUp(self) -> None:
         os.makedirs(self.run_dir)
         self.addCleanup(shutil.rmtree, self.run_dir, True)
@@ -81,11 +84,11 @@ class OvsInstance(fixtures.Fixture):
     def _path(self, name: str) -> str:
         return os.path.join(self.run_dir, name)
 
-    def _daemon(self, binary: str, cmd: list[str], ready_socket: str) -> process.ProcessFixture:
+    def _daemon(self, binary: str, cmd: list[str], ready_socket: str) -> daemon.ProcessFixture:
         log_name = f"{self.name}-{binary}"
         cmd += ["-vconsole:off", "-vfile:info",
                 "--log-file=" + os.path.join(self.log_dir, log_name + ".ovslog")]
-        return process.ProcessFixture(
+        return daemon.ProcessFixture(
             log_name, cmd, self.log_dir, self.state_dir, self.prefix,
             namespace=self.namespace, env=self.env,
             ready=lambda: _accepts(self._path(ready_socket)),
@@ -111,6 +114,9 @@ class OvsBridge(fixtures.Fixture):
         self.instance = instance
         self.name = name
 
+    def __repr__(self) -> str:
+        return f"<OvsBridge {self.name} of {self.instance.name}>"
+
     def _setUp(self) -> None:
         self.api.add_br(self.name, datapath_type=self.instance.datapath_type).execute(
             check_error=True)
@@ -119,6 +125,11 @@ class OvsBridge(fixtures.Fixture):
     @property
     def api(self) -> impl_idl.OvsdbIdl:
         return self.instance.api
+
+    @property
+    def namespace(self) -> str | None:
+        """The namespace of the bridge's instance: where its ports' devices live."""
+        return self.instance.namespace
 
     def add_port(self, port: str, external_ids: dict | None = None, **iface: object) -> None:
         """Add ``port`` (an existing link, unless ``type=`` says otherwise)."""

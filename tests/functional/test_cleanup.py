@@ -20,8 +20,8 @@ settings = prerequisites.Settings.from_environment()
 with run.HarnessRun(settings, 'killed-run') as harness:
     print(harness.ctx.prefix, flush=True)
     env = environment.Environment(environment.EnvironmentDescription(),
-                                  [environment.HostDescription() for _ in range(2)])
-    env.bind(harness.ctx)
+                                  [environment.HostDescription() for _ in range(2)],
+                                  ctx=harness.ctx)
     with env:
         print('up', flush=True)
         sys.stdin.read()
@@ -31,14 +31,14 @@ with run.HarnessRun(settings, 'killed-run') as harness:
 LEAKY_RUN = """
 import sys
 from fullstack import prerequisites, run
-from fullstack.resources import namespace, process
+from fullstack.resources import daemon, namespace
 settings = prerequisites.Settings.from_environment()
 harness = run.HarnessRun(settings, 'leaky-run')
 harness.setUp()
 ctx = harness.ctx
 leaked = namespace.Namespace(ctx.prefix + '-leak')
 leaked.setUp()
-sleeper = process.ProcessFixture(
+sleeper = daemon.ProcessFixture(
     'sleeper', [sys.executable, '-c', 'import time; time.sleep(600)'], ctx.log_dir,
     settings.state_dir, ctx.prefix, namespace=leaked.name)
 sleeper.setUp()

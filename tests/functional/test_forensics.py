@@ -8,7 +8,7 @@ import fixtures
 import testtools
 from pyroute2 import netns
 
-from fullstack import base, cleanup, environment, machine, prerequisites
+from fullstack import base, cleanup, environment, prerequisites
 from fullstack.resources import database, inventory
 
 
@@ -23,9 +23,7 @@ class FailingScenario(base.BaseFullStackTestCase):
     def fails_after_booting(self):
         net = self.safe_client.create_network(self.tenant_id)
         self.safe_client.create_subnet(self.tenant_id, net["id"], "20.0.0.0/24")
-        self.vm = self.useFixture(machine.FakeFullstackMachine(
-            self.environment.hosts[0], net["id"], self.tenant_id, self.safe_client))
-        self.vm.block_until_boot()
+        self.vm = self.boot_machine(self.environment.hosts[0], net["id"])
         self.fail("on purpose")
 
     def database_name(self) -> str:

@@ -10,12 +10,12 @@ import fixtures
 from fullstack import base, environment
 from fullstack import host as host_module
 from fullstack.resources import (
+    cable,
+    daemon,
     database,
     inventory,
-    link,
     namespace,
     ovs,
-    process,
     rabbitmq,
     records,
 )
@@ -32,16 +32,15 @@ class Deployment(fixtures.Fixture):
     def _setUp(self) -> None:
         t = self.test
         ns = self.useFixture(namespace.Namespace(f"{t.prefix}-life"))
-        self.useFixture(link.VethPair(f"{t.prefix}-v", "v-in", peer_namespace=ns.name))
         instance = self.useFixture(ovs.OvsInstance(
             "life", ns.name, os.path.join(t.run_dir, "ovs", "life"), t.log_dir,
             t.settings.state_dir, t.prefix))
         bridge = self.useFixture(instance.bridge("br-life"))
-        bridge.add_port("v-in")
+        self.useFixture(cable.Cable(bridge, "v-in", f"{t.prefix}-v"))
         self.useFixture(rabbitmq.RabbitmqVhost(t.settings.rabbit_admin_url, t.prefix))
         self.useFixture(database.Database(t.settings.db_admin_url, t.prefix,
                                           os.path.join(t.run_dir, "db")))
-        self.useFixture(process.ProcessFixture(
+        self.useFixture(daemon.ProcessFixture(
             "sleeper", [sys.executable, "-c", "import time; time.sleep(600)"], t.log_dir,
             t.settings.state_dir, t.prefix, namespace=ns.name))
         if self.fail_at_end:
@@ -84,8 +83,8 @@ class TestEnvironmentUnwinds(base.HarnessTestCase):
                                                  wire_physical))
         before = inventory.Inventory.take(self.settings, self.prefix)
         env = environment.Environment(environment.EnvironmentDescription(),
-                                      [environment.HostDescription() for _ in range(3)])
-        env.bind(self.ctx)
+                                      [environment.HostDescription() for _ in range(3)],
+                                      ctx=self.ctx)
         exc = self.assertRaises(fixtures.MultipleExceptions, env.setUp)
         self.assertIn("host-2 failed half-way on purpose", str(exc.args))
         built = {name for name in env.timings if name in ("host-1", "host-2", "host-3")}

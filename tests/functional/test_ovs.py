@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 from fullstack import base
-from fullstack.resources import link, namespace, ovs, runner
+from fullstack.resources import cable, link, namespace, ovs, runner
 
 TCP_ECHO = (
     "import socket,sys;s=socket.socket();s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1);"
@@ -26,14 +26,13 @@ class OvsTestCase(base.HarnessTestCase):
             name, ns, os.path.join(self.run_dir, "ovs", name), self.log_dir,
             self.settings.state_dir, self.prefix))
 
-    def plug_namespace(self, bridge: ovs.OvsBridge, suffix: str, cidr: str,
-                       bridge_ns: str | None) -> namespace.Namespace:
+    def plug_namespace(self, bridge: ovs.OvsBridge, suffix: str,
+                       cidr: str) -> namespace.Namespace:
         """A namespace with one NIC, whose veth peer is a port of ``bridge``."""
         ns = self.useFixture(namespace.Namespace(f"{self.prefix}-{suffix}"))
-        self.useFixture(link.VethPair(
-            f"{self.prefix}-{suffix}", "eth0", namespace=bridge_ns, peer_namespace=ns.name))
+        self.useFixture(cable.Cable(bridge, f"{self.prefix}-{suffix}", "eth0",
+                                    peer_namespace=ns.name))
         link.add_address("eth0", cidr, ns.name)
-        bridge.add_port(f"{self.prefix}-{suffix}")
         return ns
 
     def assert_tcp(self, server_ns: str, server_ip: str, client_ns: str) -> None:
@@ -53,8 +52,8 @@ class TestOneInstance(OvsTestCase):
         host = self.useFixture(namespace.Namespace(f"{self.prefix}-host"))
         instance = self.ovs_instance("host", host.name)
         bridge = self.useFixture(instance.bridge("br-test"))
-        left = self.plug_namespace(bridge, "l", "20.0.0.1/24", host.name)
-        right = self.plug_namespace(bridge, "r", "20.0.0.2/24", host.name)
+        left = self.plug_namespace(bridge, "l", "20.0.0.1/24")
+        right = self.plug_namespace(bridge, "r", "20.0.0.2/24")
 
         left.execute(["ping", "-c", "2", "-i", "0.2", "-W", "5", "20.0.0.2"])
         self.assert_tcp(right.name, "20.0.0.2", left.name)
@@ -66,8 +65,8 @@ class TestOneInstance(OvsTestCase):
         br_a = self.useFixture(instance.bridge(f"{self.prefix}-a"))
         br_b = self.useFixture(instance.bridge(f"{self.prefix}-b"))
         ovs.connect_by_patch(br_a, br_b, "patch-b", "patch-a")
-        left = self.plug_namespace(br_a, "l", "20.0.0.1/24", None)
-        self.plug_namespace(br_b, "r", "20.0.0.2/24", None)
+        left = self.plug_namespace(br_a, "l", "20.0.0.1/24")
+        self.plug_namespace(br_b, "r", "20.0.0.2/24")
 
         left.execute(["ping", "-c", "1", "-W", "5", "20.0.0.2"])
         self.assertIn("patch-b", br_a.port_names())
@@ -75,7 +74,7 @@ class TestOneInstance(OvsTestCase):
     def test_interface_external_ids_are_set(self):
         instance = self.ovs_instance("host", None)
         bridge = self.useFixture(instance.bridge(f"{self.prefix}-x"))
-        self.plug_namespace(bridge, "m", "20.0.0.1/24", None)
+        self.plug_namespace(bridge, "m", "20.0.0.1/24")
         bridge.api.db_set("Interface", f"{self.prefix}-m",
                           ("external_ids", {"iface-id": "port-1"})).execute(check_error=True)
         ids = bridge.api.db_get("Interface", f"{self.prefix}-m", "external_ids").execute(
@@ -92,12 +91,9 @@ class TestTwoInstances(OvsTestCase):
             hosts.append(host)
             bridges.append(self.useFixture(instance.bridge("br-int")))
         # The cable between the two hosts.
-        self.useFixture(link.VethPair("cable", "cable", namespace=hosts[0].name,
-                                      peer_namespace=hosts[1].name))
-        bridges[0].add_port("cable")
-        bridges[1].add_port("cable")
-        left = self.plug_namespace(bridges[0], "l", "20.0.0.1/24", hosts[0].name)
-        right = self.plug_namespace(bridges[1], "r", "20.0.0.2/24", hosts[1].name)
+        self.useFixture(cable.Cable(bridges[0], "cable", "cable", peer_bridge=bridges[1]))
+        left = self.plug_namespace(bridges[0], "l", "20.0.0.1/24")
+        right = self.plug_namespace(bridges[1], "r", "20.0.0.2/24")
 
         left.execute(["ping", "-c", "2", "-i", "0.2", "-W", "5", "20.0.0.2"])
         self.assert_tcp(right.name, "20.0.0.2", left.name)

@@ -171,7 +171,8 @@ class TestCalls(RpcTestCase):
         client = self.client()
         self.assertIsNone(client.cast("record", value=7))
         wait_until_true(lambda: endpoint.calls == [7], timeout=5,
-                        exception=f"cast record(value=7) not handled: calls {endpoint.calls}")
+                        exception=lambda: f"cast record(value=7) not handled: calls "
+                                          f"{endpoint.calls}")
 
     def test_competing_servers_handle_each_call_once(self):
         first, second = Recorder(), Recorder()
@@ -265,7 +266,7 @@ class TestNotifications(RpcTestCase):
         wait_until_true(
             lambda: len(everything.received) == 3 and len(ports_only.received) == 2,
             timeout=5,
-            exception=f"events missing: {everything.received} / {ports_only.received}",
+            exception=lambda: f"events missing: {everything.received} / {ports_only.received}",
         )
         self.assertEqual(
             [("port_update", "p1"), ("network_delete", "n1"), ("port_update", "p2")],

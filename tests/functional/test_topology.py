@@ -69,12 +69,6 @@ class TopologyTestCase(base.BaseFullStackTestCase):
         self.assertTrue(os.path.exists(path.removesuffix(".svg") + ".dot"))
         return Picture.parse(path)
 
-    def boot(self, network_id: str, host) -> machine.FakeFullstackMachine:
-        vm = self.useFixture(machine.FakeFullstackMachine(
-            host, network_id, self.tenant_id, self.safe_client))
-        vm.block_until_boot()
-        return vm
-
 
 class TestTopology(TopologyTestCase):
     def routed_network(self) -> tuple[dict, dict, machine.ExternalMachine, str]:
@@ -105,7 +99,7 @@ class TestTopology(TopologyTestCase):
 
     def test_picture_shows_the_live_wiring(self):
         net, subnet, peer, router_id = self.routed_network()
-        vms = [self.boot(net["id"], host) for host in self.environment.hosts]
+        vms = self.boot_machines(self.environment.hosts, net["id"])
         # Through the router and its SNAT: its qr- and qg- ports are wired.
         vms[1].assert_ping(peer.ip)
         dhcp_port = self.wait_for_dhcp_port(net["id"])
@@ -145,7 +139,7 @@ class TestTopology(TopologyTestCase):
         for vm in vms:
             self.assertIn(vm.ip, picture.nodes[vm.namespace])
             plugged = picture.edge(f"{vm.host.namespace}/br-int", vm.namespace)
-            self.assertIn(f"tap{vm.port['id'][:11]} ↔ eth0", plugged)
+            self.assertIn(f"{vm.tap} ↔ eth0", plugged)
         self.assert_router_and_dhcp(picture, host1, router_id, subnet, dhcp_port)
         self.assertIn(peer.ip, picture.nodes[peer.namespace])
         self.assertIn("ext", picture.edge(f"{central}/cnt-ex", peer.namespace))
@@ -173,8 +167,8 @@ class TestTopologyIsLive(TopologyTestCase):
         net = self.safe_client.create_network(self.tenant_id)
         self.safe_client.create_subnet(self.tenant_id, net["id"], "10.0.1.0/24")
         host = self.environment.hosts[1]
-        vm = self.boot(net["id"], host)
-        tap = f"tap{vm.port['id'][:11]}"
+        vm = self.boot_machine(host, net["id"])
+        tap = vm.tap
         before = self.draw("topology-before.svg")
         self.assertIn(tap, before.edge(f"{host.namespace}/br-int", vm.namespace))
         self.assertNotIn(f"{host.namespace}/br-extra", before.nodes)

@@ -1,41 +1,59 @@
 from __future__ import annotations
 
 import dataclasses
+import threading
+import types
 
 import testtools
 
-from fullstack import environment
+from fullstack import descriptions, environment, wait
 
 
 class TestEnvironmentDescription(testtools.TestCase):
     def test_defaults_are_valid(self):
-        desc = environment.EnvironmentDescription()
+        desc = descriptions.EnvironmentDescription()
         self.assertEqual("vxlan", desc.network_type)
         self.assertEqual(["vxlan", "gre"], desc.tunnel_types)
 
     def test_unknown_network_type_names_the_field(self):
-        exc = self.assertRaises(ValueError, environment.EnvironmentDescription,
+        exc = self.assertRaises(ValueError, descriptions.EnvironmentDescription,
                                 network_type="vxln")
         self.assertIn("network_type 'vxln'", str(exc))
 
     def test_bad_interconnection_and_datapath(self):
         self.assertIn("interconnection", str(self.assertRaises(
-            ValueError, environment.EnvironmentDescription, interconnection="cable")))
+            ValueError, descriptions.EnvironmentDescription, interconnection="cable")))
         self.assertIn("datapath", str(self.assertRaises(
-            ValueError, environment.EnvironmentDescription, datapath="dpdk")))
+            ValueError, descriptions.EnvironmentDescription, datapath="dpdk")))
 
     def test_arp_responder_needs_l2pop(self):
-        exc = self.assertRaises(ValueError, environment.EnvironmentDescription,
+        exc = self.assertRaises(ValueError, descriptions.EnvironmentDescription,
                                 arp_responder=True)
         self.assertIn("l2_pop", str(exc))
 
     def test_down_time_must_cover_two_reports(self):
-        exc = self.assertRaises(ValueError, environment.EnvironmentDescription,
+        exc = self.assertRaises(ValueError, descriptions.EnvironmentDescription,
                                 report_interval=5, agent_down_time=6)
         self.assertIn("agent_down_time", str(exc))
 
+    def test_l3_and_dhcp_agents_need_an_l2_agent(self):
+        exc = self.assertRaises(ValueError, descriptions.HostDescription, l2_agent=False,
+                                dhcp_agent=True)
+        self.assertIn("l2_agent", str(exc))
+
+    def test_dhcp_agents_per_network_is_checked(self):
+        exc = self.assertRaises(ValueError, descriptions.EnvironmentDescription,
+                                dhcp_agents_per_network=0)
+        self.assertIn("dhcp_agents_per_network", str(exc))
+
+    def test_agent_kinds_follow_the_flags(self):
+        self.assertEqual(("l2",), descriptions.HostDescription().agent_kinds)
+        self.assertEqual(("l2", "l3", "dhcp"), descriptions.HostDescription(
+            l3_agent=True, dhcp_agent=True).agent_kinds)
+        self.assertEqual((), descriptions.HostDescription(l2_agent=False).agent_kinds)
+
     def test_descriptions_are_frozen(self):
-        desc = environment.HostDescription()
+        desc = descriptions.HostDescription()
         self.assertRaises(dataclasses.FrozenInstanceError, setattr, desc, "l2_agent", False)
 
 
@@ -50,12 +68,23 @@ class TestEnvironment(testtools.TestCase):
                                 environment.EnvironmentDescription(), [{"l2_agent": True}])
         self.assertIn("hosts_desc[0]", str(exc))
 
-    def test_l3_and_dhcp_agents_need_an_l2_agent(self):
-        exc = self.assertRaises(ValueError, environment.HostDescription, l2_agent=False,
-                                dhcp_agent=True)
-        self.assertIn("l2_agent", str(exc))
+    def test_descriptions_are_spelled_from_the_environment_too(self):
+        self.assertIs(descriptions.EnvironmentDescription, environment.EnvironmentDescription)
+        self.assertIs(descriptions.HostDescription, environment.HostDescription)
 
-    def test_dhcp_agents_per_network_is_checked(self):
-        exc = self.assertRaises(ValueError, environment.EnvironmentDescription,
-                                dhcp_agents_per_network=0)
-        self.assertIn("dhcp_agents_per_network", str(exc))
+    def test_agents_not_alive_at_the_deadline_are_named(self):
+        env = environment.Environment(descriptions.EnvironmentDescription(),
+                                      [descriptions.HostDescription()] * 2,
+                                      ctx=types.SimpleNamespace(log_dir="/logs/t", prefix="fs1"))
+        env._server_ready, env._server_lock = True, threading.Lock()
+        listed = [{"host": "host-1", "binary": "neutrino-openvswitch-agent", "alive": True}]
+        env.server = types.SimpleNamespace(check_alive=lambda: None,
+                                           client=types.SimpleNamespace(list_agents=lambda: listed))
+        env.hosts = [types.SimpleNamespace(
+            hostname=f"host-{n}", processes=lambda: [], agents={"l2": types.SimpleNamespace(
+                name=f"host-{n}-ovs-agent", binary="neutrino-openvswitch-agent", started_at=0)})
+            for n in (1, 2)]
+        exc = self.assertRaises(wait.WaitTimeout, env.wait_until_env_is_up, timeout=0.05)
+        self.assertIn("not all 2 agents alive after 0.05 s (not alive: host-2-ovs-agent)",
+                      str(exc))
+        self.assertIn("/logs/t", str(exc))

@@ -9,7 +9,7 @@ import shutil
 import fixtures
 import testtools
 
-from fullstack import base, prerequisites, topology, topology_dot
+from fullstack import base, prerequisites, topology
 from fullstack.topology import (
     Agent,
     Bridge,
@@ -96,7 +96,7 @@ def edge_between(found: list[tuple[str, str, str]], one: str, other: str) -> str
 class TestRender(testtools.TestCase):
     def setUp(self):
         super().setUp()
-        self.source = topology_dot.render(snapshot())
+        self.source = topology.render(snapshot())
         self.edges = edges(self.source)
 
     def edge_between(self, one: str, other: str) -> str:
@@ -160,7 +160,7 @@ class TestRender(testtools.TestCase):
         both = snapshot()
         gre = (Tunnel("gre", Device(H1, "gre-1"), "240.0.1.11", "240.0.1.12"),
                Tunnel("gre", Device(H2, "gre-2"), "240.0.1.12", "240.0.1.11"))
-        source = topology_dot.render(topology.Topology(
+        source = topology.render(topology.Topology(
             both.prefix, both.sites, both.stacks, both.links, both.tunnels + gre, both.control))
         labels = [label for tail, head, label in edges(source)
                   if tail.endswith("br-tun") and head.endswith("br-tun")]
@@ -171,7 +171,7 @@ class TestRender(testtools.TestCase):
         one_way = snapshot()
         one_way = topology.Topology(one_way.prefix, one_way.sites, one_way.stacks,
                                     one_way.links, one_way.tunnels[:1], one_way.control)
-        source = topology_dot.render(one_way)
+        source = topology.render(one_way)
         label = edge_between(edges(source), f"{H1}/br-tun", f"{H2}/br-fabric")
         self.assertIn("no tunnel back", label)
 
@@ -179,7 +179,7 @@ class TestRender(testtools.TestCase):
         unplugged = snapshot()
         links = (*unplugged.links,
                  Link("veth", Device(H2, "tapccccccccccc"), Device("fs1a-m9", "eth0")))
-        source = topology_dot.render(topology.Topology(
+        source = topology.render(topology.Topology(
             unplugged.prefix, unplugged.sites, unplugged.stacks, links, (), None))
         cluster_h2 = source.split(f'subgraph "cluster_{H2}"')[1].split("subgraph")[0]
         self.assertIn("(on no bridge)", cluster_h2)
@@ -191,7 +191,7 @@ class TestWriteSvg(testtools.TestCase):
         if shutil.which("dot") is None:
             self.skipTest("dot (graphviz) is not installed")
         folder = self.useFixture(fixtures.TempDir()).path
-        path = topology.write_svg(topology_dot.render(snapshot()), f"{folder}/topology.svg")
+        path = topology.write_svg(topology.render(snapshot()), f"{folder}/topology.svg")
         self.assertEqual(f"{folder}/topology.svg", path)
         with open(path) as f:
             svg = f.read()

@@ -1,4 +1,4 @@
-"""A process the harness starts, owns by pid, logs to a file, and stops.
+"""Pid-owned processes: the harness starts each, logs it to a file, owns it by pid, stops it.
 
 Processes run in the foreground (no ``--detach``) so that the pid we hold is
 the daemon itself; a namespaced process is started through ``ip netns exec``,
@@ -62,6 +62,16 @@ class ProcessFixture(fixtures.Fixture):
         self.popen: subprocess.Popen | None = None
         self.stopped_on_purpose = False
         self.started_at = 0.0   # time.monotonic() of the last start
+        self.output_offset = 0   # where the last start's output begins in the log
+
+    def __repr__(self) -> str:
+        if self.popen is None:
+            state = "not started"
+        elif self.is_running():
+            state = f"pid={self.pid}"
+        else:
+            state = f"pid={self.pid} exited {self.returncode}"
+        return f"<{type(self).__name__} {self.name} {state}>"
 
     def _setUp(self) -> None:
         self.addCleanup(self.stop)
@@ -83,6 +93,7 @@ class ProcessFixture(fixtures.Fixture):
         with open(self.log_path, "ab") as log:
             log.write(f"==== starting: {' '.join(full)}\n".encode())
             log.flush()
+            self.output_offset = log.tell()
             self.started_at = time.monotonic()
             self.popen = subprocess.Popen(
                 full, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
@@ -101,8 +112,8 @@ class ProcessFixture(fixtures.Fixture):
 
         wait.wait_until_true(
             ready_or_dead, timeout=self.ready_timeout, sleep=0.02,
-            exception=f"{self.name} not ready after {self.ready_timeout} s; "
-                      f"log {self.log_path}:\n{self.log_tail()}",
+            exception=lambda: f"{self.name} not ready after {self.ready_timeout} s; "
+                              f"log {self.log_path}:\n{self.log_tail()}",
         )
 
     def is_running(self) -> bool:
@@ -148,6 +159,15 @@ class ProcessFixture(fixtures.Fixture):
         code = self.popen.returncode if self.popen else None
         return (f"{self.name} exited with code {code}; last lines of {self.log_path}:\n"
                 f"{self.log_tail()}")
+
+    def output(self) -> str:
+        """What the process wrote (stdout and stderr) since it was last started."""
+        try:
+            with open(self.log_path, "rb") as f:
+                f.seek(self.output_offset)
+                return f.read().decode(errors="replace")
+        except OSError:
+            return ""
 
     def log_tail(self, lines: int = 20) -> str:
         try:

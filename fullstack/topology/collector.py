@@ -1,139 +1,44 @@
-"""A picture of an environment as it is really wired, read from the live state.
+"""Collecting a topology snapshot from the live state: netlink and OVSDB, never descriptions.
 
-``draw(env, path)`` reads every namespace of the test (netlink) and every OVS
-instance (OVSDB), never the descriptions, so a port the agent forgot, a patch
-pair that points nowhere or a tunnel to a wrong address shows as it is.
-
-Collecting (live state -> the plain dataclasses below) is kept apart from
-rendering (dataclasses -> DOT, in ``topology_dot``), so the rendering can be
-tested without root.
+Every namespace of the test (and the root namespace's links of its
+prefix) is read over netlink, every OVS instance through its IDL replica,
+and the two views are joined into the model's dataclasses.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import logging
 import os
 import socket
-import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-import graphviz
 from pyroute2 import IPRoute
 from pyroute2 import netns as pyroute2_netns
 
-from fullstack import prerequisites, topology_dot
 from fullstack.resources import link
 from fullstack.resources import namespace as namespace_module
+from fullstack.topology.model import (
+    Agent,
+    Bridge,
+    ControlNetwork,
+    Device,
+    Interface,
+    Link,
+    Port,
+    Site,
+    Stack,
+    Topology,
+    Tunnel,
+)
 
 if TYPE_CHECKING:
     from fullstack.environment import Environment
     from fullstack.host import Host
     from fullstack.resources import ovs
 
-LOG = logging.getLogger(__name__)
-
 ROOT = ""   # the namespace the harness runs in (the control network's bridge is there)
 TUNNEL_TYPES = ("vxlan", "gre", "geneve")
-
-
-@dataclasses.dataclass(frozen=True)
-class Device:
-    """An interface or OVS port, named within its namespace."""
-
-    namespace: str
-    name: str
-
-
-@dataclasses.dataclass(frozen=True)
-class Interface:
-    name: str
-    addresses: tuple[str, ...] = ()
-
-
-@dataclasses.dataclass(frozen=True)
-class Port:
-    name: str
-    tag: int | None = None
-
-
-@dataclasses.dataclass(frozen=True)
-class Bridge:
-    name: str
-    ports: tuple[Port, ...] = ()
-    addresses: tuple[str, ...] = ()   # of its LOCAL port (br-fabric: the tunnel endpoint)
-
-
-@dataclasses.dataclass(frozen=True)
-class Agent:
-    name: str
-    pid: int | None
-    alive: bool
-
-
-@dataclasses.dataclass(frozen=True)
-class Site:
-    """A namespace with an OVS instance (the central one or a host): a cluster."""
-
-    namespace: str
-    title: str
-    bridges: tuple[Bridge, ...] = ()
-    agents: tuple[Agent, ...] = ()
-    interfaces: tuple[Interface, ...] = ()   # the namespace's own, not OVS ports (ctl0)
-    central: bool = False
-
-    def bridge_of(self, name: str) -> Bridge | None:
-        """The bridge whose port (or LOCAL port) ``name`` is."""
-        for bridge in self.bridges:
-            if name == bridge.name or any(port.name == name for port in bridge.ports):
-                return bridge
-        return None
-
-
-@dataclasses.dataclass(frozen=True)
-class Stack:
-    """A namespace without OVS: a machine, router, DHCP server or external peer."""
-
-    namespace: str
-    kind: str   # machine, router, dhcp, external
-    interfaces: tuple[Interface, ...] = ()
-
-
-@dataclasses.dataclass(frozen=True)
-class Link:
-    kind: str   # patch or veth
-    a: Device
-    b: Device
-
-
-@dataclasses.dataclass(frozen=True)
-class Tunnel:
-    """One tunnel port; the picture pairs it with the port that points back."""
-
-    kind: str
-    port: Device
-    local_ip: str
-    remote_ip: str
-
-
-@dataclasses.dataclass(frozen=True)
-class ControlNetwork:
-    """The root namespace's Linux bridge the hosts' ctl0 veths hang off."""
-
-    bridge: str
-    addresses: tuple[str, ...] = ()
-    ports: tuple[str, ...] = ()
-
-
-@dataclasses.dataclass(frozen=True)
-class Topology:
-    prefix: str
-    sites: tuple[Site, ...] = ()
-    stacks: tuple[Stack, ...] = ()
-    links: tuple[Link, ...] = ()
-    tunnels: tuple[Tunnel, ...] = ()
-    control: ControlNetwork | None = None
 
 
 # -- the kernel's view: every interface of every namespace, over netlink --
@@ -321,12 +226,11 @@ def _control(prefix: str, nics: list[_Nic]) -> ControlNetwork | None:
 
 def _agents(host: Host) -> list[Agent]:
     return [Agent(agent.name.removeprefix(f"{host.hostname}-"), agent.pid, agent.is_running())
-            for agent in host.agents()]
+            for agent in host.agents.values()]
 
 
 def collect(env: Environment) -> Topology:
     """A snapshot of ``env``'s live wiring."""
-    assert env.ctx is not None
     prefix = env.ctx.prefix
     namespaces = namespace_module.starting_with(prefix + "-")
     kernel = _read_kernel(prefix, namespaces)
@@ -348,27 +252,3 @@ def collect(env: Environment) -> Topology:
               if namespace != ROOT and namespace not in site_namespaces]
     return Topology(prefix, tuple(sites), tuple(stacks), tuple(links), tuple(tunnels),
                     _control(prefix, kernel.get(ROOT, [])))
-
-
-def write_svg(source: str, path: str) -> str:
-    """Write ``source`` next to ``path`` (.dot) and render it to ``path`` with Graphviz's dot."""
-    prerequisites.check_graphviz()
-    dot_path = path.removesuffix(".svg") + ".dot"
-    with open(dot_path, "w") as f:
-        f.write(source)
-    try:
-        graphviz.render("dot", "svg", dot_path, outfile=path, quiet=True)
-    except graphviz.ExecutableNotFound as exc:   # removed since the check
-        raise prerequisites.MissingPrerequisite(prerequisites.GRAPHVIZ_MISSING) from exc
-    return path
-
-
-def draw(env: Environment, path: str) -> str:
-    """Write an SVG of env's live topology to path (and path minus .svg plus .dot); return path."""
-    start = time.monotonic()
-    snapshot = collect(env)
-    collected = time.monotonic()
-    write_svg(topology_dot.render(snapshot), path)
-    LOG.info("drew %s: live state read in %.3f s, rendered in %.3f s", path,
-             collected - start, time.monotonic() - collected)
-    return path

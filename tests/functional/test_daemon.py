@@ -9,7 +9,7 @@ import sys
 import fixtures
 
 from fullstack import base
-from fullstack.resources import namespace, process, records
+from fullstack.resources import daemon, namespace, records
 
 SLEEPER = [sys.executable, "-c", "import time; print('up', flush=True); time.sleep(600)"]
 STUBBORN = [sys.executable, "-c",
@@ -18,11 +18,11 @@ STUBBORN = [sys.executable, "-c",
 
 
 class TestProcessFixture(base.HarnessTestCase):
-    def process(self, cmd, **kwargs) -> process.ProcessFixture:
-        return process.ProcessFixture("probe", cmd, self.log_dir, self.settings.state_dir,
+    def process(self, cmd, **kwargs) -> daemon.ProcessFixture:
+        return daemon.ProcessFixture("probe", cmd, self.log_dir, self.settings.state_dir,
                                       self.prefix, **kwargs)
 
-    def log_says_up(self, fixture: process.ProcessFixture) -> bool:
+    def log_says_up(self, fixture: daemon.ProcessFixture) -> bool:
         with open(fixture.log_path) as f:
             return "up" in f.read().split()
 
@@ -71,6 +71,6 @@ class TestProcessFixture(base.HarnessTestCase):
         exc = self.assertRaises(fixtures.MultipleExceptions, fixture.setUp)
         # fixtures wraps a failed set-up with its details; the cause comes first.
         exc = exc.args[0][1]
-        self.assertIsInstance(exc, process.ProcessExited)
+        self.assertIsInstance(exc, daemon.ProcessExited)
         self.assertIn("probe exited with code 3", str(exc))
         self.assertIn("boom", str(exc))

@@ -11,23 +11,21 @@ from __future__ import annotations
 import dataclasses
 import html
 import itertools
-from typing import TYPE_CHECKING
 
 import graphviz
 
-if TYPE_CHECKING:
-    from fullstack.topology import (
-        Agent,
-        ControlNetwork,
-        Device,
-        Interface,
-        Link,
-        Port,
-        Site,
-        Stack,
-        Topology,
-        Tunnel,
-    )
+from fullstack.topology.model import (
+    Agent,
+    ControlNetwork,
+    Device,
+    Interface,
+    Link,
+    Port,
+    Site,
+    Stack,
+    Topology,
+    Tunnel,
+)
 
 # Rank of each kind of node, from the top; an edge runs from the lower rank.
 CONTROL_LEVEL = 0

@@ -1,0 +1,83 @@
+"""Descriptions of a deployment: plain, frozen data, validated before anything is built.
+
+``EnvironmentDescription`` holds the choices of the whole deployment,
+``HostDescription`` those of one host; the Environment and its Hosts turn
+them into namespaces, bridges and processes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+NETWORK_TYPES = ("vxlan", "gre", "vlan", "flat")
+TUNNEL_TYPES = ("vxlan", "gre")
+INTERCONNECTIONS = ("patch", "veth")
+DATAPATHS = ("netdev", "system")
+EXTERNAL_PHYSNET = "extnet"   # flat physical network of cnt-ex, mapped to each br-ex
+
+
+def _one_of(field: str, value: object, allowed: tuple) -> None:
+    if value not in allowed:
+        raise ValueError(f"{field} {value!r} is not one of {', '.join(map(str, allowed))}")
+
+
+@dataclasses.dataclass(frozen=True)
+class EnvironmentDescription:
+    """What the whole deployment looks like; validated before anything is built."""
+
+    network_type: str = "vxlan"
+    physical_network: str | None = "physnet1"
+    l2_pop: bool = False
+    arp_responder: bool = False
+    interconnection: str = "patch"
+    datapath: str = "netdev"
+    report_interval: float = 1.0
+    agent_down_time: int = 10
+    dhcp_agents_per_network: int = 1
+
+    def __post_init__(self) -> None:
+        _one_of("network_type", self.network_type, NETWORK_TYPES)
+        _one_of("interconnection", self.interconnection, INTERCONNECTIONS)
+        _one_of("datapath", self.datapath, DATAPATHS)
+        if self.network_type in ("vlan", "flat") and not self.physical_network:
+            raise ValueError(f"physical_network is required for network_type "
+                             f"{self.network_type!r}")
+        if self.arp_responder and not self.l2_pop:
+            raise ValueError("arp_responder needs l2_pop: the responder learns from l2pop")
+        if self.dhcp_agents_per_network < 1:
+            raise ValueError(f"dhcp_agents_per_network must be at least 1, not "
+                             f"{self.dhcp_agents_per_network}")
+        if self.report_interval <= 0:
+            raise ValueError(f"report_interval must be positive, not {self.report_interval}")
+        if self.agent_down_time < 2 * self.report_interval:
+            raise ValueError(f"agent_down_time ({self.agent_down_time} s) must be at least two "
+                             f"report intervals ({self.report_interval} s)")
+
+    @property
+    def tunnel_types(self) -> list[str]:
+        """Every host tunnels with both types, so networks of any type can coexist."""
+        return list(TUNNEL_TYPES)
+
+    @property
+    def physical_networks(self) -> list[str]:
+        return [self.physical_network] if self.physical_network else []
+
+
+@dataclasses.dataclass(frozen=True)
+class HostDescription:
+    """One simulated host and the agents it runs."""
+
+    l2_agent: bool = True
+    l3_agent: bool = False
+    dhcp_agent: bool = False
+
+    @property
+    def agent_kinds(self) -> tuple[str, ...]:
+        """The kinds of agent it runs, of "l2", "l3" and "dhcp"."""
+        wanted = {"l2": self.l2_agent, "l3": self.l3_agent, "dhcp": self.dhcp_agent}
+        return tuple(kind for kind, on in wanted.items() if on)
+
+    def __post_init__(self) -> None:
+        if (self.l3_agent or self.dhcp_agent) and not self.l2_agent:
+            raise ValueError("l3_agent and dhcp_agent need l2_agent: their ports on br-int "
+                             "are wired by the L2 agent")
