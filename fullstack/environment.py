@@ -204,6 +204,8 @@ class Environment(fixtures.Fixture):
                 "transport_url": self.rabbitmq_environment.transport_url("127.0.0.1"),
                 "agent_down_time": desc.agent_down_time,
                 "dhcp_agents_per_network": desc.dhcp_agents_per_network,
+                "core_plugin": "ml2",
+                "service_plugins": ["router", "dhcp_agent_scheduler"],
             },
             "database": {"connection": self.database.url},
             "ml2": {"type_drivers": list(NETWORK_TYPES),
