@@ -13,7 +13,7 @@ from neutrino.server.db.lookups import load_network
 from neutrino.server.lib import attributes, clock, device_owners, errors, events
 from neutrino.server.lib import validators as v
 from neutrino.server.lib.attributes import Attribute, ResourceAttributes
-from neutrino.server.plugins.base import publish_change
+from neutrino.server.plugins.ml2.core_resource import CoreResourceService
 from neutrino.server.plugins.ml2.extension_drivers import ExtensionDrivers
 from neutrino.server.plugins.ml2.notify import L2AgentNotifier
 from neutrino.server.plugins.ml2.type_drivers.base import Segment
@@ -74,18 +74,19 @@ def requested_segment(body: dict[str, Any]) -> Segment | None:
                    body.get("provider:segmentation_id"))
 
 
-class NetworkService:
+class NetworkService(CoreResourceService):
+    resource = events.NETWORK
+    model = models.Network
+
     def __init__(self, db: database.Database, type_manager: TypeManager,
                  notifier: L2AgentNotifier, registry: events.Registry,
                  drivers: ExtensionDrivers):
-        self.db = db
+        super().__init__(db, registry, drivers)
         self.type_manager = type_manager
         self.notifier = notifier
-        self.events = registry
-        self.drivers = drivers
 
-    def to_dict(self, session: Session, network: models.Network) -> dict[str, Any]:
-        return self.drivers.extend_dict(events.NETWORK, session, network, network_dict(network))
+    def view(self, row: models.Network) -> dict[str, Any]:
+        return network_dict(row)
 
     def create(self, body: dict[str, Any]) -> dict[str, Any]:
         requested = requested_segment(body)
@@ -107,20 +108,9 @@ class NetworkService:
                 network_type=segment.network_type,
                 physical_network=segment.physical_network,
                 segmentation_id=segment.segmentation_id)]
-            self.drivers.process_create(events.NETWORK, session, body, network)
-            session.flush()
-            result = self.to_dict(session, network)
-            publish_change(self.events, events.NETWORK, "create", events.Payload(
-                network.id, (result,), body, session, network))
-            return result
+            return self.created(session, network, body)
 
         return self.db.run(work)
-
-    def get(self, network_id: str) -> dict[str, Any]:
-        return self.db.run(lambda session: self.to_dict(session, load_network(session, network_id)))
-
-    def list(self) -> list[dict[str, Any]]:
-        return self.db.list_all(models.Network, self.to_dict)
 
     def update(self, network_id: str, body: dict[str, Any]) -> dict[str, Any]:
         def work(session: Session) -> dict[str, Any]:
@@ -129,12 +119,7 @@ class NetworkService:
             for attribute, value in body.items():
                 if attribute in _COLUMNS:
                     setattr(network, _COLUMNS[attribute], value)
-            self.drivers.process_update(events.NETWORK, session, body, network)
-            session.flush()
-            after = self.to_dict(session, network)
-            publish_change(self.events, events.NETWORK, "update", events.Payload(
-                network_id, (before, after), body, session, network))
-            return after
+            return self.updated(session, network, body, before)
 
         return self.db.run(work)
 
@@ -150,9 +135,7 @@ class NetworkService:
                     f"Unable to complete operation on network {network_id}. There are "
                     f"one or more ports still in use on the network.", "NetworkInUse")
             after_commit(session, lambda: self.notifier.network_delete(network_id))
-            publish_change(self.events, events.NETWORK, "delete", events.Payload(
-                network_id, (self.to_dict(session, network),), session=session,
-                db_object=network))
+            self.deleting(session, network)
             for segment in network.segments:
                 self.type_manager.release_segment(session, Segment(
                     segment.network_type, segment.physical_network,

@@ -18,9 +18,9 @@ from neutrino.server.db.lookups import load_network, load_port
 from neutrino.server.lib import attributes, clock, events
 from neutrino.server.lib import validators as v
 from neutrino.server.lib.attributes import REQUIRED, Attribute, ResourceAttributes
-from neutrino.server.plugins.base import publish_change
 from neutrino.server.plugins.ml2 import ipam, l2pop, mac_address
 from neutrino.server.plugins.ml2.binding import PortBinder
+from neutrino.server.plugins.ml2.core_resource import CoreResourceService
 from neutrino.server.plugins.ml2.extension_drivers import ExtensionDrivers
 from neutrino.server.plugins.ml2.notify import L2AgentNotifier
 
@@ -87,21 +87,22 @@ def _allocation(port: models.Port, fixed_ip: ipam.FixedIp) -> models.IPAllocatio
                                network_id=port.network_id, port_id=port.id)
 
 
-class PortService:
+class PortService(CoreResourceService):
+    resource = events.PORT
+    model = models.Port
+
     def __init__(self, db: database.Database, binder: PortBinder,
                  macs: mac_address.MacGenerator, notifier: L2AgentNotifier,
                  l2_population: l2pop.L2Population, registry: events.Registry,
                  drivers: ExtensionDrivers):
-        self.db = db
+        super().__init__(db, registry, drivers)
         self.binder = binder
         self.macs = macs
         self.notifier = notifier
         self.l2_population = l2_population
-        self.events = registry
-        self.drivers = drivers
 
-    def to_dict(self, session: Session, port: models.Port) -> dict[str, Any]:
-        return self.drivers.extend_dict(events.PORT, session, port, port_dict(port))
+    def view(self, row: models.Port) -> dict[str, Any]:
+        return port_dict(row)
 
     def create(self, body: dict[str, Any]) -> dict[str, Any]:
         return self.db.run(lambda session: self.to_dict(session, self.add(session, body)))
@@ -125,18 +126,9 @@ class PortService:
             vnic_type=body.get("binding:vnic_type", "normal"))
         session.add(port)
         self.binder.bind(session, port, network)
-        self.drivers.process_create(events.PORT, session, body, port)
-        session.flush()
-        # A new port is DOWN: only DHCP agents, which serve every port, care yet.
-        publish_change(self.events, events.PORT, "create", events.Payload(
-            port.id, (self.to_dict(session, port),), body, session, port))
+        # A new port is DOWN: L2 agents hear of it once it is bound and wired.
+        self.created(session, port, body)
         return port
-
-    def get(self, port_id: str) -> dict[str, Any]:
-        return self.db.run(lambda session: self.to_dict(session, load_port(session, port_id)))
-
-    def list(self) -> list[dict[str, Any]]:
-        return self.db.list_all(models.Port, self.to_dict)
 
     def update(self, port_id: str, body: dict[str, Any]) -> dict[str, Any]:
         def work(session: Session) -> dict[str, Any]:
@@ -159,29 +151,21 @@ class PortService:
             port.binding.vnic_type = body["binding:vnic_type"]
         if "binding:host_id" in body:
             self._rebind(session, port, body["binding:host_id"])
-        self.drivers.process_update(events.PORT, session, body, port)
-        session.flush()
-        self._publish_update(session, port, before, body)
+        self._tell_l2_agents_of_update(session, before, self.updated(session, port, body, before))
 
     def drop_addresses(self, session: Session, port: models.Port, subnet_id: str) -> None:
         """Take the port's addresses on a subnet about to be deleted away."""
         before = self.to_dict(session, port)
         port.fixed_ips = [a for a in port.fixed_ips if a.subnet_id != subnet_id]
-        session.flush()
-        self._publish_update(session, port, before, {})
+        self._tell_l2_agents_of_update(session, before, self.updated(session, port, {}, before))
 
-    def _publish_update(self, session: Session, port: models.Port, before: dict[str, Any],
-                        body: dict[str, Any]) -> None:
-        after = self.to_dict(session, port)
-
-        def tell_l2_agents() -> None:
+    def _tell_l2_agents_of_update(self, session: Session, before: dict[str, Any],
+                                  after: dict[str, Any]) -> None:
+        def tell() -> None:
             self.notifier.port_update(after)
             self.l2_population.port_changed(l2pop.PortFacts.of_dict(before),
                                             l2pop.PortFacts.of_dict(after))
-
-        after_commit(session, tell_l2_agents)
-        publish_change(self.events, events.PORT, "update", events.Payload(
-            port.id, (before, after), body, session, port))
+        after_commit(session, tell)
 
     def delete(self, port_id: str) -> None:
         """The API's delete: plugins may refuse it (a router's port, say) first."""
@@ -194,16 +178,14 @@ class PortService:
 
     def remove(self, session: Session, port: models.Port) -> None:
         """Delete ``port`` in the caller's transaction, whoever owns it."""
-        before = self.to_dict(session, port)
+        before = self.deleting(session, port)
+        port_id = port.id
 
         def tell_l2_agents() -> None:
-            self.notifier.port_delete(port.id)
+            self.notifier.port_delete(port_id)
             self.l2_population.port_changed(l2pop.PortFacts.of_dict(before), None)
 
         after_commit(session, tell_l2_agents)
-        # Before the row goes: subscribers still find what refers to the port.
-        publish_change(self.events, events.PORT, "delete", events.Payload(
-            port.id, (before,), session=session, db_object=port))
         session.delete(port)
         session.flush()
 

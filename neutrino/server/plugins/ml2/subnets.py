@@ -13,8 +13,8 @@ from neutrino.server.db.lookups import load_network, load_subnet
 from neutrino.server.lib import attributes, clock, errors, events
 from neutrino.server.lib import validators as v
 from neutrino.server.lib.attributes import REQUIRED, Attribute, ResourceAttributes
-from neutrino.server.plugins.base import publish_change
 from neutrino.server.plugins.ml2 import allocation_pools as pools
+from neutrino.server.plugins.ml2.core_resource import CoreResourceService
 from neutrino.server.plugins.ml2.extension_drivers import ExtensionDrivers
 from neutrino.server.plugins.ml2.networks import AUTO_DELETED_OWNERS
 from neutrino.server.plugins.ml2.ports import PortService
@@ -86,16 +86,17 @@ def _check_overlap(session: Session, network_id: str, cidr: pools.IPNetwork) -> 
                         f"on network {network_id}")
 
 
-class SubnetService:
+class SubnetService(CoreResourceService):
+    resource = events.SUBNET
+    model = models.Subnet
+
     def __init__(self, db: database.Database, port_service: PortService,
                  registry: events.Registry, drivers: ExtensionDrivers):
-        self.db = db
+        super().__init__(db, registry, drivers)
         self.ports = port_service
-        self.events = registry
-        self.drivers = drivers
 
-    def to_dict(self, session: Session, subnet: models.Subnet) -> dict[str, Any]:
-        return self.drivers.extend_dict(events.SUBNET, session, subnet, subnet_dict(subnet))
+    def view(self, row: models.Subnet) -> dict[str, Any]:
+        return subnet_dict(row)
 
     def create(self, body: dict[str, Any]) -> dict[str, Any]:
         cidr = ipaddress.ip_network(body["cidr"])
@@ -119,20 +120,9 @@ class SubnetService:
                 allocation_pools=_pool_rows(ranges),
                 **{column: body[column] for column in _COLUMNS})
             session.add(subnet)
-            self.drivers.process_create(events.SUBNET, session, body, subnet)
-            session.flush()
-            result = self.to_dict(session, subnet)
-            publish_change(self.events, events.SUBNET, "create", events.Payload(
-                subnet.id, (result,), body, session, subnet))
-            return result
+            return self.created(session, subnet, body)
 
         return self.db.run(work)
-
-    def get(self, subnet_id: str) -> dict[str, Any]:
-        return self.db.run(lambda session: self.to_dict(session, load_subnet(session, subnet_id)))
-
-    def list(self) -> list[dict[str, Any]]:
-        return self.db.list_all(models.Subnet, self.to_dict)
 
     def update(self, subnet_id: str, body: dict[str, Any]) -> dict[str, Any]:
         def work(session: Session) -> dict[str, Any]:
@@ -143,12 +133,7 @@ class SubnetService:
                     setattr(subnet, column, body[column])
             if "gateway_ip" in body or "allocation_pools" in body:
                 self._update_addressing(subnet, body)
-            self.drivers.process_update(events.SUBNET, session, body, subnet)
-            session.flush()
-            after = self.to_dict(session, subnet)
-            publish_change(self.events, events.SUBNET, "update", events.Payload(
-                subnet_id, (before, after), body, session, subnet))
-            return after
+            return self.updated(session, subnet, body, before)
 
         return self.db.run(work)
 
@@ -164,9 +149,7 @@ class SubnetService:
             # DHCP ports give their address on the subnet up instead of blocking.
             for port in holders:
                 self.ports.drop_addresses(session, port, subnet_id)
-            publish_change(self.events, events.SUBNET, "delete", events.Payload(
-                subnet_id, (self.to_dict(session, subnet),), session=session,
-                db_object=subnet))
+            self.deleting(session, subnet)
             session.delete(subnet)
             session.flush()
 
