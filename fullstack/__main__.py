@@ -10,6 +10,9 @@ import time
 
 from fullstack import bench, cleanup, descriptions, interactive, prerequisites
 
+SERVICE_HELP = ("the system to deploy: neutrino, neutron or a Service's import path "
+                "(default: FULLSTACK_SERVICE, else neutrino)")
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m fullstack")
@@ -19,6 +22,7 @@ def _parser() -> argparse.ArgumentParser:
     bench_parser.add_argument("--runs", type=int, default=5)
     bench_parser.add_argument("--network-type", default="vxlan",
                               choices=descriptions.NETWORK_TYPES)
+    bench_parser.add_argument("--service", help=SERVICE_HELP)
     bench_parser.add_argument("--json", action="store_true", help="one JSON object")
     up = commands.add_parser("up", help="bring up a deployment that stays up")
     up.add_argument("--hosts", type=int, default=3)
@@ -30,6 +34,7 @@ def _parser() -> argparse.ArgumentParser:
                     help="a DHCP agent on host-1; machines then get their address by DHCP")
     up.add_argument("--machines", type=int, default=0,
                     help="machines on one network, spread over the hosts")
+    up.add_argument("--service", help=SERVICE_HELP)
     up.add_argument("--json", action="store_true", help="the summary as one JSON object")
     status = commands.add_parser("status", help="list the standing deployments")
     status.add_argument("--json", action="store_true", help="one JSON list")
@@ -56,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
             return run_down(args)
         if args.hosts < 1 or args.runs < 1:
             parser.error("--hosts and --runs must be at least 1")
-        result = bench.run_rounds(args.hosts, args.runs, args.network_type)
+        result = bench.run_rounds(args.hosts, args.runs, args.network_type, args.service)
         print(bench.render(result, args.json))
         return 0
     except (prerequisites.MissingPrerequisite, ValueError) as exc:
@@ -67,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
 def run_up(args: argparse.Namespace) -> int:
     request = interactive.UpRequest(
         hosts=args.hosts, network_type=args.network_type, l2_pop=args.l2_pop,
-        l3=args.l3, dhcp=args.dhcp, machines=args.machines)
+        l3=args.l3, dhcp=args.dhcp, machines=args.machines, service=args.service)
     start = time.monotonic()
 
     def progress(message: str) -> None:

@@ -31,18 +31,21 @@ PHASES = ("env_up", "boot", "ping_all", "teardown", "total")
 class ConnectivityRound(fixtures.Fixture):
     """One round: environment, one network, a machine per host, ping_all."""
 
-    def __init__(self, settings: prerequisites.Settings, hosts: int, network_type: str):
+    def __init__(self, settings: prerequisites.Settings, hosts: int, network_type: str,
+                 service: str | None = None):
         super().__init__()
         self.settings = settings
         self.hosts = hosts
         self.network_type = network_type
+        self.service = service
         self.marks: dict[str, float] = {}
 
     def _setUp(self) -> None:
         start = time.monotonic()
         ctx = self.useFixture(run.HarnessRun(self.settings, "bench")).ctx
         env = environment.Environment(
-            environment.EnvironmentDescription(network_type=self.network_type),
+            environment.EnvironmentDescription(network_type=self.network_type,
+                                               service=self.service),
             [environment.HostDescription() for _ in range(self.hosts)], ctx=ctx)
         self.useFixture(env)
         self.marks["env_up"] = time.monotonic() - start
@@ -93,13 +96,14 @@ def host_peak_rss_mb(host: host_module.Host) -> float:
     return sum(peak_rss_mb(daemon.pid) for daemon in host.processes())
 
 
-def run_rounds(hosts: int, runs: int, network_type: str) -> dict:
+def run_rounds(hosts: int, runs: int, network_type: str, service: str | None = None) -> dict:
+    """``runs`` rounds; ``service`` None: the run's (FULLSTACK_SERVICE, else neutrino)."""
     settings = prerequisites.Settings.from_environment()
     samples: dict[str, list[float]] = {phase: [] for phase in PHASES}
     parts: dict[str, list[float]] = {}
     rss: list[float] = []
     for _ in range(runs):
-        round_ = ConnectivityRound(settings, hosts, network_type)
+        round_ = ConnectivityRound(settings, hosts, network_type, service)
         round_.setUp()  # a failed set-up unwinds itself and raises
         teardown_start = time.monotonic()
         round_.cleanUp()
@@ -112,6 +116,7 @@ def run_rounds(hosts: int, runs: int, network_type: str) -> dict:
             parts.setdefault(part, []).extend(values)
         rss.extend(round_.rss_mb)
     return {
+        "service": service or settings.service,
         "hosts": hosts, "runs": runs, "network_type": network_type,
         "cores": psutil.cpu_count(), "ram_gb": round(psutil.virtual_memory().total / 2**30),
         "phases": {phase: _stats(values) for phase, values in samples.items()},
@@ -128,7 +133,8 @@ def _stats(values: list[float]) -> dict[str, float]:
 def render(result: dict, as_json: bool) -> str:
     if as_json:
         return json.dumps(result)
-    lines = [f"{result['hosts']} hosts, {result['network_type']}, {result['runs']} runs "
+    lines = [f"{result['service']}, {result['hosts']} hosts, {result['network_type']}, "
+             f"{result['runs']} runs "
              f"({result['cores']} cores, {result['ram_gb']} GiB)",
              f"{'phase':<14} {'median s':>9} {'max s':>9}"]
     for phase, stats in result["phases"].items():

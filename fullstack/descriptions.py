@@ -34,9 +34,16 @@ class EnvironmentDescription:
     report_interval: float = 1.0
     agent_down_time: int = 10
     dhcp_agents_per_network: int = 1
+    # The system deployed: "neutrino", "neutron" or a Service's import path;
+    # None: the run's choice (FULLSTACK_SERVICE, else neutrino).
+    service: str | None = None
 
     def __post_init__(self) -> None:
         _one_of("network_type", self.network_type, NETWORK_TYPES)
+        if self.service is not None and (not isinstance(self.service, str)
+                                         or not self.service.strip()):
+            raise ValueError(f"service {self.service!r} must name a service: neutrino, "
+                             "neutron or the import path of a Service class")
         _one_of("interconnection", self.interconnection, INTERCONNECTIONS)
         _one_of("datapath", self.datapath, DATAPATHS)
         if self.network_type in ("vlan", "flat") and not self.physical_network:

@@ -12,11 +12,10 @@ from collections.abc import Callable, Iterator
 
 import fixtures
 
-from fullstack import context, prerequisites, process, wait
+from fullstack import context, prerequisites, process, services, wait
 from fullstack import host as host_module
 from fullstack.descriptions import (
     EXTERNAL_PHYSNET,
-    NETWORK_TYPES,
     EnvironmentDescription,
     HostDescription,
 )
@@ -29,12 +28,11 @@ from fullstack.resources import (
     ovs,
     rabbitmq,
 )
+from fullstack.services.base import ServerSpec
 
 # The descriptions are spelled environment.EnvironmentDescription in tests.
 __all__ = ["Environment", "EnvironmentDescription", "HostDescription"]
 
-TUNNEL_ID_RANGE = "1001:2000"
-VLAN_RANGE = (1000, 1999)
 CONTROL_GATEWAY_INDEX = 1
 
 
@@ -98,6 +96,8 @@ class Environment(fixtures.Fixture):
             raise prerequisites.MissingPrerequisite(
                 "datapath 'system' needs the openvswitch kernel module (modprobe openvswitch); "
                 "datapath 'netdev' needs none")
+        self.service = services.load(self.env_desc.service or ctx.settings.service)
+        self.service.check_settings(ctx.settings)
         with self.phase("central", "central: vhost, database, control network, OVS"):
             self.rabbitmq_environment = self.useFixture(
                 rabbitmq.RabbitmqVhost(ctx.settings.rabbit_admin_url, ctx.prefix))
@@ -105,6 +105,7 @@ class Environment(fixtures.Fixture):
                 ctx.settings.db_admin_url, ctx.prefix, os.path.join(ctx.run_dir, "db"),
                 keep=ctx.keep_on_failure))
             self.engine = self.database.engine
+            self.service.prepare_database(ctx, self.database)
             with open(os.path.join(ctx.log_dir, "database-url.txt"), "w") as f:
                 f.write(self.database.url + "\n")
             self._set_up_networks()
@@ -197,34 +198,18 @@ class Environment(fixtures.Fixture):
     def _start_server(self) -> None:
         ctx = self.ctx
         port = self.useFixture(allocator.PortAllocation(ctx.registry, ctx.prefix)).port
-        desc = self.env_desc
-        sections: dict[str, dict[str, object]] = {
-            "DEFAULT": {
-                "bind_host": self.control_ip, "bind_port": port, "debug": True,
-                "transport_url": self.rabbitmq_environment.transport_url("127.0.0.1"),
-                "agent_down_time": desc.agent_down_time,
-                "dhcp_agents_per_network": desc.dhcp_agents_per_network,
-                "core_plugin": "ml2",
-                "service_plugins": ["router", "dhcp_agent_scheduler"],
-            },
-            "database": {"connection": self.database.url},
-            "ml2": {"type_drivers": list(NETWORK_TYPES),
-                    "tenant_network_types": [desc.network_type],
-                    "l2_population": desc.l2_pop},
-            "ml2_type_vxlan": {"vni_ranges": [TUNNEL_ID_RANGE]},
-            "ml2_type_gre": {"tunnel_id_ranges": [TUNNEL_ID_RANGE]},
-            "ml2_type_vlan": {"network_vlan_ranges": [
-                f"{net}:{VLAN_RANGE[0]}:{VLAN_RANGE[1]}" for net in desc.physical_networks]},
-            "ml2_type_flat": {"flat_networks": [*desc.physical_networks, EXTERNAL_PHYSNET]},
-        }
-        self.server = self.useFixture(process.ServerProcess(ctx, self.control_ip, port, sections))
+        self.server: process.Server = self.useFixture(self.service.server(ServerSpec(
+            ctx=ctx, env_desc=self.env_desc, bind_host=self.control_ip, bind_port=port,
+            transport_url=self.rabbitmq_environment.transport_url("127.0.0.1"),
+            database_url=self.database.url)))
         self._server_ready = False
         self._server_lock = threading.Lock()
 
     def _central_site(self) -> host_module.CentralSite:
         """What each host is given of the central part: values, and three callables."""
         return host_module.CentralSite(
-            ctx=self.ctx, env_desc=self.env_desc, control_bridge=self.control_bridge,
+            ctx=self.ctx, env_desc=self.env_desc, service=self.service,
+            control_bridge=self.control_bridge,
             control_network=self.control_network, tunnel_network=self.tunnel_network,
             data_bridge=self.central_data_bridge, external_bridge=self.central_external_bridge,
             transport_url=self.rabbitmq_environment.transport_url(self.control_ip),
@@ -252,7 +237,8 @@ class Environment(fixtures.Fixture):
 
     def processes(self) -> list[daemon.ProcessFixture]:
         """Every process of the deployment: the server, then each host's."""
-        return [self.server, *(proc for host in self.hosts for proc in host.processes())]
+        return [*self.server.processes(),
+                *(proc for host in self.hosts for proc in host.processes())]
 
     def check_processes(self) -> None:
         """Fail at once, naming the process, if anything we started died on its own."""

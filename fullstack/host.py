@@ -17,9 +17,7 @@ as on a real node; br-fabric and br-phys stand for the host's NICs.
 from __future__ import annotations
 
 import dataclasses
-import glob
 import os
-import shutil
 import time
 from collections.abc import Callable
 
@@ -29,6 +27,7 @@ import netaddr
 from fullstack import context, process
 from fullstack.descriptions import EXTERNAL_PHYSNET, EnvironmentDescription, HostDescription
 from fullstack.resources import cable, daemon, link, namespace, ovs, records, runner
+from fullstack.services.base import AgentSpec, Service
 
 FABRIC_BRIDGE = "br-fabric"
 PHYSICAL_BRIDGE = "br-phys"
@@ -47,6 +46,7 @@ class CentralSite:
 
     ctx: context.RunContext
     env_desc: EnvironmentDescription
+    service: Service                      # the system deployed: what its agents are
     control_bridge: link.LinuxBridge      # root namespace: every host's ctl0 veth hangs off it
     control_network: netaddr.IPNetwork
     tunnel_network: netaddr.IPNetwork
@@ -118,22 +118,19 @@ class Host(fixtures.Fixture):
         self._start_agents(ctx)
 
     def _start_agents(self, ctx: context.RunContext) -> None:
-        if self.desc.l2_agent:
-            self.agents["l2"] = self.useFixture(process.OvsAgentProcess(
-                ctx, f"{self.hostname}-ovs-agent", self._l2_agent_config(),
-                namespace=self.namespace))
-        if self.desc.l3_agent or self.desc.dhcp_agent:
+        self.agent_spec = AgentSpec(
+            ctx=ctx, env_desc=self.site.env_desc, hostname=self.hostname,
+            namespace=self.namespace, transport_url=self.site.transport_url,
+            ovsdb_connection=self.ovs.db_socket, ovs_run_dir=self.ovs.run_dir,
+            local_ip=self.tunnel_ip, bridge_mappings=self._bridge_mappings(),
+            namespace_prefix=f"{self.namespace}-",
+            state_dir=os.path.join(ctx.run_dir, "agents", self.hostname))
+        if {"l3", "dhcp"} & set(self.desc.agent_kinds):
             # Registered before the agents start, so it runs after they
             # stopped: what they had no time to remove goes with the test.
-            self.addCleanup(self._remove_agent_leftovers)
-        if self.desc.l3_agent:
-            self.agents["l3"] = self.useFixture(process.L3AgentProcess(
-                ctx, f"{self.hostname}-l3-agent", self._l3_agent_config(),
-                namespace=self.namespace))
-        if self.desc.dhcp_agent:
-            self.agents["dhcp"] = self.useFixture(process.DhcpAgentProcess(
-                ctx, f"{self.hostname}-dhcp-agent", self._dhcp_agent_config(),
-                namespace=self.namespace))
+            self.addCleanup(self.site.service.remove_agent_leftovers, self.agent_spec)
+        for kind in self.desc.agent_kinds:
+            self.agents[kind] = self.useFixture(self.site.service.agent(kind, self.agent_spec))
 
     def _wire_control(self) -> None:
         root_end = f"{self.site.ctx.prefix}-c{self.number}"
@@ -166,63 +163,22 @@ class Host(fixtures.Fixture):
         self.br_ex = self._cable_to_central(EXTERNAL_BRIDGE, self.site.external_bridge,
                                             "ex", "ex0")
 
-    @property
-    def agent_namespace_prefix(self) -> str:
-        """Namespaces the host's L3 and DHCP agents create start with this."""
-        return f"{self.namespace}-"
+    def router_namespace(self, router_id: str) -> str:
+        """The namespace this host's L3 agent builds the router in."""
+        return self.site.service.router_namespace(self.agent_spec, router_id)
 
-    @property
-    def dhcp_state_path(self) -> str:
-        return os.path.join(self.site.ctx.run_dir, "dhcp", self.hostname)
+    def dhcp_namespace(self, network_id: str) -> str:
+        """The namespace this host's DHCP agent serves the network from."""
+        return self.site.service.dhcp_namespace(self.agent_spec, network_id)
+
+    def dhcp_server_pids(self, network_id: str | None = None) -> list[int]:
+        """The pids of this host's running DHCP servers (dnsmasq), for one network or all."""
+        return [proc.pid for proc in self.site.service.dhcp_servers(self.agent_spec, network_id)]
 
     def kill_dhcp_servers(self) -> None:
-        """Kill this host's dnsmasq processes, as a host failure would."""
-        for pid_file in glob.glob(os.path.join(self.dhcp_state_path, "*", "pid")):
-            records.kill_by_pid_file(pid_file)
-
-    def _remove_agent_leftovers(self) -> None:
-        # dnsmasq outlives its agent by design; it is ours if its command
-        # line names a pid file under this host's state path.
-        self.kill_dhcp_servers()
-        for name in namespace.starting_with(self.agent_namespace_prefix):
-            namespace.delete(name)
-        shutil.rmtree(self.dhcp_state_path, ignore_errors=True)
-
-    def _agent_defaults(self) -> dict[str, object]:
-        return {
-            "host": self.hostname, "debug": True,
-            "transport_url": self.site.transport_url,
-            "report_interval": self.site.env_desc.report_interval,
-        }
-
-    def _dhcp_agent_config(self) -> dict[str, dict[str, object]]:
-        return {
-            "DEFAULT": {**self._agent_defaults(),
-                        "namespace_prefix": self.agent_namespace_prefix,
-                        "state_path": self.dhcp_state_path, "dhcp_lease_duration": 600},
-            "ovs": {"ovsdb_connection": self.ovs.db_socket},
-        }
-
-    def _l3_agent_config(self) -> dict[str, dict[str, object]]:
-        return {
-            "DEFAULT": {**self._agent_defaults(),
-                        "namespace_prefix": self.agent_namespace_prefix},
-            "ovs": {"ovsdb_connection": self.ovs.db_socket},
-        }
-
-    def _l2_agent_config(self) -> dict[str, dict[str, object]]:
-        desc = self.site.env_desc
-        return {
-            "DEFAULT": self._agent_defaults(),
-            "ovs": {
-                "ovsdb_connection": self.ovs.db_socket, "ovs_rundir": self.ovs.run_dir,
-                "datapath_type": desc.datapath, "local_ip": self.tunnel_ip,
-                "bridge_mappings": self._bridge_mappings(),
-                "use_veth_interconnection": desc.interconnection == "veth",
-            },
-            "agent": {"tunnel_types": desc.tunnel_types, "l2_population": desc.l2_pop,
-                      "arp_responder": desc.arp_responder},
-        }
+        """Kill this host's DHCP servers, as a host failure would."""
+        for proc in self.site.service.dhcp_servers(self.agent_spec):
+            records.kill(proc)
 
     def _bridge_mappings(self) -> dict[str, str]:
         mappings = dict.fromkeys(self.site.env_desc.physical_networks, PHYSICAL_BRIDGE)

@@ -39,6 +39,7 @@ class UpRequest:
     l3: bool = False
     dhcp: bool = False
     machines: int = 0
+    service: str | None = None   # None: the run's (FULLSTACK_SERVICE, else neutrino)
 
     def __post_init__(self) -> None:
         if self.hosts < 1:
@@ -48,7 +49,7 @@ class UpRequest:
 
     def environment(self, ctx: context.RunContext) -> environment.Environment:
         env_desc = environment.EnvironmentDescription(
-            network_type=self.network_type, l2_pop=self.l2_pop)
+            network_type=self.network_type, l2_pop=self.l2_pop, service=self.service)
         hosts = [environment.HostDescription(l3_agent=self.l3 and number == 1,
                                              dhcp_agent=self.dhcp and number == 1)
                  for number in range(1, self.hosts + 1)]

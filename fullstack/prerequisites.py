@@ -42,6 +42,8 @@ class Settings:
     log_dir: str = DEFAULT_LOG_DIR
     keep_on_failure: bool = False
     test_timeout: float = 0.0
+    # The service an environment deploys unless its description names one.
+    service: str = "neutrino"
 
     @classmethod
     def from_environment(cls) -> Settings:
@@ -53,6 +55,7 @@ class Settings:
             log_dir=env.get("FULLSTACK_LOG_DIR", DEFAULT_LOG_DIR),
             keep_on_failure=env.get("FULLSTACK_KEEP_ON_FAILURE", "") not in ("", "0"),
             test_timeout=float(env.get("OS_TEST_TIMEOUT", "0") or 0),
+            service=env.get("FULLSTACK_SERVICE", "") or "neutrino",
         )
 
 

@@ -1,34 +1,43 @@
 """Fixtures for the processes of the deployed service: server and agents.
 
-The harness starts them by command line (``python -m neutrino...``) with a
-config file it writes, exactly as an operator would; it never imports them.
+The harness starts them by command line with a config file it writes,
+exactly as an operator would; it never imports them.  What the command
+line and the file say is the service's business (``fullstack.services``).
 """
 
 from __future__ import annotations
 
+import abc
 import os
-import sys
 import urllib.error
 import urllib.request
+
+import fixtures
 
 from fullstack import context
 from fullstack.resources import client, config, daemon
 
+Sections = dict[str, dict[str, object]]
+
+
+def config_path(ctx: context.RunContext, name: str) -> str:
+    """Where the process ``name`` finds its config file (beside its log)."""
+    return os.path.join(ctx.log_dir, f"{name}.ini")
+
 
 class ServiceProcess(daemon.ProcessFixture):
-    """A neutrino process started with one generated config file."""
+    """A process of the deployed service: ``cmd`` reads the config file of ``sections``.
 
-    module = ""
-    binary = ""
+    ``binary`` is what the process reports itself as in /v2.0/agents (agents only).
+    """
 
-    def __init__(self, ctx: context.RunContext, name: str,
-                 sections: dict[str, dict[str, object]], namespace: str | None = None,
-                 **kwargs):
-        self.config_path = os.path.join(ctx.log_dir, f"{name}.ini")
+    def __init__(self, ctx: context.RunContext, name: str, cmd: list[str], sections: Sections,
+                 binary: str = "", namespace: str | None = None, **kwargs):
+        self.config_path = config_path(ctx, name)
         self.sections = sections
-        cmd = [sys.executable, "-m", self.module, "--config-file", self.config_path]
-        # neutrino's agents create namespaces: they must share the machine's
-        # mount namespace (see runner.in_namespace).
+        self.binary = binary
+        # Agents create namespaces: they must share the machine's mount
+        # namespace (see runner.in_namespace).
         super().__init__(name, cmd, ctx.log_dir, ctx.settings.state_dir, ctx.prefix,
                          namespace=namespace, private_mounts=False, **kwargs)
 
@@ -38,39 +47,60 @@ class ServiceProcess(daemon.ProcessFixture):
         super()._setUp()
 
 
-class ServerProcess(ServiceProcess):
-    """The API server; ready when its version document answers."""
+class Server(fixtures.Fixture, abc.ABC):
+    """The server side of a deployment: a fixture of one or more processes.
 
-    module = "neutrino.server"
+    Set-up launches it without waiting; ``wait_until_ready`` waits until
+    its API answers.  ``pid`` names it (the API process's), ``restart``
+    restarts all of it.
+    """
 
-    def __init__(self, ctx: context.RunContext, host: str, port: int,
-                 sections: dict[str, dict[str, object]]):
+    url: str
+    client: client.ApiClient
+    started_at: float           # time.monotonic() of its (last) start
+
+    @property
+    @abc.abstractmethod
+    def pid(self) -> int | None: ...
+
+    @abc.abstractmethod
+    def wait_until_ready(self) -> None: ...
+
+    @abc.abstractmethod
+    def is_running(self) -> bool: ...
+
+    @abc.abstractmethod
+    def check_alive(self) -> None: ...
+
+    @abc.abstractmethod
+    def restart(self) -> None: ...
+
+    @abc.abstractmethod
+    def processes(self) -> list[daemon.ProcessFixture]: ...
+
+
+def answers(url: str) -> bool:
+    """Whether the API at ``url`` serves its version document."""
+    try:
+        with urllib.request.urlopen(url + "/", timeout=2) as resp:
+            return resp.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+class ServerProcess(ServiceProcess, Server):
+    """A server that is one process, ready when its version document answers.
+
+    Launched early and awaited only before the first agent starts: the
+    hosts are wired while it loads.
+    """
+
+    def __init__(self, ctx: context.RunContext, name: str, cmd: list[str], sections: Sections,
+                 host: str, port: int):
         self.url = f"http://{host}:{port}"
         self.client = client.ApiClient(self.url)
-        # Launched early and awaited only before the first agent starts: the
-        # hosts are wired while it loads.
-        super().__init__(ctx, "neutrino-server", sections, ready=self._answers,
+        super().__init__(ctx, name, cmd, sections, ready=lambda: answers(self.url),
                          wait_at_setup=False)
 
-    def _answers(self) -> bool:
-        try:
-            with urllib.request.urlopen(self.url + "/", timeout=2) as resp:
-                return resp.status == 200
-        except (urllib.error.URLError, OSError):
-            return False
-
-
-class OvsAgentProcess(ServiceProcess):
-    module = "neutrino.agents.ovs"
-    binary = "neutrino-openvswitch-agent"   # as the agent reports itself
-
-
-class L3AgentProcess(ServiceProcess):
-    module = "neutrino.agents.l3"
-    binary = "neutrino-l3-agent"
-
-
-class DhcpAgentProcess(ServiceProcess):
-    module = "neutrino.agents.dhcp"
-    binary = "neutrino-dhcp-agent"
-
+    def processes(self) -> list[daemon.ProcessFixture]:
+        return [self]

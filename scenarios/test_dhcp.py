@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-import psutil
 import testscenarios
 from pyroute2 import netns
 
@@ -32,11 +31,8 @@ class DhcpTestCase(base.BaseFullStackTestCase):
         self.network_id = net["id"]
 
     def dnsmasq_pids(self, host) -> list[int]:
-        """Every dnsmasq serving this network from ``host``, by its files."""
-        marker = f"{host.dhcp_state_path}/{self.network_id}/"
-        return [p.pid for p in psutil.process_iter(["name", "cmdline"])
-                if p.info["name"] == "dnsmasq"
-                and any(marker in arg for arg in p.info["cmdline"] or [])]
+        """Every dnsmasq serving this network from ``host``."""
+        return host.dhcp_server_pids(self.network_id)
 
 
 class TestDhcpBoot(DhcpTestCase):
@@ -123,7 +119,7 @@ class TestDhcpAgentRestart(DhcpTestCase):
 class TestDhcpCleanup(DhcpTestCase):
     def test_deleting_the_network_removes_namespace_and_dnsmasq(self):
         host = self.environment.hosts[0]
-        namespace = f"{host.agent_namespace_prefix}qdhcp-{self.network_id}"
+        namespace = host.dhcp_namespace(self.network_id)
         wait.wait_until_true(lambda: namespace in netns.listnetns() and
                              self.dnsmasq_pids(host), timeout=60,
                              exception=f"{namespace} with its dnsmasq never appeared")

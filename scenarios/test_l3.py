@@ -53,7 +53,7 @@ class L3TestCase(base.BaseFullStackTestCase):
         return router, vm, ext_net, peer
 
     def router_namespace(self, router_id: str) -> str:
-        return f"{self.l3_host.agent_namespace_prefix}qrouter-{router_id}"
+        return self.l3_host.router_namespace(router_id)
 
     def wait_for_namespace(self, router_id: str, present: bool = True) -> None:
         name = self.router_namespace(router_id)

@@ -82,7 +82,7 @@ def live_process(record: dict) -> psutil.Process | None:
     return None
 
 
-def _process_of_pid_file(pid_file: str) -> psutil.Process | None:
+def process_of_pid_file(pid_file: str) -> psutil.Process | None:
     """The running daemon a pid file names, if its command line names that file.
 
     For processes our processes started and that outlive them by design
@@ -109,7 +109,7 @@ def kill(proc: psutil.Process) -> None:
 
 
 def kill_by_pid_file(pid_file: str) -> bool:
-    proc = _process_of_pid_file(pid_file)
+    proc = process_of_pid_file(pid_file)
     if proc is None:
         return False
     kill(proc)

@@ -148,7 +148,7 @@ class TestTopology(TopologyTestCase):
 
     def assert_router_and_dhcp(self, picture: Picture, host, router_id: str, subnet: dict,
                                dhcp_port: dict) -> None:
-        router_ns = f"{host.agent_namespace_prefix}qrouter-{router_id}"
+        router_ns = host.router_namespace(router_id)
         self.assertIn(router_ns, netns.listnetns())
         router = picture.nodes[router_ns]
         self.assertIn(subnet["gateway_ip"], router)
@@ -157,7 +157,7 @@ class TestTopology(TopologyTestCase):
         ports = " ".join(picture.edges_between(f"{host.namespace}/br-int", router_ns))
         self.assertRegex(ports, r"tap\S+ ↔ qr-\S+ vlan tag \d+")
         self.assertRegex(ports, r"tap\S+ ↔ qg-\S+ vlan tag \d+")
-        dhcp_ns = f"{host.agent_namespace_prefix}qdhcp-{dhcp_port['network_id']}"
+        dhcp_ns = host.dhcp_namespace(dhcp_port["network_id"])
         self.assertIn(dhcp_port["fixed_ips"][0]["ip_address"], picture.nodes[dhcp_ns])
         self.assertIn("ns-dhcp", picture.edge(f"{host.namespace}/br-int", dhcp_ns))
 

@@ -24,11 +24,12 @@ class TestEnvParts(testtools.TestCase):
 
     def test_render_shows_parts_and_memory(self):
         stats = {"median": 1.0, "max": 2.0}
-        result = {"hosts": 3, "runs": 1, "network_type": "vxlan", "cores": 2, "ram_gb": 24,
+        result = {"service": "neutrino", "hosts": 3, "runs": 1, "network_type": "vxlan",
+                  "cores": 2, "ram_gb": 24,
                   "phases": dict.fromkeys(bench.PHASES, stats),
                   "env_up_parts": {"central": stats, "agent_alive": stats},
                   "rss_mb_per_host": {"median": 65.0, "max": 66.0}}
         text = bench.render(result, as_json=False)
-        self.assertIn("3 hosts, vxlan, 1 runs (2 cores, 24 GiB)", text)
+        self.assertIn("neutrino, 3 hosts, vxlan, 1 runs (2 cores, 24 GiB)", text)
         self.assertRegex(text, r"agent_alive\s+1\.000\s+2\.000")
         self.assertRegex(text, r"rss_mb_per_host\s+65\.0\s+66\.0")

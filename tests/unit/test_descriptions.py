@@ -78,7 +78,7 @@ class TestEnvironment(testtools.TestCase):
                                       ctx=types.SimpleNamespace(log_dir="/logs/t", prefix="fs1"))
         env._server_ready, env._server_lock = True, threading.Lock()
         listed = [{"host": "host-1", "binary": "neutrino-openvswitch-agent", "alive": True}]
-        env.server = types.SimpleNamespace(check_alive=lambda: None,
+        env.server = types.SimpleNamespace(processes=lambda: [],
                                            client=types.SimpleNamespace(list_agents=lambda: listed))
         env.hosts = [types.SimpleNamespace(
             hostname=f"host-{n}", processes=lambda: [], agents={"l2": types.SimpleNamespace(

@@ -15,7 +15,7 @@ from fullstack.resources import cable, daemon, ovs
 def fake_site(prefix: str = "fs3k9a") -> host.CentralSite:
     ctx = types.SimpleNamespace(prefix=prefix, run_dir=f"/run/fullstack/runs/{prefix}")
     return host.CentralSite(
-        ctx=ctx, env_desc=descriptions.EnvironmentDescription(),
+        ctx=ctx, env_desc=descriptions.EnvironmentDescription(), service=None,
         control_bridge=None, control_network=None,
         tunnel_network=None, data_bridge=None, external_bridge=None,
         transport_url="rabbit://", wait_for_server=lambda: None,

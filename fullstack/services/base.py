@@ -1,0 +1,96 @@
+"""The seam between the harness and the system it deploys: a service.
+
+A service knows one system (neutrino, Neutron, a fork of either): how to
+prepare the per-test database, what config files and command lines its
+server processes and each kind of agent get, how the harness tells they
+are ready, and what they leave behind.  The harness builds namespaces,
+OVS instances, cables, the vhost and the database, and hands the service
+the values it needs (``ServerSpec``, ``AgentSpec``); the service hands back
+process fixtures.  Scenarios never see it: they speak the Neutron API.
+"""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+from typing import ClassVar
+
+import psutil
+
+from fullstack import context, prerequisites, process
+from fullstack.descriptions import EnvironmentDescription
+from fullstack.resources import database
+
+AGENT_KINDS = ("l2", "l3", "dhcp")
+
+
+@dataclasses.dataclass(frozen=True)
+class ServerSpec:
+    """What the server processes are given: where to listen, the broker, the database."""
+
+    ctx: context.RunContext
+    env_desc: EnvironmentDescription
+    bind_host: str
+    bind_port: int
+    transport_url: str          # RabbitMQ as the server reaches it
+    database_url: str
+
+
+@dataclasses.dataclass(frozen=True)
+class AgentSpec:
+    """What an agent of one host is given: the host, as values."""
+
+    ctx: context.RunContext
+    env_desc: EnvironmentDescription
+    hostname: str
+    namespace: str              # the host's network namespace, where the agent runs
+    transport_url: str          # RabbitMQ as the host reaches it (over its control link)
+    ovsdb_connection: str       # the host's own ovsdb-server, "unix:<socket>"
+    ovs_run_dir: str
+    local_ip: str               # the tunnel endpoint, on the host's br-fabric
+    bridge_mappings: dict[str, str]   # physical network -> bridge
+    # Namespaces the L3 and DHCP agents create carry this, so hosts don't collide.
+    namespace_prefix: str
+    state_dir: str              # the host's agents keep their files under it
+
+
+class Service(abc.ABC):
+    """One deployable system.  Subclass it and name the class by import path to add one."""
+
+    name: ClassVar[str]
+    # The binary each kind of agent reports in /v2.0/agents.
+    agent_binaries: ClassVar[dict[str, str]]
+
+    def __repr__(self) -> str:
+        return f"<Service {self.name}>"
+
+    def check_settings(self, settings: prerequisites.Settings) -> None:  # noqa: B027
+        """Refuse, with what to change, settings the service cannot run with."""
+
+    def prepare_database(self, ctx: context.RunContext,  # noqa: B027
+                         db: database.Database) -> None:
+        """Give the per-test database its schema, if the server does not create it."""
+
+    @abc.abstractmethod
+    def server(self, spec: ServerSpec) -> process.Server:
+        """The server; its set-up launches it and does not wait."""
+
+    @abc.abstractmethod
+    def agent(self, kind: str, spec: AgentSpec) -> process.ServiceProcess:
+        """The agent of ``kind`` (one of AGENT_KINDS) for one host."""
+
+    @abc.abstractmethod
+    def router_namespace(self, spec: AgentSpec, router_id: str) -> str:
+        """The namespace the host's L3 agent builds a router in."""
+
+    @abc.abstractmethod
+    def dhcp_namespace(self, spec: AgentSpec, network_id: str) -> str:
+        """The namespace the host's DHCP agent serves a network from."""
+
+    @abc.abstractmethod
+    def dhcp_servers(self, spec: AgentSpec,
+                     network_id: str | None = None) -> list[psutil.Process]:
+        """The DHCP servers (dnsmasq) the host's DHCP agent started, for one network or all."""
+
+    def remove_agent_leftovers(self, spec: AgentSpec) -> None:  # noqa: B027
+        """After the host's agents stopped: what they leave by design (dnsmasq, namespaces)."""
