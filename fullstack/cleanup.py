@@ -38,6 +38,8 @@ def _kill_processes(settings: prerequisites.Settings, prefix: str) -> list[str]:
         if proc is not None:
             records.kill(proc)
             removed.append(f"process {record['pid']} ({record['name']})")
+        for member in records.kill_session(record["pid"], record["create_time"]):
+            removed.append(f"process {member.pid} (of {record['name']}'s session)")
         records.forget_process(settings.state_dir, prefix, record["pid"])
     for pid_file in records.pid_files(settings.state_dir, prefix):
         if records.kill_by_pid_file(pid_file):

@@ -43,6 +43,7 @@ class ProcessFixture(fixtures.Fixture):
         stop_timeout: float = 10.0,
         private_mounts: bool = True,
         wait_at_setup: bool = True,
+        stop_signal: int = signal.SIGTERM,
     ):
         super().__init__()
         self.name = name
@@ -59,9 +60,13 @@ class ProcessFixture(fixtures.Fixture):
         # False: set-up only launches; the owner calls wait_until_ready()
         # when it needs the process, doing other work meanwhile.
         self.wait_at_setup = wait_at_setup
+        # What asks it to end: SIGINT ends some servers at once where SIGTERM
+        # makes them drain for seconds.
+        self.stop_signal = stop_signal
         self.popen: subprocess.Popen | None = None
         self.stopped_on_purpose = False
         self.started_at = 0.0   # time.monotonic() of the last start
+        self.started_wall = 0.0   # time.time() of it: no process of its session is older
         self.output_offset = 0   # where the last start's output begins in the log
 
     def __repr__(self) -> str:
@@ -95,6 +100,7 @@ class ProcessFixture(fixtures.Fixture):
             log.flush()
             self.output_offset = log.tell()
             self.started_at = time.monotonic()
+            self.started_wall = time.time()
             self.popen = subprocess.Popen(
                 full, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 env=env, start_new_session=True,
@@ -120,12 +126,14 @@ class ProcessFixture(fixtures.Fixture):
         return self.popen is not None and self.popen.poll() is None
 
     def stop(self, kill_signal: int | None = None) -> None:
-        """Ask the process to end (SIGTERM or ``kill_signal``); SIGKILL if it won't."""
+        """Ask the process to end (its stop signal, or ``kill_signal``); SIGKILL if it
+        won't.  Then whatever it started in its session goes too (a server's
+        workers, an agent's helpers); a daemon that left the session stays."""
         if self.popen is None:
             return
         self.stopped_on_purpose = True
         if self.is_running():
-            self.popen.send_signal(kill_signal or signal.SIGTERM)
+            self.popen.send_signal(kill_signal or self.stop_signal)
             try:
                 self.popen.wait(self.stop_timeout)
             except subprocess.TimeoutExpired:
@@ -133,6 +141,7 @@ class ProcessFixture(fixtures.Fixture):
                             self.name, self.stop_timeout)
                 self.popen.kill()
                 self.popen.wait()
+        records.kill_session(self.popen.pid, self.started_wall)
         records.forget_process(self.state_dir, self.prefix, self.popen.pid)
 
     def kill(self, sig: int = signal.SIGKILL) -> None:

@@ -108,6 +108,33 @@ def kill(proc: psutil.Process) -> None:
         pass
 
 
+def session_members(leader: int, not_before: float) -> list[psutil.Process]:
+    """The live processes of the session ``leader`` started (every process the
+    harness starts leads a session of its own): its workers and helpers.
+
+    ``not_before`` (the leader's start, time.time()) keeps a stranger that
+    reuses the pid as its session id out.
+    """
+    found = []
+    for proc in psutil.process_iter(["create_time"]):
+        try:
+            if proc.pid != leader and os.getsid(proc.pid) == leader and \
+                    proc.info["create_time"] >= not_before - 1 and \
+                    proc.status() != psutil.STATUS_ZOMBIE:
+                found.append(proc)
+        except (OSError, psutil.Error):
+            continue
+    return found
+
+
+def kill_session(leader: int, not_before: float) -> list[psutil.Process]:
+    """SIGKILL what is left of a session we started (the leader itself may be gone)."""
+    members = session_members(leader, not_before)
+    for proc in members:
+        kill(proc)
+    return members
+
+
 def kill_by_pid_file(pid_file: str) -> bool:
     proc = process_of_pid_file(pid_file)
     if proc is None:

@@ -16,6 +16,17 @@ STUBBORN = [sys.executable, "-c",
             "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
             "print('up', flush=True); time.sleep(600)"]
 
+# A server that forks a worker (same session) and a daemon (its own session, as
+# dnsmasq makes itself), then prints both pids.
+FORKER = [sys.executable, "-c", """
+import os, subprocess, sys, time
+worker = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+daemon = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"],
+                          start_new_session=True)
+print("up", worker.pid, daemon.pid, flush=True)
+time.sleep(600)
+"""]
+
 
 class TestProcessFixture(base.HarnessTestCase):
     def process(self, cmd, **kwargs) -> daemon.ProcessFixture:
@@ -38,6 +49,18 @@ class TestProcessFixture(base.HarnessTestCase):
         self.assertFalse(fixture.is_running())
         self.assertEqual([], records.recorded_processes(self.settings.state_dir, self.prefix))
         self.assertFalse(os.path.exists(f"/proc/{pid}"))
+
+    def test_stop_takes_the_session_along_but_not_a_daemon_that_left_it(self):
+        fixture = self.process(FORKER)
+        fixture.ready = lambda: self.log_says_up(fixture)
+        with fixture:
+            _, worker, detached = fixture.output().split()[:3]
+            worker_pid, daemon_pid = int(worker), int(detached)
+            self.addCleanup(os.kill, daemon_pid, signal.SIGKILL)
+            self.assertEqual([worker_pid], [p.pid for p in records.session_members(
+                fixture.pid, fixture.started_wall)])
+        self.assertFalse(os.path.exists(f"/proc/{worker_pid}"))
+        self.assertTrue(os.path.exists(f"/proc/{daemon_pid}"))
 
     def test_runs_inside_namespace(self):
         ns = self.useFixture(namespace.Namespace(f"{self.prefix}-p"))
