@@ -13,7 +13,7 @@ import fixtures
 import testtools
 from testtools import content
 
-from fullstack import forensics, machine, prerequisites, topology
+from fullstack import forensics, machine, prerequisites, services, topology
 from fullstack import run as run_module
 from fullstack.environment import Environment
 from fullstack.host import Host
@@ -101,6 +101,12 @@ class BaseFullStackTestCase(HarnessTestCase):
 
     def setUp(self, environment: Environment) -> None:  # type: ignore[override]
         super().setUp()
+        # What the deployed system cannot do is a skip with its reason, before
+        # anything is built: a test module runs against any service unchanged.
+        service = services.load(environment.env_desc.service or self.settings.service)
+        reason = service.unsupported(environment.env_desc)
+        if reason:
+            self.skipTest(f"{service.name}: {reason}")
         # The test described its environment before this run existed.
         self.environment = self.useFixture(environment.for_run(self.ctx))
         # <log dir>/topology.svg is drawn once, while the deployment stands:
@@ -118,6 +124,13 @@ class BaseFullStackTestCase(HarnessTestCase):
         self.client = self.environment.server.client
         self.safe_client = self.useFixture(client.SafeClient(self.client))
         self.tenant_id = uuid.uuid4().hex
+
+    def require_feature(self, feature: str, why_missing: str) -> None:
+        """Skip, saying why, unless the deployed service has ``feature``: a check
+        of something only one of the systems does."""
+        service = self.environment.service
+        if feature not in service.features:
+            self.skipTest(f"{service.name} has no {feature}: {why_missing}")
 
     def boot_machine(self, host: Host, network_id: str,
                      use_dhcp: bool = False) -> machine.FakeFullstackMachine:

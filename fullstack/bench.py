@@ -51,7 +51,7 @@ class ConnectivityRound(fixtures.Fixture):
         self.marks["env_up"] = time.monotonic() - start
         safe = self.useFixture(client.SafeClient(env.server.client))
         tenant = uuid.uuid4().hex
-        net = safe.create_network(tenant)
+        net = safe.create_network(tenant, **env.env_desc.network_attrs())
         safe.create_subnet(tenant, net["id"], "20.0.0.0/24")
         vms = machine.boot_machines(self.useFixture, env.hosts, net["id"], tenant, safe)
         self.marks["boot"] = time.monotonic() - start - self.marks["env_up"]

@@ -73,10 +73,12 @@ def _delete_services(settings: prerequisites.Settings, prefix: str) -> list[str]
     if name in api.users():
         api.delete_user(name)
         removed.append(f"rabbitmq user {name}")
-    db_name = database.database_name(prefix)
-    if db_name in database.list_databases(settings.db_admin_url):
-        database.drop_database(settings.db_admin_url, db_name)
-        removed.append(f"database {db_name}")
+    # The run's database, and any it made on the side (a schema being migrated).
+    stem = database.database_name(prefix)
+    for db_name in database.list_databases(settings.db_admin_url):
+        if db_name == stem or db_name.startswith(stem + "_"):
+            database.drop_database(settings.db_admin_url, db_name)
+            removed.append(f"database {db_name}")
     return removed
 
 

@@ -69,6 +69,18 @@ class EnvironmentDescription:
     def physical_networks(self) -> list[str]:
         return [self.physical_network] if self.physical_network else []
 
+    def network_attrs(self) -> dict[str, str]:
+        """What a test's network of ``network_type`` is created with.
+
+        Nothing, but for flat: a flat network is a provider network on the
+        physical network, as Neutron has it (its flat type driver gives
+        projects none of their own).
+        """
+        if self.network_type == "flat":
+            return {"provider:network_type": "flat",
+                    "provider:physical_network": str(self.physical_network)}
+        return {}
+
 
 @dataclasses.dataclass(frozen=True)
 class HostDescription:

@@ -201,7 +201,8 @@ class Environment(fixtures.Fixture):
         self.server: process.Server = self.useFixture(self.service.server(ServerSpec(
             ctx=ctx, env_desc=self.env_desc, bind_host=self.control_ip, bind_port=port,
             transport_url=self.rabbitmq_environment.transport_url("127.0.0.1"),
-            database_url=self.database.url)))
+            database_url=self.database.url,
+            queue_consumers=self.rabbitmq_environment.queue_consumers)))
         self._server_ready = False
         self._server_lock = threading.Lock()
 

@@ -81,7 +81,7 @@ class Deployment(fixtures.Fixture):
     def _boot_machines(self) -> None:
         safe = self.useFixture(client.SafeClient(self.env.server.client))
         tenant = uuid.uuid4().hex
-        net = safe.create_network(tenant, name="private")
+        net = safe.create_network(tenant, name="private", **self.env.env_desc.network_attrs())
         subnet = safe.create_subnet(tenant, net["id"], TENANT_CIDR,
                                     enable_dhcp=self.request.dhcp)
         self.extras["network"] = {"id": net["id"], "subnet_id": subnet["id"],

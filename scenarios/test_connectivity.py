@@ -53,7 +53,7 @@ class TestConnectivity(ConnectivityTestCase):
     scenarios = testscenarios.multiply_scenarios(TYPES, WIRINGS)
 
     def test_connectivity(self):
-        net = self.create_network()
+        net = self.create_network(**self.environment.env_desc.network_attrs())
         vms = self.boot_machines(self.environment.hosts, net["id"])
         vms.ping_all()
 

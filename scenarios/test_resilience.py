@@ -28,7 +28,8 @@ class ResilienceTestCase(base.BaseFullStackTestCase):
                 network_type=self.network_type, report_interval=self.report_interval,
                 agent_down_time=self.agent_down_time),
             [environment.HostDescription() for _ in range(self.hosts)]))
-        net = self.safe_client.create_network(self.tenant_id)
+        net = self.safe_client.create_network(self.tenant_id,
+                                              **self.environment.env_desc.network_attrs())
         self.safe_client.create_subnet(self.tenant_id, net["id"], "20.0.0.0/24")
         self.network_id = net["id"]
         self.vms = self.boot_machines(self.environment.hosts, self.network_id)
@@ -129,8 +130,10 @@ class TestAgentLiveness(ResilienceTestCase):
     def test_stopped_agent_is_dead_then_alive_again(self):
         host = self.environment.hosts[0]
         self.assertTrue(self.agent_alive(host))
-        host.l2_agent.stop()
+        # Taken before the stop: an agent that takes its time to exit (Neutron's
+        # OVS agent ignores SIGTERM until it is killed) stops reporting at once.
         stopped_at = time.monotonic()
+        host.l2_agent.stop()
         wait.wait_until_true(lambda: not self.agent_alive(host), timeout=60, sleep=0.2,
                              exception=f"agent of {host.hostname} still alive 60 s after stop")
         # Not dead before the configured down time: the last heartbeat came up

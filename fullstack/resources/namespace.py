@@ -7,6 +7,7 @@ import os
 from collections.abc import Iterator
 
 import fixtures
+import psutil
 from pyroute2 import IPRoute, netns
 
 from fullstack.resources import runner
@@ -46,6 +47,22 @@ def starting_with(stem: str) -> list[str]:
 
 def exists(name: str) -> bool:
     return name in netns.listnetns()
+
+
+def processes_in(name: str) -> list[psutil.Process]:
+    """The processes living in namespace ``name`` (``ip netns pids``, by inode)."""
+    try:
+        wanted = os.stat(os.path.join(netns.NETNS_RUN_DIR, name)).st_ino
+    except FileNotFoundError:
+        return []
+    found = []
+    for proc in psutil.process_iter():
+        try:
+            if os.stat(f"/proc/{proc.pid}/ns/net").st_ino == wanted:
+                found.append(proc)
+        except OSError:
+            continue
+    return found
 
 
 def delete(name: str) -> None:

@@ -82,6 +82,16 @@ class ManagementApi:
     def connections(self, vhost: str) -> list[dict]:
         return self.request("GET", f"/vhosts/{self.quote(vhost)}/connections")
 
+    def queue_consumers(self, vhost: str, queue: str) -> int:
+        """How many consumers ``queue`` has; 0 while it does not exist."""
+        try:
+            found = self.request("GET", f"/queues/{self.quote(vhost)}/{self.quote(queue)}")
+        except RuntimeError as exc:
+            if ": 404 " in str(exc):
+                return 0
+            raise
+        return int(found.get("consumers") or 0)
+
     def close_connection(self, name: str) -> None:
         self._delete(f"/connections/{self.quote(name)}")
 
@@ -110,6 +120,9 @@ class RabbitmqVhost(fixtures.Fixture):
         self.api.create_user(self.user, self.password)
         self.addCleanup(self.api.delete_user, self.user)
         self.api.grant_vhost(self.vhost, self.user)
+
+    def queue_consumers(self, queue: str) -> int:
+        return self.api.queue_consumers(self.vhost, queue)
 
     def transport_url(self, host: str = "127.0.0.1") -> str:
         """The AMQP URL agents and the server use, reaching RabbitMQ at ``host``."""

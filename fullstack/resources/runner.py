@@ -6,6 +6,7 @@ log tells exactly what was run where.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import subprocess
 from collections.abc import Sequence
@@ -47,12 +48,15 @@ def execute(
     check: bool = True,
     timeout: float = 60.0,
     env: dict[str, str] | None = None,
+    input_path: str | None = None,
 ) -> subprocess.CompletedProcess:
-    """Run ``cmd`` (in ``namespace``), log it, and raise on failure if ``check``."""
+    """Run ``cmd`` (in ``namespace``, reading ``input_path`` if given), log it, and
+    raise on failure if ``check``."""
     full = in_namespace(cmd, namespace)
-    proc = subprocess.run(
-        full, capture_output=True, text=True, timeout=timeout, env=env, check=False
-    )
+    with open(input_path) if input_path else contextlib.nullcontext() as stdin:
+        proc = subprocess.run(
+            full, capture_output=True, text=True, timeout=timeout, env=env, check=False,
+            stdin=stdin)
     LOG.debug(
         "ran %s -> %d\nstdout: %s\nstderr: %s",
         " ".join(full), proc.returncode, proc.stdout.strip(), proc.stderr.strip(),

@@ -13,6 +13,7 @@ from fullstack.services.base import Service
 
 KNOWN = {
     "neutrino": "fullstack.services.neutrino:NeutrinoService",
+    "neutron": "fullstack.services.neutron.service:NeutronService",
 }
 
 

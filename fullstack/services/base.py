@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import abc
 import dataclasses
+from collections.abc import Callable
 from typing import ClassVar
 
 import psutil
@@ -34,6 +35,8 @@ class ServerSpec:
     bind_port: int
     transport_url: str          # RabbitMQ as the server reaches it
     database_url: str
+    # How many consumers a queue of the test's vhost has (is the RPC server up?).
+    queue_consumers: Callable[[str], int]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,9 +63,16 @@ class Service(abc.ABC):
     name: ClassVar[str]
     # The binary each kind of agent reports in /v2.0/agents.
     agent_binaries: ClassVar[dict[str, str]]
+    # What scenarios may check of this system beyond the Neutron API's
+    # behaviour (BaseFullStackTestCase.require_feature), by name.
+    features: ClassVar[frozenset[str]] = frozenset()
 
     def __repr__(self) -> str:
         return f"<Service {self.name}>"
+
+    def unsupported(self, env_desc: EnvironmentDescription) -> str | None:
+        """Why the system cannot deploy ``env_desc``, or None: a test is skipped so."""
+        return None
 
     def check_settings(self, settings: prerequisites.Settings) -> None:  # noqa: B027
         """Refuse, with what to change, settings the service cannot run with."""

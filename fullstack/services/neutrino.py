@@ -39,6 +39,9 @@ class NeutrinoService(Service):
     agent_binaries: ClassVar[dict[str, str]] = {
         "l2": "neutrino-openvswitch-agent", "l3": "neutrino-l3-agent",
         "dhcp": "neutrino-dhcp-agent"}
+    features: ClassVar[frozenset[str]] = frozenset({
+        "errors-name-the-attribute",   # every 400 names the attribute it is about
+    })
 
     def server(self, spec: ServerSpec) -> process.Server:
         desc = spec.env_desc

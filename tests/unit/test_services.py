@@ -70,7 +70,7 @@ class TestNeutrinoService(testtools.TestCase):
         server = self.service.server(ServerSpec(
             ctx=self.ctx, env_desc=descriptions.EnvironmentDescription(network_type="vlan"),
             bind_host="240.0.0.1", bind_port=23456, transport_url="amqp://u:p@127.0.0.1/v",
-            database_url="sqlite:////tmp/x.db"))
+            database_url="sqlite:////tmp/x.db", queue_consumers=lambda queue: 0))
         self.assertIsInstance(server, process.Server)
         self.assertEqual("http://240.0.0.1:23456", server.url)
         default = server.sections["DEFAULT"]
@@ -110,3 +110,11 @@ class TestNeutrinoService(testtools.TestCase):
         with open(os.path.join(folder, "pid"), "w") as f:
             f.write(str(os.getpid()))   # this process does not name the file: not a dnsmasq
         self.assertEqual([], self.service.dhcp_servers(spec, "n1"))
+
+
+class TestDescriptionsForEveryService(testtools.TestCase):
+    def test_a_flat_network_is_a_provider_network(self):
+        flat = descriptions.EnvironmentDescription(network_type="flat")
+        self.assertEqual({"provider:network_type": "flat",
+                          "provider:physical_network": "physnet1"}, flat.network_attrs())
+        self.assertEqual({}, descriptions.EnvironmentDescription().network_attrs())

@@ -1,0 +1,105 @@
+"""Neutron's server side: three processes, one config file each (all alike).
+
+- the API, ``neutron.wsgi.api:application`` under uWSGI (Neutron 29 has no
+  neutron-server); the app finds its config through OS_NEUTRON_CONFIG_DIR
+  and OS_NEUTRON_CONFIG_FILES, which must be in uWSGI's environment when
+  it starts;
+- ``neutron-rpc-server``, which agents call on q-plugin;
+- ``neutron-periodic-workers``: agent liveness, rescheduling from dead agents.
+
+Ready means the API answers and the RPC server consumes its queues: an
+agent started earlier would wait out an RPC timeout on its first call.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+
+from fullstack import process, wait
+from fullstack.resources import client, daemon
+from fullstack.services.base import ServerSpec
+from fullstack.services.neutron import configs, installation
+
+# The queues the RPC server consumes once it serves agents.
+RPC_QUEUES = ("q-plugin", "q-reports-plugin")
+READY_TIMEOUT = 120.0
+
+
+class NeutronServer(process.Server):
+    def __init__(self, spec: ServerSpec):
+        super().__init__()
+        ctx = spec.ctx
+        self.url = f"http://{spec.bind_host}:{spec.bind_port}"
+        self.client = client.ApiClient(self.url)
+        self._queue_consumers = spec.queue_consumers
+        sections = configs.server(spec, os.path.join(ctx.run_dir, "neutron-server"))
+        api_config = process.config_path(ctx, "neutron-api")
+        self.api = process.ServiceProcess(
+            ctx, "neutron-api",
+            [installation.script("uwsgi"), "--http-socket", f"{spec.bind_host}:{spec.bind_port}",
+             "--master", "--processes", "1", "--threads", "1", "--enable-threads",
+             "--lazy-apps", "--need-app", "--die-on-term", "--buffer-size", "65535",
+             # Its HTTP socket does not keep connections alive; clients that
+             # pool them (openstacksdk) must be told to open a new one.
+             "--add-header", "Connection: close",
+             "--module", "neutron.wsgi.api:application"],
+            sections,
+            env={"OS_NEUTRON_CONFIG_DIR": os.path.dirname(api_config),
+                 "OS_NEUTRON_CONFIG_FILES": os.path.basename(api_config)},
+            wait_at_setup=False)
+        # SIGINT: both stop at once; SIGTERM drains for up to 10 s.
+        self.rpc = self._neutron_process(ctx, "neutron-rpc-server", sections)
+        self.periodic = self._neutron_process(ctx, "neutron-periodic-workers", sections)
+
+    @staticmethod
+    def _neutron_process(ctx, name: str, sections: process.Sections) -> process.ServiceProcess:
+        return process.ServiceProcess(
+            ctx, name, [installation.script(name), "--config-file",
+                        process.config_path(ctx, name)],
+            sections, wait_at_setup=False, stop_signal=signal.SIGINT)
+
+    def _setUp(self) -> None:
+        for proc in self.processes():
+            self.useFixture(proc)
+
+    def processes(self) -> list[daemon.ProcessFixture]:
+        return [self.api, self.rpc, self.periodic]
+
+    @property
+    def pid(self) -> int | None:
+        return self.api.pid
+
+    @property
+    def started_at(self) -> float:  # type: ignore[override]
+        return self.api.started_at
+
+    def _ready(self) -> bool:
+        return process.answers(self.url) and all(
+            self._queue_consumers(queue) > 0 for queue in RPC_QUEUES)
+
+    def wait_until_ready(self) -> None:
+        def ready_or_dead() -> bool:
+            self.check_alive()
+            return self._ready()
+
+        wait.wait_until_true(
+            ready_or_dead, timeout=READY_TIMEOUT, sleep=0.2,
+            exception=lambda: f"Neutron's server not ready after {READY_TIMEOUT} s (API "
+                              f"answering: {process.answers(self.url)}; RPC queues consumed: "
+                              f"{[q for q in RPC_QUEUES if self._queue_consumers(q)]}); "
+                              f"logs: {', '.join(p.log_path for p in self.processes())}")
+
+    def is_running(self) -> bool:
+        return all(proc.is_running() for proc in self.processes())
+
+    def check_alive(self) -> None:
+        for proc in self.processes():
+            proc.check_alive()
+
+    def restart(self) -> None:
+        for proc in self.processes():
+            proc.stop()
+        for proc in self.processes():
+            proc.start(wait=False)
+        self.wait_until_ready()

@@ -1,0 +1,97 @@
+"""Neutron behind the harness's service seam: database, server, agents, their leftovers.
+
+Its agents run through ``agent_main.py`` (privileged calls in-process,
+namespaces named per host).  What they leave by design goes at the host's
+cleanup: dnsmasq (it daemonizes out of the DHCP agent's session), anything
+still running inside the namespaces they made, and the namespaces.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import sys
+from typing import ClassVar
+
+import psutil
+
+from fullstack import context, prerequisites, process
+from fullstack.descriptions import EnvironmentDescription
+from fullstack.resources import database, namespace, records
+from fullstack.services.base import AgentSpec, ServerSpec, Service
+from fullstack.services.neutron import configs, installation, schema
+from fullstack.services.neutron.server import NeutronServer
+
+AGENT_MAIN = os.path.join(os.path.dirname(__file__), "agent_main.py")
+# SIGTERM never ends the OVS agent (it waits on its OpenFlow controller's
+# threads), and the DHCP and L3 agents drain for seconds: a short grace,
+# then SIGKILL (their flows and ports stay, as after a crash).
+AGENT_STOP_TIMEOUT = 3.0
+
+_AGENTS = {  # kind: (console script, config, name suffix)
+    "l2": ("neutron-openvswitch-agent", configs.ovs_agent, "ovs-agent"),
+    "l3": ("neutron-l3-agent", configs.l3_agent, "l3-agent"),
+    "dhcp": ("neutron-dhcp-agent", configs.dhcp_agent, "dhcp-agent"),
+}
+
+
+class NeutronService(Service):
+    name = "neutron"
+    agent_binaries: ClassVar[dict[str, str]] = {
+        kind: script for kind, (script, _, _) in _AGENTS.items()}
+
+    def unsupported(self, env_desc: EnvironmentDescription) -> str | None:
+        if env_desc.interconnection == "veth":
+            return ("Neutron 29 joins br-int to br-tun and the physical bridges with patch "
+                    "ports only (its use_veth_interconnection option is gone)")
+        return None
+
+    def check_settings(self, settings: prerequisites.Settings) -> None:
+        installation.check()
+        schema.check_mysql(settings)
+
+    def prepare_database(self, ctx: context.RunContext, db: database.Database) -> None:
+        schema.load(db, schema.ensure_dump(ctx))
+
+    def server(self, spec: ServerSpec) -> process.Server:
+        return NeutronServer(spec)
+
+    def agent(self, kind: str, spec: AgentSpec) -> process.ServiceProcess:
+        script, make_config, suffix = _AGENTS[kind]
+        name = f"{spec.hostname}-{suffix}"
+        return process.ServiceProcess(
+            spec.ctx, name,
+            [sys.executable, AGENT_MAIN, script, "--config-file",
+             process.config_path(spec.ctx, name)],
+            make_config(spec, self._state_dir(spec, kind)), binary=script,
+            namespace=spec.namespace, stop_timeout=AGENT_STOP_TIMEOUT,
+            env={"FULLSTACK_NS_PREFIX": spec.namespace_prefix, "OVS_RUNDIR": spec.ovs_run_dir,
+                 "PATH": os.pathsep.join([installation.bin_dir(), os.environ.get("PATH", "")])})
+
+    @staticmethod
+    def _state_dir(spec: AgentSpec, kind: str) -> str:
+        return os.path.join(spec.state_dir, kind)
+
+    def router_namespace(self, spec: AgentSpec, router_id: str) -> str:
+        return f"{spec.namespace_prefix}qrouter-{router_id}"
+
+    def dhcp_namespace(self, spec: AgentSpec, network_id: str) -> str:
+        return f"{spec.namespace_prefix}qdhcp-{network_id}"
+
+    def dhcp_servers(self, spec: AgentSpec,
+                     network_id: str | None = None) -> list[psutil.Process]:
+        pid_files = glob.glob(os.path.join(configs.dhcp_confs(self._state_dir(spec, "dhcp")),
+                                           network_id or "*", "pid"))
+        found = (records.process_of_pid_file(pid_file) for pid_file in pid_files)
+        return [proc for proc in found if proc is not None]
+
+    def remove_agent_leftovers(self, spec: AgentSpec) -> None:
+        for proc in self.dhcp_servers(spec):
+            records.kill(proc)
+        for name in namespace.starting_with(spec.namespace_prefix):
+            for proc in namespace.processes_in(name):
+                records.kill(proc)
+            namespace.delete(name)
+        for kind in ("dhcp", "l3"):
+            shutil.rmtree(self._state_dir(spec, kind), ignore_errors=True)
