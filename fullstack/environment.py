@@ -201,8 +201,7 @@ class Environment(fixtures.Fixture):
         self.server: process.Server = self.useFixture(self.service.server(ServerSpec(
             ctx=ctx, env_desc=self.env_desc, bind_host=self.control_ip, bind_port=port,
             transport_url=self.rabbitmq_environment.transport_url("127.0.0.1"),
-            database_url=self.database.url,
-            queue_consumers=self.rabbitmq_environment.queue_consumers)))
+            database_url=self.database.url, broker=self.rabbitmq_environment)))
         self._server_ready = False
         self._server_lock = threading.Lock()
 
@@ -214,7 +213,8 @@ class Environment(fixtures.Fixture):
             control_network=self.control_network, tunnel_network=self.tunnel_network,
             data_bridge=self.central_data_bridge, external_bridge=self.central_external_bridge,
             transport_url=self.rabbitmq_environment.transport_url(self.control_ip),
-            wait_for_server=self.wait_for_server, check_processes=self.check_processes,
+            wait_for_server=(lambda: None) if self.server.early_agents else self.wait_for_server,
+            check_processes=self.check_processes,
             next_machine_number=itertools.count(1).__next__)
 
     def wait_for_server(self) -> None:

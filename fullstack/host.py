@@ -53,7 +53,8 @@ class CentralSite:
     data_bridge: ovs.OvsBridge            # cnt-data: the fabric (tunnels, physical networks)
     external_bridge: ovs.OvsBridge        # cnt-ex: the external network
     transport_url: str                    # RabbitMQ, as agents reach it over the control network
-    wait_for_server: Callable[[], None]   # until the API answers (waits once for all hosts)
+    # Until the server may take its agents (waits once for all hosts).
+    wait_for_server: Callable[[], None]
     check_processes: Callable[[], None]   # ProcessExited if any process of the deployment died
     next_machine_number: Callable[[], int]   # machines are numbered across the environment
 

@@ -58,6 +58,9 @@ class Server(fixtures.Fixture, abc.ABC):
     url: str
     client: client.ApiClient
     started_at: float           # time.monotonic() of its (last) start
+    # Whether agents may start before it is ready (its RPC queues hold their
+    # first calls); if not, hosts wait for it before starting theirs.
+    early_agents: bool = False
 
     @property
     @abc.abstractmethod

@@ -92,6 +92,17 @@ class ManagementApi:
             raise
         return int(found.get("consumers") or 0)
 
+    def declare_topic_queue(self, vhost: str, exchange: str, queue: str) -> None:
+        """A topic exchange and a queue bound to it by its own name, as an RPC
+        server declares them (transient, not auto-deleted, no arguments)."""
+        vh = self.quote(vhost)
+        self.request("PUT", f"/exchanges/{vh}/{self.quote(exchange)}",
+                     {"type": "topic", "durable": False, "auto_delete": False})
+        self.request("PUT", f"/queues/{vh}/{self.quote(queue)}",
+                     {"durable": False, "auto_delete": False, "arguments": {}})
+        self.request("POST", f"/bindings/{vh}/e/{self.quote(exchange)}/q/{self.quote(queue)}",
+                     {"routing_key": queue})
+
     def close_connection(self, name: str) -> None:
         self._delete(f"/connections/{self.quote(name)}")
 
@@ -123,6 +134,9 @@ class RabbitmqVhost(fixtures.Fixture):
 
     def queue_consumers(self, queue: str) -> int:
         return self.api.queue_consumers(self.vhost, queue)
+
+    def declare_topic_queue(self, exchange: str, queue: str) -> None:
+        self.api.declare_topic_queue(self.vhost, exchange, queue)
 
     def transport_url(self, host: str = "127.0.0.1") -> str:
         """The AMQP URL agents and the server use, reaching RabbitMQ at ``host``."""

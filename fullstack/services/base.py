@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import abc
 import dataclasses
-from collections.abc import Callable
-from typing import ClassVar
+from typing import ClassVar, Protocol
 
 import psutil
 
@@ -23,6 +22,16 @@ from fullstack.descriptions import EnvironmentDescription
 from fullstack.resources import database
 
 AGENT_KINDS = ("l2", "l3", "dhcp")
+
+
+class Broker(Protocol):
+    """What a server may ask of the test's RabbitMQ vhost."""
+
+    def queue_consumers(self, queue: str) -> int:
+        """How many consumers the queue has (0 while it does not exist)."""
+
+    def declare_topic_queue(self, exchange: str, queue: str) -> None:
+        """Declare a topic exchange and a queue bound to it, as an RPC server would."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,8 +44,7 @@ class ServerSpec:
     bind_port: int
     transport_url: str          # RabbitMQ as the server reaches it
     database_url: str
-    # How many consumers a queue of the test's vhost has (is the RPC server up?).
-    queue_consumers: Callable[[str], int]
+    broker: Broker              # the test's vhost, as its admin sees it
 
 
 @dataclasses.dataclass(frozen=True)

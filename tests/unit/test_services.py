@@ -70,7 +70,7 @@ class TestNeutrinoService(testtools.TestCase):
         server = self.service.server(ServerSpec(
             ctx=self.ctx, env_desc=descriptions.EnvironmentDescription(network_type="vlan"),
             bind_host="240.0.0.1", bind_port=23456, transport_url="amqp://u:p@127.0.0.1/v",
-            database_url="sqlite:////tmp/x.db", queue_consumers=lambda queue: 0))
+            database_url="sqlite:////tmp/x.db", broker=None))
         self.assertIsInstance(server, process.Server)
         self.assertEqual("http://240.0.0.1:23456", server.url)
         default = server.sections["DEFAULT"]

@@ -7,8 +7,9 @@
 - ``neutron-rpc-server``, which agents call on q-plugin;
 - ``neutron-periodic-workers``: agent liveness, rescheduling from dead agents.
 
-Ready means the API answers and the RPC server consumes its queues: an
-agent started earlier would wait out an RPC timeout on its first call.
+Ready means the API answers and the RPC server consumes its queues.  The
+harness declares those queues first, so agents may start while the server
+loads: their first calls wait in the queues instead of timing out.
 """
 
 from __future__ import annotations
@@ -21,18 +22,22 @@ from fullstack.resources import client, daemon
 from fullstack.services.base import ServerSpec
 from fullstack.services.neutron import configs, installation
 
-# The queues the RPC server consumes once it serves agents.
-RPC_QUEUES = ("q-plugin", "q-reports-plugin")
+# The queues agents call the RPC server on (L2 and DHCP, state reports, L3),
+# on Neutron's exchange.
+RPC_QUEUES = ("q-plugin", "q-reports-plugin", "q-l3-plugin")
+CONTROL_EXCHANGE = "neutron"
 READY_TIMEOUT = 120.0
 
 
 class NeutronServer(process.Server):
+    early_agents = True
+
     def __init__(self, spec: ServerSpec):
         super().__init__()
         ctx = spec.ctx
         self.url = f"http://{spec.bind_host}:{spec.bind_port}"
         self.client = client.ApiClient(self.url)
-        self._queue_consumers = spec.queue_consumers
+        self._broker = spec.broker
         sections = configs.server(spec, os.path.join(ctx.run_dir, "neutron-server"))
         api_config = process.config_path(ctx, "neutron-api")
         self.api = process.ServiceProcess(
@@ -60,6 +65,10 @@ class NeutronServer(process.Server):
             sections, wait_at_setup=False, stop_signal=signal.SIGINT)
 
     def _setUp(self) -> None:
+        # Declared before the RPC server (and as it declares them): agents
+        # started meanwhile find their first calls queued, not dropped.
+        for queue in RPC_QUEUES:
+            self._broker.declare_topic_queue(CONTROL_EXCHANGE, queue)
         for proc in self.processes():
             self.useFixture(proc)
 
@@ -76,7 +85,7 @@ class NeutronServer(process.Server):
 
     def _ready(self) -> bool:
         return process.answers(self.url) and all(
-            self._queue_consumers(queue) > 0 for queue in RPC_QUEUES)
+            self._broker.queue_consumers(queue) > 0 for queue in RPC_QUEUES)
 
     def wait_until_ready(self) -> None:
         def ready_or_dead() -> bool:
@@ -87,7 +96,7 @@ class NeutronServer(process.Server):
             ready_or_dead, timeout=READY_TIMEOUT, sleep=0.2,
             exception=lambda: f"Neutron's server not ready after {READY_TIMEOUT} s (API "
                               f"answering: {process.answers(self.url)}; RPC queues consumed: "
-                              f"{[q for q in RPC_QUEUES if self._queue_consumers(q)]}); "
+                              f"{[q for q in RPC_QUEUES if self._broker.queue_consumers(q)]}); "
                               f"logs: {', '.join(p.log_path for p in self.processes())}")
 
     def is_running(self) -> bool:

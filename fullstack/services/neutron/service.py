@@ -11,6 +11,7 @@ from __future__ import annotations
 import glob
 import os
 import shutil
+import signal
 import sys
 from typing import ClassVar
 
@@ -24,22 +25,23 @@ from fullstack.services.neutron import configs, installation, schema
 from fullstack.services.neutron.server import NeutronServer
 
 AGENT_MAIN = os.path.join(os.path.dirname(__file__), "agent_main.py")
-# SIGTERM never ends the OVS agent (it waits on its OpenFlow controller's
-# threads), and the DHCP and L3 agents drain for seconds: a short grace,
-# then SIGKILL (their flows and ports stay, as after a crash).
+# The DHCP and L3 agents drain for seconds on SIGTERM: a short grace, then
+# SIGKILL (what they leave goes with the host's leftovers).
 AGENT_STOP_TIMEOUT = 3.0
 
-_AGENTS = {  # kind: (console script, config, name suffix)
-    "l2": ("neutron-openvswitch-agent", configs.ovs_agent, "ovs-agent"),
-    "l3": ("neutron-l3-agent", configs.l3_agent, "l3-agent"),
-    "dhcp": ("neutron-dhcp-agent", configs.dhcp_agent, "dhcp-agent"),
+_AGENTS = {  # kind: (console script, config, name suffix, stop signal)
+    # SIGTERM never ends the OVS agent (it waits on its OpenFlow controller's
+    # threads for good): it is stopped as it would crash, its flows staying.
+    "l2": ("neutron-openvswitch-agent", configs.ovs_agent, "ovs-agent", signal.SIGKILL),
+    "l3": ("neutron-l3-agent", configs.l3_agent, "l3-agent", signal.SIGTERM),
+    "dhcp": ("neutron-dhcp-agent", configs.dhcp_agent, "dhcp-agent", signal.SIGTERM),
 }
 
 
 class NeutronService(Service):
     name = "neutron"
     agent_binaries: ClassVar[dict[str, str]] = {
-        kind: script for kind, (script, _, _) in _AGENTS.items()}
+        kind: script for kind, (script, *_) in _AGENTS.items()}
 
     def unsupported(self, env_desc: EnvironmentDescription) -> str | None:
         if env_desc.interconnection == "veth":
@@ -58,14 +60,14 @@ class NeutronService(Service):
         return NeutronServer(spec)
 
     def agent(self, kind: str, spec: AgentSpec) -> process.ServiceProcess:
-        script, make_config, suffix = _AGENTS[kind]
+        script, make_config, suffix, stop_signal = _AGENTS[kind]
         name = f"{spec.hostname}-{suffix}"
         return process.ServiceProcess(
             spec.ctx, name,
             [sys.executable, AGENT_MAIN, script, "--config-file",
              process.config_path(spec.ctx, name)],
             make_config(spec, self._state_dir(spec, kind)), binary=script,
-            namespace=spec.namespace, stop_timeout=AGENT_STOP_TIMEOUT,
+            namespace=spec.namespace, stop_timeout=AGENT_STOP_TIMEOUT, stop_signal=stop_signal,
             env={"FULLSTACK_NS_PREFIX": spec.namespace_prefix, "OVS_RUNDIR": spec.ovs_run_dir,
                  "PATH": os.pathsep.join([installation.bin_dir(), os.environ.get("PATH", "")])})
 
