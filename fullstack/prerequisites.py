@@ -44,6 +44,9 @@ class Settings:
     test_timeout: float = 0.0
     # The service an environment deploys unless its description names one.
     service: str = "neutrino"
+    # Whether the deployed service logs at DEBUG where that costs (Neutron:
+    # a third more CPU to come up); neutrino always does.
+    service_debug: bool = False
 
     @classmethod
     def from_environment(cls) -> Settings:
@@ -56,6 +59,7 @@ class Settings:
             keep_on_failure=env.get("FULLSTACK_KEEP_ON_FAILURE", "") not in ("", "0"),
             test_timeout=float(env.get("OS_TEST_TIMEOUT", "0") or 0),
             service=env.get("FULLSTACK_SERVICE", "") or "neutrino",
+            service_debug=env.get("FULLSTACK_SERVICE_DEBUG", "") not in ("", "0"),
         )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 
 import psutil
 
@@ -99,13 +100,24 @@ def process_of_pid_file(pid_file: str) -> psutil.Process | None:
     return None
 
 
-def kill(proc: psutil.Process) -> None:
-    """SIGKILL a process we identified, and wait until it is gone."""
+def kill(proc: psutil.Process, timeout: float = 10.0) -> None:
+    """SIGKILL a process we identified, and wait until it is gone.
+
+    Dead is enough: an orphan stays a zombie until PID 1 reaps it, which
+    here takes up to two seconds.
+    """
     try:
         proc.kill()
-        proc.wait(10)
     except psutil.Error:
-        pass
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if proc.status() == psutil.STATUS_ZOMBIE:
+                return
+        except psutil.Error:
+            return
+        time.sleep(0.01)
 
 
 def session_members(leader: int, not_before: float) -> list[psutil.Process]:

@@ -52,7 +52,8 @@ class NeutronServer(process.Server):
             sections,
             env={"OS_NEUTRON_CONFIG_DIR": os.path.dirname(api_config),
                  "OS_NEUTRON_CONFIG_FILES": os.path.basename(api_config)},
-            wait_at_setup=False)
+            # It holds no state, and uWSGI's own shutdown waits 2 s for its worker.
+            wait_at_setup=False, stop_signal=signal.SIGKILL)
         # SIGINT: both stop at once; SIGTERM drains for up to 10 s.
         self.rpc = self._neutron_process(ctx, "neutron-rpc-server", sections)
         self.periodic = self._neutron_process(ctx, "neutron-periodic-workers", sections)
