@@ -55,12 +55,12 @@ class Pinger(daemon.ProcessFixture):
     def _setUp(self) -> None:
         self.addCleanup(super().stop, signal.SIGINT)
 
-    def stop(self, kill_signal: int | None = None) -> None:
+    def stop(self, kill_signal: int | None = None, timeout: float | None = None) -> None:
         """End the ping (SIGINT unless told otherwise); with ``count``, once it was sent."""
         if self.popen is not None and self.count is not None and kill_signal is None:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self.popen.wait(self.count * self.interval + COUNT_GRACE)
-        super().stop(kill_signal or signal.SIGINT)
+        super().stop(kill_signal or signal.SIGINT, timeout)
 
     @property
     def sent(self) -> int:

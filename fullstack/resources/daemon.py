@@ -125,20 +125,21 @@ class ProcessFixture(fixtures.Fixture):
     def is_running(self) -> bool:
         return self.popen is not None and self.popen.poll() is None
 
-    def stop(self, kill_signal: int | None = None) -> None:
+    def stop(self, kill_signal: int | None = None, timeout: float | None = None) -> None:
         """Ask the process to end (its stop signal, or ``kill_signal``); SIGKILL if it
-        won't.  Then whatever it started in its session goes too (a server's
-        workers, an agent's helpers); a daemon that left the session stays."""
+        has not within ``timeout`` s (its stop timeout by default).  Then whatever it
+        started in its session goes too (a server's workers, an agent's helpers); a
+        daemon that left the session stays."""
         if self.popen is None:
             return
         self.stopped_on_purpose = True
         if self.is_running():
             self.popen.send_signal(kill_signal or self.stop_signal)
+            grace = self.stop_timeout if timeout is None else timeout
             try:
-                self.popen.wait(self.stop_timeout)
+                self.popen.wait(grace)
             except subprocess.TimeoutExpired:
-                LOG.warning("%s ignored the stop signal for %s s; killing it",
-                            self.name, self.stop_timeout)
+                LOG.warning("%s ignored the stop signal for %s s; killing it", self.name, grace)
                 self.popen.kill()
                 self.popen.wait()
         records.kill_session(self.popen.pid, self.started_wall)

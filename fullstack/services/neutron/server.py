@@ -27,6 +27,8 @@ from fullstack.services.neutron import configs, installation
 RPC_QUEUES = ("q-plugin", "q-reports-plugin", "q-l3-plugin")
 CONTROL_EXCHANGE = "neutron"
 READY_TIMEOUT = 120.0
+# What a graceful stop takes: about 6 s idle, more under load.
+GRACEFUL_STOP_TIMEOUT = 30.0
 
 
 class NeutronServer(process.Server):
@@ -54,7 +56,7 @@ class NeutronServer(process.Server):
                  "OS_NEUTRON_CONFIG_FILES": os.path.basename(api_config)},
             # It holds no state, and uWSGI's own shutdown waits 2 s for its worker.
             wait_at_setup=False, stop_signal=signal.SIGKILL)
-        # SIGINT: both stop at once; SIGTERM drains for up to 10 s.
+        # SIGINT: both stop at once; SIGTERM drains (about 6 s), see restart().
         self.rpc = self._neutron_process(ctx, "neutron-rpc-server", sections)
         self.periodic = self._neutron_process(ctx, "neutron-periodic-workers", sections)
 
@@ -108,8 +110,14 @@ class NeutronServer(process.Server):
             proc.check_alive()
 
     def restart(self) -> None:
-        for proc in self.processes():
-            proc.stop()
-        for proc in self.processes():
+        """As an operator restarts it: SIGTERM lets the RPC server answer most calls
+        it has taken off the queues (SIGINT drops them all, and each agent whose
+        call was dropped waits out its rpc_response_timeout, then backs off
+        before it tries again).  What it has not taken waits in the queues for
+        the new one."""
+        self.api.stop()
+        for proc in (self.rpc, self.periodic):
+            proc.stop(kill_signal=signal.SIGTERM, timeout=GRACEFUL_STOP_TIMEOUT)
+        for proc in (self.api, self.rpc, self.periodic):
             proc.start(wait=False)
         self.wait_until_ready()
