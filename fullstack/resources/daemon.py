@@ -10,9 +10,11 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import socket
 import subprocess
 import time
 from collections.abc import Callable
+from typing import BinaryIO, Protocol
 
 import fixtures
 
@@ -22,8 +24,35 @@ from fullstack.resources import records, runner
 LOG = logging.getLogger(__name__)
 
 
+def accepts(path: str) -> bool:
+    """Whether a daemon listens on unix socket ``path``: the file appears at
+    bind(), a moment before listen(), and a client in between is refused."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        try:
+            sock.connect(path)
+        except OSError:
+            return False
+    return True
+
+
 class ProcessExited(Exception):
     """A process the harness owns exited without being asked to."""
+
+
+class Handle(Protocol):
+    """What the harness holds of a running process: a ``subprocess.Popen``, or the
+    like for a process something else started for it."""
+
+    pid: int
+    returncode: int | None
+
+    def poll(self) -> int | None: ...
+
+    def wait(self, timeout: float | None = None) -> int: ...
+
+    def send_signal(self, sig: int) -> None: ...
+
+    def kill(self) -> None: ...
 
 
 class ProcessFixture(fixtures.Fixture):
@@ -63,7 +92,7 @@ class ProcessFixture(fixtures.Fixture):
         # What asks it to end: SIGINT ends some servers at once where SIGTERM
         # makes them drain for seconds.
         self.stop_signal = stop_signal
-        self.popen: subprocess.Popen | None = None
+        self.popen: Handle | None = None
         self.stopped_on_purpose = False
         self.started_at = 0.0   # time.monotonic() of the last start
         self.started_wall = 0.0   # time.time() of it: no process of its session is older
@@ -93,7 +122,7 @@ class ProcessFixture(fixtures.Fixture):
     def start(self, wait: bool = True) -> None:
         self.stopped_on_purpose = False
         os.makedirs(os.path.dirname(self.log_path), exist_ok=True)
-        full = runner.in_namespace(self.cmd, self.namespace, self.private_mounts)
+        full = self.command_line()
         env = dict(os.environ, **(self.env or {}))
         with open(self.log_path, "ab") as log:
             log.write(f"==== starting: {' '.join(full)}\n".encode())
@@ -101,14 +130,22 @@ class ProcessFixture(fixtures.Fixture):
             self.output_offset = log.tell()
             self.started_at = time.monotonic()
             self.started_wall = time.time()
-            self.popen = subprocess.Popen(
-                full, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                env=env, start_new_session=True,
-            )
+            self.popen = self._spawn(full, env, log)
         records.record_process(self.state_dir, self.prefix, self.name, self.popen.pid, full)
         LOG.debug("started %s (pid %d): %s", self.name, self.popen.pid, " ".join(full))
         if wait and self.ready is not None:
             self.wait_until_ready()
+
+    def command_line(self) -> list[str]:
+        """What runs: the command, inside the namespace if it has one."""
+        return runner.in_namespace(self.cmd, self.namespace, self.private_mounts)
+
+    def _spawn(self, full: list[str], env: dict[str, str], log: BinaryIO) -> Handle:
+        """Start it in a session of its own, its output to ``log``."""
+        return subprocess.Popen(
+            full, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            env=env, start_new_session=True,
+        )
 
     def wait_until_ready(self) -> None:
         def ready_or_dead() -> bool:

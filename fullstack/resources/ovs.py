@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 
 import fixtures
 from ovsdbapp.backend.ovs_idl import connection
@@ -19,17 +18,6 @@ from fullstack.resources import daemon, runner
 
 SCHEMA = "/usr/share/openvswitch/vswitch.ovsschema"
 OVSDB_TIMEOUT = 30
-
-
-def _accepts(path: str) -> bool:
-    """Whether a daemon listens on unix socket ``path``: the file appears at
-    bind(), a moment before listen(), and a client in between is refused."""
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-        try:
-            sock.connect(path)
-        except OSError:
-            return False
-    return True
 
 
 def _api_for(db_socket: str) -> tuple[impl_idl.OvsdbIdl, connection.Connection]:
@@ -91,7 +79,7 @@ class OvsInstance(fixtures.Fixture):
         return daemon.ProcessFixture(
             log_name, cmd, self.log_dir, self.state_dir, self.prefix,
             namespace=self.namespace, env=self.env,
-            ready=lambda: _accepts(self._path(ready_socket)),
+            ready=lambda: daemon.accepts(self._path(ready_socket)),
         )
 
     def ofctl(self, *args: str, check: bool = True) -> str:

@@ -20,7 +20,7 @@ import signal
 from fullstack import process, wait
 from fullstack.resources import client, daemon
 from fullstack.services.base import ServerSpec
-from fullstack.services.neutron import configs, installation
+from fullstack.services.neutron import configs, forking, installation
 
 # The queues agents call the RPC server on (L2 and DHCP, state reports, L3),
 # on Neutron's exchange.
@@ -40,6 +40,8 @@ class NeutronServer(process.Server):
         self.url = f"http://{spec.bind_host}:{spec.bind_port}"
         self.client = client.ApiClient(self.url)
         self._broker = spec.broker
+        # Forks the agents (see zygote.py); it imports while the server loads.
+        self.zygote = forking.Zygote(ctx)
         sections = configs.server(spec, os.path.join(ctx.run_dir, "neutron-server"))
         api_config = process.config_path(ctx, "neutron-api")
         self.api = process.ServiceProcess(
@@ -76,7 +78,7 @@ class NeutronServer(process.Server):
             self.useFixture(proc)
 
     def processes(self) -> list[daemon.ProcessFixture]:
-        return [self.api, self.rpc, self.periodic]
+        return [self.zygote, self.api, self.rpc, self.periodic]
 
     @property
     def pid(self) -> int | None:
@@ -114,7 +116,7 @@ class NeutronServer(process.Server):
         it has taken off the queues (SIGINT drops them all, and each agent whose
         call was dropped waits out its rpc_response_timeout, then backs off
         before it tries again).  What it has not taken waits in the queues for
-        the new one."""
+        the new one.  The zygote (and the agents it forked) stay."""
         self.api.stop()
         for proc in (self.rpc, self.periodic):
             proc.stop(kill_signal=signal.SIGTERM, timeout=GRACEFUL_STOP_TIMEOUT)

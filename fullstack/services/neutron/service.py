@@ -1,6 +1,7 @@
 """Neutron behind the harness's service seam: database, server, agents, their leftovers.
 
-Its agents run through ``agent_main.py`` (privileged calls in-process,
+Its agents are forked by the environment's zygote (zygote.py, which imported
+Neutron once) and run as ``agent_main.py`` says (privileged calls in-process,
 namespaces named per host).  What they leave by design goes at the host's
 cleanup: dnsmasq (it daemonizes out of the DHCP agent's session), anything
 still running inside the namespaces they made, and the namespaces.
@@ -12,7 +13,6 @@ import glob
 import os
 import shutil
 import signal
-import sys
 from typing import ClassVar
 
 import psutil
@@ -21,10 +21,9 @@ from fullstack import context, prerequisites, process
 from fullstack.descriptions import EnvironmentDescription
 from fullstack.resources import database, namespace, records
 from fullstack.services.base import AgentSpec, ServerSpec, Service
-from fullstack.services.neutron import configs, installation, schema
+from fullstack.services.neutron import configs, forking, installation, schema
 from fullstack.services.neutron.server import NeutronServer
 
-AGENT_MAIN = os.path.join(os.path.dirname(__file__), "agent_main.py")
 # The DHCP and L3 agents drain for seconds on SIGTERM: a short grace, then
 # SIGKILL (what they leave goes with the host's leftovers).
 AGENT_STOP_TIMEOUT = 3.0
@@ -56,16 +55,21 @@ class NeutronService(Service):
     def prepare_database(self, ctx: context.RunContext, db: database.Database) -> None:
         schema.load(db, schema.ensure_dump(ctx))
 
+    _server: NeutronServer | None = None
+
     def server(self, spec: ServerSpec) -> process.Server:
-        return NeutronServer(spec)
+        self._server = NeutronServer(spec)
+        return self._server
 
     def agent(self, kind: str, spec: AgentSpec) -> process.ServiceProcess:
+        if self._server is None:
+            raise RuntimeError("NeutronService.agent() before server(): the server's zygote "
+                               "forks the agents")
         script, make_config, suffix, stop_signal = _AGENTS[kind]
         name = f"{spec.hostname}-{suffix}"
-        return process.ServiceProcess(
-            spec.ctx, name,
-            [sys.executable, AGENT_MAIN, script, "--config-file",
-             process.config_path(spec.ctx, name)],
+        return forking.ForkedAgent(
+            self._server.zygote, spec.ctx, name,
+            [script, "--config-file", process.config_path(spec.ctx, name)],
             make_config(spec, self._state_dir(spec, kind)), binary=script,
             namespace=spec.namespace, stop_timeout=AGENT_STOP_TIMEOUT, stop_signal=stop_signal,
             env={"FULLSTACK_NS_PREFIX": spec.namespace_prefix, "OVS_RUNDIR": spec.ovs_run_dir,

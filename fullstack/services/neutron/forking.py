@@ -1,0 +1,123 @@
+"""The harness's side of the zygote (zygote.py): the process, and the agents it forks.
+
+An agent the zygote forks is not a child of the harness, so it is held by a
+``ForkedChild``: the same few calls as ``subprocess.Popen`` (poll, wait,
+send_signal, kill, returncode), answered from the process table and, for
+the exit code, by the zygote, which reaps it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from typing import BinaryIO
+
+import psutil
+
+from fullstack import context, process
+from fullstack.resources import daemon
+
+ZYGOTE = os.path.join(os.path.dirname(__file__), "zygote.py")
+REQUEST_TIMEOUT = 30.0
+
+
+class Zygote(daemon.ProcessFixture):
+    """The zygote of one environment: launched early, ready once it imported Neutron."""
+
+    def __init__(self, ctx: context.RunContext):
+        self.socket_path = os.path.join(ctx.run_dir, "neutron-zygote.sock")
+        super().__init__("neutron-agent-zygote", [sys.executable, ZYGOTE, self.socket_path],
+                         ctx.log_dir, ctx.settings.state_dir, ctx.prefix,
+                         ready=lambda: daemon.accepts(self.socket_path), wait_at_setup=False)
+
+    def _setUp(self) -> None:
+        os.makedirs(os.path.dirname(self.socket_path), exist_ok=True)
+        self.addCleanup(self._remove_socket)
+        super()._setUp()
+
+    def _remove_socket(self) -> None:
+        if os.path.exists(self.socket_path):
+            os.unlink(self.socket_path)
+
+    def request(self, message: dict) -> dict:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(REQUEST_TIMEOUT)
+            sock.connect(self.socket_path)
+            sock.sendall((json.dumps(message) + "\n").encode())
+            reply: dict = json.loads(sock.makefile("r").readline())
+            return reply
+
+    def spawn(self, argv: list[str], env: dict[str, str], namespace: str | None,
+              log_path: str) -> ForkedChild:
+        self.wait_until_ready()   # the first agents may ask while it imports
+        reply = self.request({
+            "op": "spawn", "argv": argv, "env": env, "log": log_path, "cwd": os.getcwd(),
+            "netns": f"/run/netns/{namespace}" if namespace else None})
+        return ForkedChild(self, reply["pid"])
+
+    def exit_code(self, pid: int) -> int | None:
+        try:
+            return self.request({"op": "status", "pid": pid})["returncode"]
+        except OSError:
+            return None   # the zygote is gone, and with it what it knew
+
+
+class ForkedChild:
+    """A process the zygote forked for us, held like a ``subprocess.Popen``."""
+
+    def __init__(self, zygote: Zygote, pid: int):
+        self.zygote = zygote
+        self.pid = pid
+        self.returncode: int | None = None
+        try:
+            self._proc: psutil.Process | None = psutil.Process(pid)
+        except psutil.NoSuchProcess:
+            self._proc = None
+
+    def _running(self) -> bool:
+        try:
+            return (self._proc is not None and self._proc.is_running()
+                    and self._proc.status() != psutil.STATUS_ZOMBIE)
+        except psutil.NoSuchProcess:
+            return False
+
+    def poll(self) -> int | None:
+        if self.returncode is None and not self._running():
+            code = self.zygote.exit_code(self.pid)
+            # Unknown (reaped by no one we can ask): it died, of what we cannot say.
+            self.returncode = code if code is not None else -1
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while (code := self.poll()) is None:
+            if deadline is not None and time.monotonic() >= deadline:
+                raise subprocess.TimeoutExpired(str(self.pid), timeout or 0)
+            time.sleep(0.02)
+        return code
+
+    def send_signal(self, sig: int) -> None:
+        if self._running():
+            os.kill(self.pid, sig)
+
+    def kill(self) -> None:
+        self.send_signal(9)
+
+
+class ForkedAgent(process.ServiceProcess):
+    """A Neutron agent forked by the zygote, in its host's namespace: ``cmd`` is its argv."""
+
+    def __init__(self, zygote: Zygote, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.zygote = zygote
+
+    def command_line(self) -> list[str]:
+        where = f"netns {self.namespace}: " if self.namespace else ""
+        return [f"({where}forked by {self.zygote.name})", *self.cmd]
+
+    def _spawn(self, full: list[str], env: dict[str, str], log: BinaryIO) -> daemon.Handle:
+        return self.zygote.spawn(self.cmd, env, self.namespace, self.log_path)
