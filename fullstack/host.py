@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import signal
 import time
 from collections.abc import Callable
 
@@ -88,6 +89,10 @@ class Host(fixtures.Fixture):
         self.timings: dict[str, float] = {}
         #: The agents it runs, by kind: "l2", "l3", "dhcp" (as desc.agent_kinds).
         self.agents: dict[str, process.ServiceProcess] = {}
+        #: The central ends of its cables (control, data, physical, external):
+        #: (link, namespace), what disconnect() pulls.
+        self.cable_ends: list[tuple[str, str | None]] = []
+        self.connected = True
 
     def __repr__(self) -> str:
         return f"<Host {self.hostname} ns={self.namespace}>"
@@ -137,6 +142,7 @@ class Host(fixtures.Fixture):
         root_end = f"{self.site.ctx.prefix}-c{self.number}"
         self.useFixture(link.VethPair(root_end, "ctl0", peer_namespace=self.namespace))
         self.site.control_bridge.attach(root_end)
+        self.cable_ends.append((root_end, None))
         self.control_ip = self.site.control_address(self.number)
         link.add_address("ctl0", self.control_ip, self.namespace)
 
@@ -144,8 +150,9 @@ class Host(fixtures.Fixture):
                           suffix: str, nic: str) -> ovs.OvsBridge:
         """A host bridge whose NIC is cabled (veth) to a bridge of the central OVS."""
         bridge = self.useFixture(self.ovs.bridge(bridge_name))
-        self.useFixture(cable.Cable(central_bridge, f"h{self.number}-{suffix}", nic,
-                                    peer_bridge=bridge))
+        central_end = self.useFixture(cable.Cable(central_bridge, f"h{self.number}-{suffix}",
+                                                  nic, peer_bridge=bridge))
+        self.cable_ends.append((central_end.port, central_bridge.namespace))
         return bridge
 
     def _wire_fabric(self) -> None:
@@ -180,6 +187,43 @@ class Host(fixtures.Fixture):
         """Kill this host's DHCP servers, as a host failure would."""
         for proc in self.site.service.dhcp_servers(self.agent_spec):
             records.kill(proc)
+
+    # Faults, as a host suffers them.  Its fixtures still own everything, so
+    # the test's cleanup works after any of them.
+
+    def disconnect(self) -> None:
+        """Pull its cables (control, data, physical, external) at the central end; its
+        processes keep running, cut off from the broker and the other hosts."""
+        for name, ns in self.cable_ends:
+            link.set_down(name, ns)
+        self.connected = False
+
+    def reconnect(self) -> None:
+        """Plug its cables back in."""
+        for name, ns in self.cable_ends:
+            link.set_up(name, ns)
+        self.connected = True
+
+    def kill(self) -> None:
+        """SIGKILL every process of the host at once (OVS, agents, DHCP servers), as a
+        power cut would; its links stay, with nothing behind them."""
+        procs = [p for p in self.processes() if p.is_running()]
+        for proc in procs:
+            if proc.popen is not None:
+                proc.popen.send_signal(signal.SIGKILL)
+        self.kill_dhcp_servers()
+        for proc in procs:
+            proc.stop(kill_signal=signal.SIGKILL)
+
+    def shutdown(self) -> None:
+        """Stop everything in order (agents, then OVS) and remove its cables, as an
+        operator powering the host off would."""
+        for proc in reversed(self.processes()):
+            proc.stop()
+        self.kill_dhcp_servers()
+        for name, ns in self.cable_ends:
+            link.delete(name, ns)
+        self.connected = False
 
     def _bridge_mappings(self) -> dict[str, str]:
         mappings = dict.fromkeys(self.site.env_desc.physical_networks, PHYSICAL_BRIDGE)

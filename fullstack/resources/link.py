@@ -76,6 +76,11 @@ def set_up(name: str, namespace: str | None = None, mtu: int | None = None) -> N
         ipr.link("set", index=link_index(ipr, name), state="up", **kwargs)
 
 
+def set_down(name: str, namespace: str | None = None) -> None:
+    with netlink(namespace) as ipr:
+        ipr.link("set", index=link_index(ipr, name), state="down")
+
+
 def add_route(namespace: str | None, dst: str, gateway: str | None = None,
               device: str | None = None) -> None:
     with netlink(namespace) as ipr:
@@ -124,6 +129,13 @@ class VethPair(fixtures.Fixture):
             set_up(name, namespace, self.mtu)
 
 
+def _local_mac() -> str:
+    """A random unicast, locally administered MAC."""
+    octets = bytearray(os.urandom(6))
+    octets[0] = (octets[0] & 0xFC) | 0x02
+    return ":".join(f"{octet:02x}" for octet in octets)
+
+
 class LinuxBridge(fixtures.Fixture):
     """A Linux bridge in the root namespace with an address (the control network)."""
 
@@ -135,7 +147,12 @@ class LinuxBridge(fixtures.Fixture):
     def _setUp(self) -> None:
         with netlink(None) as ipr:
             ipr.link("add", ifname=self.name, kind="bridge")
-        self.addCleanup(delete, self.name)
+            self.addCleanup(delete, self.name)
+            # A bridge whose MAC was never set takes its ports' lowest, so
+            # unplugging a host (Host.shutdown()) could change the MAC the
+            # other hosts' ARP caches hold for the broker's address and cut
+            # them off for as long as those entries live.  A set MAC stays.
+            ipr.link("set", index=link_index(ipr, self.name), address=_local_mac())
         add_address(self.name, self.cidr)
         set_up(self.name)
 

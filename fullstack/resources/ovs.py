@@ -93,6 +93,11 @@ class OvsInstance(fixtures.Fixture):
     def bridge(self, name: str) -> OvsBridge:
         return OvsBridge(self, name)
 
+    def is_running(self) -> bool:
+        """False once its daemons were killed (Host.kill()): its bridges went with them."""
+        daemons = [getattr(self, name, None) for name in ("ovsdb_server", "vswitchd")]
+        return all(d is not None and d.is_running() for d in daemons)
+
 
 class OvsBridge(fixtures.Fixture):
     """A bridge on one OVS instance, deleted at cleanup."""
@@ -108,7 +113,11 @@ class OvsBridge(fixtures.Fixture):
     def _setUp(self) -> None:
         self.api.add_br(self.name, datapath_type=self.instance.datapath_type).execute(
             check_error=True)
-        self.addCleanup(self.api.del_br(self.name).execute, check_error=False)
+        self.addCleanup(self._delete)
+
+    def _delete(self) -> None:
+        if self.instance.is_running():
+            self.api.del_br(self.name).execute(check_error=False)
 
     @property
     def api(self) -> impl_idl.OvsdbIdl:
@@ -129,7 +138,9 @@ class OvsBridge(fixtures.Fixture):
                 txn.add(self.api.db_set("Interface", port, ("external_ids", external_ids)))
 
     def delete_port(self, port: str) -> None:
-        self.api.del_port(port, bridge=self.name, if_exists=True).execute(check_error=True)
+        """Remove ``port`` if it is there (nothing to do on an instance that was killed)."""
+        if self.instance.is_running():
+            self.api.del_port(port, bridge=self.name, if_exists=True).execute(check_error=True)
 
     def port_names(self) -> list[str]:
         return list(self.api.list_ports(self.name).execute(check_error=True))
