@@ -92,7 +92,6 @@ class Host(fixtures.Fixture):
         #: The central ends of its cables (control, data, physical, external):
         #: (link, namespace), what disconnect() pulls.
         self.cable_ends: list[tuple[str, str | None]] = []
-        self.connected = True
 
     def __repr__(self) -> str:
         return f"<Host {self.hostname} ns={self.namespace}>"
@@ -196,13 +195,11 @@ class Host(fixtures.Fixture):
         processes keep running, cut off from the broker and the other hosts."""
         for name, ns in self.cable_ends:
             link.set_down(name, ns)
-        self.connected = False
 
     def reconnect(self) -> None:
         """Plug its cables back in."""
         for name, ns in self.cable_ends:
             link.set_up(name, ns)
-        self.connected = True
 
     def kill(self) -> None:
         """SIGKILL every process of the host at once (OVS, agents, DHCP servers), as a
@@ -223,7 +220,6 @@ class Host(fixtures.Fixture):
         self.kill_dhcp_servers()
         for name, ns in self.cable_ends:
             link.delete(name, ns)
-        self.connected = False
 
     def _bridge_mappings(self) -> dict[str, str]:
         mappings = dict.fromkeys(self.site.env_desc.physical_networks, PHYSICAL_BRIDGE)

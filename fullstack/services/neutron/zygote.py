@@ -125,6 +125,9 @@ def _serve(server, agent_main):
                     _child(agent_main, request)
                 reply = {"pid": pid}
             else:
+                # A child the caller saw end may not have been reaped yet:
+                # its SIGCHLD can still be pending here.
+                _reap(None, None)
                 reply = {"returncode": _exit_codes.get(request["pid"])}
             conn.sendall((json.dumps(reply) + "\n").encode())
 
