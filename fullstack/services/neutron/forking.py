@@ -87,7 +87,11 @@ class ForkedChild:
 
     def poll(self) -> int | None:
         if self.returncode is None and not self._running():
-            code = self.zygote.exit_code(self.pid)
+            # The zygote may not have reaped it yet: ask again for a moment.
+            deadline = time.monotonic() + 5.0
+            while (code := self.zygote.exit_code(self.pid)) is None \
+                    and time.monotonic() < deadline:
+                time.sleep(0.05)
             # Unknown (reaped by no one we can ask): it died, of what we cannot say.
             self.returncode = code if code is not None else -1
         return self.returncode
