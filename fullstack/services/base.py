@@ -97,13 +97,15 @@ class Service(abc.ABC):
     def agent(self, kind: str, spec: AgentSpec) -> process.ServiceProcess:
         """The agent of ``kind`` (one of AGENT_KINDS) for one host."""
 
-    @abc.abstractmethod
     def router_namespace(self, spec: AgentSpec, router_id: str) -> str:
-        """The namespace the host's L3 agent builds a router in."""
+        """The namespace the host's L3 agent builds a router in (Neutron's name,
+        with the host's prefix)."""
+        return f"{spec.namespace_prefix}qrouter-{router_id}"
 
-    @abc.abstractmethod
     def dhcp_namespace(self, spec: AgentSpec, network_id: str) -> str:
-        """The namespace the host's DHCP agent serves a network from."""
+        """The namespace the host's DHCP agent serves a network from (Neutron's
+        name, with the host's prefix)."""
+        return f"{spec.namespace_prefix}qdhcp-{network_id}"
 
     @abc.abstractmethod
     def dhcp_servers(self, spec: AgentSpec,

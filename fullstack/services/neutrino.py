@@ -83,12 +83,6 @@ class NeutrinoService(Service):
         return [*_python_module(module), "--config-file",
                 process.config_path(ctx, name)]  # type: ignore[arg-type]
 
-    def router_namespace(self, spec: AgentSpec, router_id: str) -> str:
-        return f"{spec.namespace_prefix}qrouter-{router_id}"
-
-    def dhcp_namespace(self, spec: AgentSpec, network_id: str) -> str:
-        return f"{spec.namespace_prefix}qdhcp-{network_id}"
-
     def dhcp_servers(self, spec: AgentSpec,
                      network_id: str | None = None) -> list[psutil.Process]:
         # A dnsmasq is ours if its command line names its pid file under

@@ -79,12 +79,6 @@ class NeutronService(Service):
     def _state_dir(spec: AgentSpec, kind: str) -> str:
         return os.path.join(spec.state_dir, kind)
 
-    def router_namespace(self, spec: AgentSpec, router_id: str) -> str:
-        return f"{spec.namespace_prefix}qrouter-{router_id}"
-
-    def dhcp_namespace(self, spec: AgentSpec, network_id: str) -> str:
-        return f"{spec.namespace_prefix}qdhcp-{network_id}"
-
     def dhcp_servers(self, spec: AgentSpec,
                      network_id: str | None = None) -> list[psutil.Process]:
         pid_files = glob.glob(os.path.join(configs.dhcp_confs(self._state_dir(spec, "dhcp")),
