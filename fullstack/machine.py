@@ -67,9 +67,25 @@ class PingingMachine(fixtures.Fixture):
             raise AssertionError(f"{self.describe()} cannot ping {ip}")
 
     def assert_no_ping(self, ip: str) -> None:
-        result = self.execute(["ping", "-c", "3", "-i", "0.2", "-W", "1", ip], check=False)
-        if result.returncode == 0:
+        if self._pings_once(ip):
             raise AssertionError(f"{self.describe()} unexpectedly pings {ip}")
+
+    def _pings_once(self, ip: str) -> bool:
+        """Whether any of three quick echoes comes back."""
+        result = self.execute(["ping", "-c", "3", "-i", "0.2", "-W", "1", ip], check=False)
+        return result.returncode == 0
+
+    def block_until_ping(self, ip: str, timeout: float = BOOT_TIMEOUT) -> None:
+        """Wait until ``ip`` answers: a change (a rule, a port set up) took effect."""
+        if not self.ping(ip, deadline=timeout):
+            self._on_ping_failure()
+            raise wait.WaitTimeout(f"{self.describe()} still cannot ping {ip} after {timeout} s")
+
+    def block_until_no_ping(self, ip: str, timeout: float = BOOT_TIMEOUT) -> None:
+        """Wait until ``ip`` stops answering: a change that cuts traffic took effect."""
+        wait.wait_until_true(
+            lambda: not self._pings_once(ip), timeout=timeout, sleep=0.1,
+            exception=f"{self.describe()} still pings {ip} after {timeout} s")
 
 
 class FakeFullstackMachine(PingingMachine):

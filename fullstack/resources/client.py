@@ -109,6 +109,9 @@ class SafeClient(fixtures.Fixture):
     def create_network(self, tenant_id: str, name: str | None = None, **attrs: Any) -> dict:
         return self._create("network", tenant_id=tenant_id, name=name or "net", **attrs)
 
+    def update_network(self, network_id: str, **attrs: Any) -> dict:
+        return self.client.update("network", network_id, **attrs)
+
     def create_subnet(self, tenant_id: str, network_id: str, cidr: str,
                       gateway_ip: str | None = None, name: str | None = None,
                       enable_dhcp: bool = False, **attrs: Any) -> dict:

@@ -165,6 +165,26 @@ class TestNetworks(ApiTestCase):
             "PUT", f"/v2.0/networks/{network['id']}",
             {"network": {"provider:segmentation_id": 7}}), "provider:segmentation_id")
 
+    def test_mtu_is_given_on_create_and_changed_on_update(self):
+        network = self.client.create("network", mtu=1400)
+        self.assertEqual(1400, network["mtu"])
+        status, body = self.client.request("PUT", f"/v2.0/networks/{network['id']}",
+                                           {"network": {"mtu": 1300}})
+        self.assertEqual((200, 1300), (status, body["network"]["mtu"]))
+        self.assertEqual(1300, self.client.request(
+            "GET", f"/v2.0/networks/{network['id']}")[1]["network"]["mtu"])
+
+    def test_mtu_beyond_the_type_overhead_or_below_ipv4_is_400(self):
+        # VXLAN over a 1500-byte physical MTU leaves 1450.
+        self.assertError(400, "HTTPBadRequest", self.client.request(
+            "POST", "/v2.0/networks", {"network": {"mtu": 1451}}), "maximum is 1450")
+        network = self.client.create("network")
+        for mtu, reason in ((1451, "maximum is 1450"), (67, "mtu"), ("big", "mtu")):
+            self.assertError(400, "HTTPBadRequest", self.client.request(
+                "PUT", f"/v2.0/networks/{network['id']}", {"network": {"mtu": mtu}}), reason)
+        self.assertEqual(1450, self.client.request(
+            "GET", f"/v2.0/networks/{network['id']}")[1]["network"]["mtu"])
+
     def test_delete_with_ports_is_409_but_dhcp_ports_go_with_the_network(self):
         network, _ = self._network_with_subnet()
         port = self.client.create("port", network_id=network["id"])

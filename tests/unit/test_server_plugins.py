@@ -9,6 +9,9 @@ import textwrap
 import fixtures
 import testtools
 
+from neutrino.server.lib import errors
+from neutrino.server.lib import validators as v
+from neutrino.server.lib.attributes import Attribute, ResourceAttributes
 from neutrino.server.plugins import manager
 from neutrino.server.service import NeutrinoServer
 from tests.unit import test_server_support as support
@@ -144,8 +147,8 @@ class TestDefaultServer(ServerTestCase):
         _, client, _ = self.server()
         status, body = client.request("GET", "/v2.0/extensions")
         self.assertEqual(["agent", "binding", "dhcp_agent_scheduler", "ext-gw-mode",
-                          "external-net", "l3_agent_scheduler", "net-mtu", "provider",
-                          "router"], [e["alias"] for e in body["extensions"]])
+                          "external-net", "l3_agent_scheduler", "net-mtu",
+                          "net-mtu-writable", "provider", "router"], [e["alias"] for e in body["extensions"]])
         self.assertEqual({"alias", "name", "description", "updated", "links"},
                          set(body["extensions"][0]))
 
@@ -236,6 +239,23 @@ class TestDroppedExtensions(ServerTestCase):
         server, client, _ = self.server(service_plugins=["dhcp_agent_scheduler"])
         self.assertIn("dhcp_agent_scheduler", self.aliases(client))
         self.assertNotIn("l3_agent_scheduler", self.aliases(client))
+
+
+class TestRedefinedAttributes(testtools.TestCase):
+    """What net-mtu-writable does to net-mtu's mtu: the same attribute, now writable."""
+
+    attributes = ResourceAttributes("network", (Attribute("id"), Attribute("mtu")))
+
+    def test_a_redefined_attribute_keeps_its_place_and_becomes_writable(self):
+        self.assertRaises(errors.BadRequest, self.attributes.for_update, {"mtu": 1400})
+        redefined = self.attributes.redefined((Attribute("mtu", v.integer),))
+        self.assertEqual(("id", "mtu"), redefined.names)
+        self.assertEqual({"mtu": 1400}, redefined.for_update({"mtu": 1400}))
+
+    def test_redefining_what_no_extension_defines_is_named(self):
+        error = self.assertRaises(ValueError, self.attributes.redefined,
+                                  (Attribute("mtu_max", v.integer),))
+        self.assertIn("redefines mtu_max of network", str(error))
 
 
 class TestOutOfTreeServicePlugin(ServerTestCase):

@@ -163,8 +163,8 @@ def default_attribute_maps() -> dict[str, ResourceAttributes]:
     """The attribute maps of a server with the default plugins: each plugin's own,
     extended by the in-tree extensions."""
     own = {m.resource: m for m in (NETWORK, SUBNET, PORT, AGENT, ROUTER, FLOATINGIP)}
-    aliases = {"agent", "binding", "external-net", "net-mtu", "provider", "router",
-               "ext-gw-mode", "l3_agent_scheduler", "dhcp_agent_scheduler"}
+    aliases = {"agent", "binding", "external-net", "net-mtu", "net-mtu-writable", "provider",
+               "router", "ext-gw-mode", "l3_agent_scheduler", "dhcp_agent_scheduler"}
     return ExtensionManager([IN_TREE_PATH], aliases, own).attribute_maps
 
 

@@ -20,6 +20,9 @@ LOG = logging.getLogger(__name__)
 
 BINARY = "neutrino-openvswitch-agent"
 RETRY_INTERVAL = 1.0
+# Neutron's tag for a port that must pass nothing (admin_state_up false):
+# no network uses it, and a drop flow stops what the port sends.
+DEAD_VLAN = 4095
 
 
 class OvsAgent:
@@ -241,6 +244,9 @@ class OvsAgent:
             self.retry.discard(name)
             self.wired[name] = dict(vif, network_id=None)
             return
+        if not details.get("admin_state_up", True):
+            self._wire_dead(name, vif)
+            return
         net = self.vlans.get(details["network_id"])
         if net is None:
             net = self.vlans.provision(details["network_id"], details["network_type"],
@@ -257,10 +263,22 @@ class OvsAgent:
         LOG.info("wired port %s (%s) on VLAN %d for network %s", vif["iface_id"], name,
                  net.lvid, net.network_id)
 
+    def _wire_dead(self, name: str, vif: dict) -> None:
+        """A port set down through the API: wired to nothing, reported DOWN."""
+        self.bridges.br_int.add_flows([dead_port_flow(vif["ofport"])])
+        self.bridges.set_port_vlan(name, DEAD_VLAN, {})
+        self.wired[name] = dict(vif, network_id=None, dead=True)
+        self.retry.discard(name)
+        self._report_device("update_device_down", vif["iface_id"])
+        LOG.info("port %s (%s) is administratively down: dropping its traffic",
+                 vif["iface_id"], name)
+
     def _unwire(self, name: str, report: bool = True) -> None:
         port = self.wired.pop(name, None)
         if port is None:
             return
+        if port.get("dead"):
+            self.bridges.br_int.delete_flows([dead_port_match(port["ofport"])], strict=True)
         if report:
             self._report_device("update_device_down", port["iface_id"])
         net = self.vlans.get(port["network_id"]) if port["network_id"] else None
@@ -325,3 +343,11 @@ class OvsAgent:
                 "devices": len(self.wired), "datapath_type": self.conf.ovs.datapath_type,
             },
         }
+
+
+def dead_port_match(ofport: int) -> str:
+    return f"table=0,priority=2,in_port={ofport}"
+
+
+def dead_port_flow(ofport: int) -> str:
+    return f"{dead_port_match(ofport)},actions=drop"

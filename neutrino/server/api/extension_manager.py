@@ -109,7 +109,7 @@ class ExtensionManager:
             changed = False
             for alias, item in sorted(kept.items()):
                 lacking = [name for name in item.descriptor.requires if name not in kept]
-                unserved = [name for name in item.descriptor.attributes
+                unserved = [name for name in sorted(item.descriptor.resources)
                             if name not in attribute_maps]
                 if lacking or unserved:
                     reason = (f"it requires {', '.join(lacking)}, which is not loaded" if lacking
@@ -123,12 +123,18 @@ class ExtensionManager:
     def _extend(self, attribute_maps: Mapping[str, ResourceAttributes]
                 ) -> dict[str, ResourceAttributes]:
         extended = dict(attribute_maps)
-        for descriptor in self.loaded:
-            for resource, attributes in descriptor.attributes.items():
-                try:
-                    extended[resource] = extended[resource].extended(attributes)
-                except ValueError as error:
-                    raise ValueError(f"extension {descriptor.alias}: {error}") from None
+        # Every addition first, so a redefinition finds what it replaces
+        # whatever the order the aliases sort in.
+        for field in ("attributes", "redefines"):
+            for descriptor in self.loaded:
+                for resource, attributes in getattr(descriptor, field).items():
+                    try:
+                        attribute_map = extended[resource]
+                        extended[resource] = (attribute_map.extended(attributes)
+                                              if field == "attributes"
+                                              else attribute_map.redefined(attributes))
+                    except ValueError as error:
+                        raise ValueError(f"extension {descriptor.alias}: {error}") from None
         return extended
 
     def descriptor(self, alias: str) -> ExtensionDescriptor | None:

@@ -69,6 +69,16 @@ class ResourceAttributes:
         """These attributes and ``attributes`` (an extension's); a name clash raises."""
         return ResourceAttributes(self.resource, self.attributes + tuple(attributes))
 
+    def redefined(self, attributes: tuple[Attribute, ...]) -> ResourceAttributes:
+        """These attributes with some replaced by ``attributes`` of the same names."""
+        replacing = {attribute.name: attribute for attribute in attributes}
+        unknown = sorted(set(replacing) - set(self.by_name))
+        if unknown:
+            raise ValueError(f"it redefines {', '.join(unknown)} of {self.resource}, which "
+                             "no loaded extension defines")
+        return ResourceAttributes(self.resource, tuple(
+            replacing.get(attribute.name, attribute) for attribute in self.attributes))
+
     def view(self, item: dict[str, Any]) -> dict[str, Any]:
         """``item`` as the API shows it: only the attributes of this map."""
         return {name: value for name, value in item.items() if name in self.by_name}

@@ -30,6 +30,10 @@ class ExtensionDescriptor:
     attributes: Mapping[str, tuple[Attribute, ...]] = dataclasses.field(default_factory=dict)
     # Aliases that must be loaded too; without them this one is dropped.
     requires: tuple[str, ...] = ()
+    # Resource name -> attributes, each replacing one of the same name that
+    # another extension (one this requires) added: net-mtu-writable makes
+    # net-mtu's read-only mtu writable, as Neutron's does.
+    redefines: Mapping[str, tuple[Attribute, ...]] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not isinstance(self.alias, str) or not _ALIAS.match(self.alias):
@@ -42,10 +46,16 @@ class ExtensionDescriptor:
         if not isinstance(self.updated, str) or not _UPDATED.match(self.updated):
             raise ValueError(f"updated {self.updated!r} of extension {self.alias!r} must be "
                              "a time like 2012-09-07T10:00:00-00:00")
-        for resource, attributes in self.attributes.items():
-            if not all(isinstance(a, Attribute) for a in attributes):
-                raise ValueError(f"attributes[{resource!r}] of extension {self.alias!r} must "
-                                 "be a tuple of Attribute")
+        for field in ("attributes", "redefines"):
+            for resource, attributes in getattr(self, field).items():
+                if not all(isinstance(a, Attribute) for a in attributes):
+                    raise ValueError(f"{field}[{resource!r}] of extension {self.alias!r} "
+                                     "must be a tuple of Attribute")
+
+    @property
+    def resources(self) -> set[str]:
+        """The resources it extends or redefines attributes of."""
+        return set(self.attributes) | set(self.redefines)
 
     def api_view(self) -> dict[str, object]:
         """The entry /v2.0/extensions shows for it."""

@@ -23,7 +23,7 @@ from neutrino.server.plugins.dhcp.rpc import PORT_FACTS, DhcpRpcEndpoint
 from neutrino.server.plugins.dhcp.scheduler import DhcpScheduler
 
 # Attributes of a network that a DHCP agent's view (get_network_info) shows.
-_SERVED_NETWORK_ATTRIBUTES = {"name", "admin_state_up"}
+_SERVED_NETWORK_ATTRIBUTES = {"name", "admin_state_up", "mtu"}
 
 
 class DhcpAgentSchedulerPlugin(ServicePlugin):

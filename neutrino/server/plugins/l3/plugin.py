@@ -33,6 +33,7 @@ from neutrino.server.plugins.l3.scheduler import L3Scheduler
 
 # Ports that make a network external in use: it cannot stop being external.
 _EXTERNAL_OWNERS = (device_owners.ROUTER_GATEWAY, device_owners.FLOATINGIP)
+_ROUTER_OWNERS = (device_owners.ROUTER_INTERFACE, device_owners.ROUTER_GATEWAY)
 
 
 class L3RouterPlugin(ServicePlugin):
@@ -51,9 +52,12 @@ class L3RouterPlugin(ServicePlugin):
         registry = context.events
         registry.subscribe(self._refuse_deleting_used_port, events.PORT, events.BEFORE_DELETE)
         registry.subscribe(self._release_floating_ips, events.PORT, events.PRECOMMIT_DELETE)
-        registry.subscribe(self._tell_released_routers, events.PORT, events.AFTER_DELETE)
+        registry.subscribe(self._tell_routers, events.PORT, events.AFTER_DELETE)
         registry.subscribe(self._refuse_unexternal_in_use, events.NETWORK,
                            events.PRECOMMIT_UPDATE)
+        registry.subscribe(self._find_routers_of_new_mtu, events.NETWORK,
+                           events.PRECOMMIT_UPDATE)
+        registry.subscribe(self._tell_routers, events.NETWORK, events.AFTER_UPDATE)
 
     def resources(self) -> Sequence[Resource]:
         return (Resource("router", "routers", ROUTER, self.routers),
@@ -104,7 +108,20 @@ class L3RouterPlugin(ServicePlugin):
             fip.fixed_port_id = fip.fixed_ip_address = fip.router_id = None
             fip.status = "DOWN"
 
-    def _tell_released_routers(self, payload: events.Payload) -> None:
+    @staticmethod
+    def _find_routers_of_new_mtu(payload: events.Payload) -> None:
+        """Routers with a port on a network whose MTU changes: their devices follow it."""
+        before, after = payload.states
+        if before.get("mtu") == after.get("mtu"):
+            return
+        routers: list[Any] = payload.metadata.setdefault("routers", [])
+        routers.extend(payload.session.scalars(
+            sa.select(models.Port.device_id).distinct().where(
+                models.Port.network_id == payload.resource_id,
+                models.Port.device_owner.in_(_ROUTER_OWNERS))))
+
+    def _tell_routers(self, payload: events.Payload) -> None:
+        """Tell the agents of the routers a PRECOMMIT subscriber collected."""
         self.notifier.routers_updated(payload.metadata.get("routers", ()))
 
     @staticmethod

@@ -22,6 +22,8 @@ from neutrino.server.plugins.ml2.type_drivers.manager import TypeManager
 # Ports the server deletes along with their network instead of refusing.
 AUTO_DELETED_OWNERS = (device_owners.DHCP,)
 
+MIN_IPV4_MTU = 68   # RFC 791: what every IPv4 link must carry
+
 _PROVIDER_ATTRIBUTES = ("provider:network_type", "provider:physical_network",
                         "provider:segmentation_id")
 _COLUMNS = {"name": "name", "description": "description", "admin_state_up": "admin_state_up",
@@ -74,6 +76,16 @@ def requested_segment(body: dict[str, Any]) -> Segment | None:
                    body.get("provider:segmentation_id"))
 
 
+def checked_mtu(mtu: int, largest: int) -> int:
+    """A requested MTU, if IPv4 can use it and the segment's encapsulation leaves room."""
+    if mtu < MIN_IPV4_MTU:
+        raise errors.invalid_input("mtu", f"{mtu} is too small: IPv4 needs at least "
+                                          f"{MIN_IPV4_MTU}")
+    if mtu > largest:
+        raise errors.invalid_input("mtu", f"Requested MTU is too big, maximum is {largest}")
+    return mtu
+
+
 class NetworkService(CoreResourceService):
     resource = events.NETWORK
     model = models.Network
@@ -103,7 +115,8 @@ class NetworkService(CoreResourceService):
             session.add(network)
             session.flush()
             segment = self.type_manager.create_segment(session, network.id, requested)
-            network.mtu = self.type_manager.mtu(segment)
+            largest = self.type_manager.mtu(segment)
+            network.mtu = checked_mtu(body["mtu"], largest) if "mtu" in body else largest
             network.segments = [models.NetworkSegment(
                 network_type=segment.network_type,
                 physical_network=segment.physical_network,
@@ -119,6 +132,10 @@ class NetworkService(CoreResourceService):
             for attribute, value in body.items():
                 if attribute in _COLUMNS:
                     setattr(network, _COLUMNS[attribute], value)
+            if "mtu" in body:
+                segment = network.segments[0]
+                network.mtu = checked_mtu(body["mtu"], self.type_manager.mtu(Segment(
+                    segment.network_type, segment.physical_network, segment.segmentation_id)))
             return self.updated(session, network, body, before)
 
         return self.db.run(work)

@@ -24,7 +24,7 @@ from neutrino.server.plugins.ml2.type_drivers.manager import TypeManager
 
 class Ml2Plugin(CorePlugin):
     supported_extension_aliases: ClassVar[tuple[str, ...]] = (
-        "agent", "binding", "external-net", "net-mtu", "provider")
+        "agent", "binding", "external-net", "net-mtu", "net-mtu-writable", "provider")
 
     def __init__(self, context: PluginContext):
         super().__init__(context)
