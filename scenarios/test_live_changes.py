@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import testscenarios
 
 from fullstack import base, environment, wait
+from fullstack.resources import link
 
 load_tests = testscenarios.load_tests_apply_scenarios
 
@@ -13,16 +16,21 @@ STATUS_TIMEOUT = 60.0
 
 class LiveChangeTestCase(base.BaseFullStackTestCase):
     network_type = "vxlan"
-    hosts = 2
 
     def setUp(self):
         super().setUp(environment.Environment(
             environment.EnvironmentDescription(network_type=self.network_type),
-            [environment.HostDescription() for _ in range(self.hosts)]))
+            self.host_descriptions()))
         self.network = self.safe_client.create_network(
             self.tenant_id, **self.environment.env_desc.network_attrs())
         self.subnet = self.safe_client.create_subnet(self.tenant_id, self.network["id"],
-                                                     "20.0.0.0/24")
+                                                     "20.0.0.0/24", **self.subnet_attrs())
+
+    def host_descriptions(self) -> list[environment.HostDescription]:
+        return [environment.HostDescription(), environment.HostDescription()]
+
+    def subnet_attrs(self) -> dict:
+        return {}
 
     def wait_for_port_status(self, port_id: str, status: str) -> None:
         wait.wait_until_true(
@@ -48,3 +56,63 @@ class TestPortAdminState(LiveChangeTestCase):
         self.wait_for_port_status(down.port["id"], "ACTIVE")
         peer.block_until_ping(down.ip)
         down.assert_ping(peer.ip)
+
+
+def newest_lease_mtu(vm) -> int | None:
+    """The interface-mtu option of the newest lease dhclient took, if any."""
+    with open(vm.lease_path) as f:
+        leases = f.read().split("lease {")
+    found = re.findall(r"option interface-mtu (\d+);", leases[-1])
+    return int(found[0]) if found else None
+
+
+class TestNetworkMtuUpdate(LiveChangeTestCase):
+    """net-mtu-writable: a new MTU reaches the DHCP port, new leases and router interfaces."""
+
+    def setUp(self):
+        super().setUp()
+        self.service_host = self.environment.hosts[0]
+
+    def host_descriptions(self):
+        return [environment.HostDescription(dhcp_agent=True, l3_agent=True),
+                environment.HostDescription()]
+
+    def subnet_attrs(self):
+        return {"enable_dhcp": True}
+
+    def wait_for_mtu(self, namespace: str, prefix: str, mtu: int) -> None:
+        def device_mtus() -> dict[str, int]:
+            return {name: value for name, value in link.mtus(namespace).items()
+                    if name.startswith(prefix)}
+
+        wait.wait_until_true(
+            lambda: set(device_mtus().values()) == {mtu}, timeout=STATUS_TIMEOUT, sleep=0.2,
+            exception=lambda: f"devices {prefix}* of {namespace} have MTUs {device_mtus()}, "
+                              f"not {mtu}, after {STATUS_TIMEOUT} s")
+
+    def test_new_mtu_reaches_dhcp_leases_and_router_interfaces(self):
+        network_id = self.network["id"]
+        router = self.safe_client.create_router(self.tenant_id)
+        self.safe_client.add_router_interface(router["id"], self.subnet["id"])
+        vm = self.boot_machine(self.environment.hosts[1], network_id, use_dhcp=True)
+        old_mtu = self.network["mtu"]
+        self.assertEqual(old_mtu, newest_lease_mtu(vm))
+        router_ns = self.service_host.router_namespace(router["id"])
+        self.wait_for_mtu(router_ns, "qr-", old_mtu)
+
+        new_mtu = old_mtu - 50
+        self.assertEqual(new_mtu, self.safe_client.update_network(network_id,
+                                                                  mtu=new_mtu)["mtu"])
+        self.wait_for_mtu(self.service_host.dhcp_namespace(network_id), "", new_mtu)
+        self.wait_for_mtu(router_ns, "qr-", new_mtu)
+
+        def next_lease_has_new_mtu() -> bool:
+            # A renewal that reaches dnsmasq before it was given the new MTU
+            # still gets the old one; a later one must get the new.
+            vm.renew_lease()
+            vm.block_until_dhcp_address()
+            return newest_lease_mtu(vm) == new_mtu
+
+        wait.wait_until_true(next_lease_has_new_mtu, timeout=STATUS_TIMEOUT, sleep=0.5,
+                             exception=lambda: f"the newest lease still says MTU "
+                                               f"{newest_lease_mtu(vm)}, not {new_mtu}")

@@ -46,6 +46,16 @@ def link_index(ipr: IPRoute, name: str) -> int:
     return found[0]
 
 
+def mtus(namespace: str | None = None) -> dict[str, int]:
+    """Every link of ``namespace`` but loopback, by name: its MTU ({} if it is gone)."""
+    try:
+        with netlink(namespace) as ipr:
+            return {link.get_attr("IFLA_IFNAME"): link.get_attr("IFLA_MTU")
+                    for link in ipr.get_links() if link.get_attr("IFLA_IFNAME") != "lo"}
+    except OSError:
+        return {}
+
+
 def delete(name: str, namespace: str | None = None) -> None:
     """Delete a link if it is there; a veth takes its peer with it."""
     with contextlib.suppress(Exception), netlink(namespace) as ipr:
