@@ -6,7 +6,7 @@ import re
 
 import testscenarios
 
-from fullstack import base, environment, wait
+from fullstack import base, environment, probes, wait
 from fullstack.resources import link
 
 load_tests = testscenarios.load_tests_apply_scenarios
@@ -16,13 +16,13 @@ STATUS_TIMEOUT = 60.0
 
 class LiveChangeTestCase(base.BaseFullStackTestCase):
     network_type = "vxlan"
+    network_attrs: dict = {}
 
     def setUp(self):
         super().setUp(environment.Environment(
             environment.EnvironmentDescription(network_type=self.network_type),
             self.host_descriptions()))
-        self.network = self.safe_client.create_network(
-            self.tenant_id, **self.environment.env_desc.network_attrs())
+        self.network = self.safe_client.create_network(self.tenant_id, **self.network_attrs)
         self.subnet = self.safe_client.create_subnet(self.tenant_id, self.network["id"],
                                                      "20.0.0.0/24", **self.subnet_attrs())
 
@@ -116,3 +116,48 @@ class TestNetworkMtuUpdate(LiveChangeTestCase):
         wait.wait_until_true(next_lease_has_new_mtu, timeout=STATUS_TIMEOUT, sleep=0.5,
                              exception=lambda: f"the newest lease still says MTU "
                                                f"{newest_lease_mtu(vm)}, not {new_mtu}")
+
+
+class TestSegmentationIdUpdate(LiveChangeTestCase):
+    """A VLAN network moved to another VLAN while machines run on it.
+
+    VLAN only: Neutron's ML2 refuses the change for any other type ("Only
+    VLAN type networks can be updated"), and neutrino follows it.
+    """
+
+    network_type = "vlan"
+    old_vlan, new_vlan = 1790, 1791
+
+    def setUp(self):
+        self.network_attrs = {"provider:network_type": "vlan",
+                              "provider:physical_network": "physnet1",
+                              "provider:segmentation_id": self.old_vlan}
+        super().setUp()
+
+    def capture(self, vlan: int) -> probes.PacketCapture:
+        """Echo requests tagged ``vlan`` on host 1's physical cable."""
+        return self.useFixture(probes.PacketCapture(
+            self.ctx, f"vlan{vlan}", self.environment.central_namespace.name, "h1-phys",
+            f"vlan {vlan} and icmp"))
+
+    def test_machines_ping_again_over_the_new_vlan(self):
+        vms = self.boot_machines(self.environment.hosts, self.network["id"])
+        vms.ping_all()
+        on_new_vlan = self.capture(self.new_vlan)
+        network = self.safe_client.update_network(
+            self.network["id"], **{"provider:segmentation_id": self.new_vlan})
+        self.assertEqual(self.new_vlan, network["provider:segmentation_id"])
+
+        # Until both agents moved, the machines keep the old VLAN or lose
+        # each other; once both did, their pings go out on the new one.
+        wait.wait_until_true(
+            lambda: vms[0].ping(vms[1].ip, deadline=2) and not on_new_vlan.process.is_running(),
+            timeout=STATUS_TIMEOUT, sleep=0.2,
+            exception=lambda: f"no echo on VLAN {self.new_vlan} after {STATUS_TIMEOUT} s: "
+                              f"{on_new_vlan.captured_so_far()}")
+        self.assertIn(f"vlan {self.new_vlan}", "\n".join(on_new_vlan.wait_for_packets()))
+
+        on_old_vlan = self.capture(self.old_vlan)
+        vms.ping_all()
+        self.assertNotIn("ICMP", on_old_vlan.captured_so_far(),
+                         f"pings still cross VLAN {self.old_vlan}")

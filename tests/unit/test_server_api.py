@@ -159,11 +159,20 @@ class TestNetworks(ApiTestCase):
         self.assertError(400, "HTTPBadRequest", self.client.request("POST", "/v2.0/networks", body),
                          "provider:network_type")
 
-    def test_provider_attributes_cannot_change(self):
+    def test_network_type_and_physical_network_cannot_change(self):
+        network = self.client.create("network")
+        for attribute, value in (("provider:network_type", "gre"),
+                                 ("provider:physical_network", "physnet1")):
+            self.assertError(400, "HTTPBadRequest", self.client.request(
+                "PUT", f"/v2.0/networks/{network['id']}", {"network": {attribute: value}}),
+                attribute)
+
+    def test_only_a_vlan_network_may_change_its_segmentation_id(self):
         network = self.client.create("network")
         self.assertError(400, "HTTPBadRequest", self.client.request(
             "PUT", f"/v2.0/networks/{network['id']}",
-            {"network": {"provider:segmentation_id": 7}}), "provider:segmentation_id")
+            {"network": {"provider:segmentation_id": 7}}), "Only VLAN type networks")
+
 
     def test_mtu_is_given_on_create_and_changed_on_update(self):
         network = self.client.create("network", mtu=1400)
@@ -194,6 +203,53 @@ class TestNetworks(ApiTestCase):
         self.client.request("DELETE", f"/v2.0/ports/{port['id']}")
         self.assertEqual(204, self.client.request("DELETE", path)[0])
         self.assertEqual(404, self.client.request("GET", f"/v2.0/ports/{dhcp['id']}")[0])
+
+
+class TestVlanSegmentationIdUpdate(ApiTestCase):
+    overrides = {"ml2.type_drivers": ["vxlan", "vlan"],
+                 "ml2_type_vlan.network_vlan_ranges": ["physnet1:100:102"]}
+
+    def vlan_network(self, vlan):
+        return self.client.create("network", **{
+            "provider:network_type": "vlan", "provider:physical_network": "physnet1",
+            "provider:segmentation_id": vlan})
+
+    def update(self, network, vlan):
+        return self.client.request("PUT", f"/v2.0/networks/{network['id']}",
+                                   {"network": {"provider:segmentation_id": vlan}})
+
+    def test_new_vlan_is_taken_old_one_freed_and_agents_told(self):
+        network = self.vlan_network(100)
+        status, body = self.update(network, 2000)
+        self.assertEqual((200, 2000), (status, body["network"]["provider:segmentation_id"]))
+        told = self.notifier.sent("network_update")
+        self.assertEqual([2000], [n["network"]["provider:segmentation_id"] for n in told])
+        # 100 is free again, 2000 is not.
+        self.assertEqual(100, self.vlan_network(100)["provider:segmentation_id"])
+        self.assertError(409, "VlanIdInUse", self.client.request("POST", "/v2.0/networks", {
+            "network": {"provider:network_type": "vlan",
+                        "provider:physical_network": "physnet1",
+                        "provider:segmentation_id": 2000}}))
+
+    def test_a_vlan_in_use_is_409_and_nothing_changes(self):
+        first, second = self.vlan_network(100), self.vlan_network(101)
+        self.assertError(409, "VlanIdInUse", self.update(second, 100))
+        self.assertEqual(101, self.client.request(
+            "GET", f"/v2.0/networks/{second['id']}")[1]["network"]["provider:segmentation_id"])
+        self.assertEqual([], self.notifier.sent("network_update"))
+        self.assertEqual(100, self.client.request(
+            "GET", f"/v2.0/networks/{first['id']}")[1]["network"]["provider:segmentation_id"])
+
+    def test_an_invalid_vlan_is_400_naming_the_attribute(self):
+        network = self.vlan_network(100)
+        for vlan in (0, 4095, None):
+            self.assertError(400, "HTTPBadRequest", self.update(network, vlan),
+                             "provider:segmentation_id")
+
+    def test_the_same_id_again_changes_nothing(self):
+        network = self.vlan_network(100)
+        self.assertEqual(200, self.update(network, 100)[0])
+        self.assertEqual([], self.notifier.sent("network_update"))
 
 
 class TestSubnets(ApiTestCase):

@@ -48,7 +48,7 @@ class OvsAgent:
         self.retry: set[str] = set()                    # port names to try again
         self.plugin = rpc.RpcClient(conf.transport_url, wire.PLUGIN_TOPIC)
         # Deleted ports and networks need no event: their VIFs leave br-int.
-        events = ["port_update", "tunnel_update"]
+        events = ["port_update", "network_update", "tunnel_update"]
         if self.l2_population:
             events += ["fdb_add", "fdb_remove"]
         self.listener = rpc.NotificationListener(conf.transport_url, self.Notifications(self),
@@ -61,6 +61,9 @@ class OvsAgent:
 
         def port_update(self, port: dict) -> None:
             self._agent.queue_work("port_update", port["id"])
+
+        def network_update(self, network: dict) -> None:
+            self._agent.queue_work("network_update", network)
 
         def tunnel_update(self, tunnel_ip: str, tunnel_type: str, host: str) -> None:
             self._agent.queue_work("tunnel_update", (tunnel_ip, tunnel_type))
@@ -133,6 +136,8 @@ class OvsAgent:
             elif kind == "fdb_remove":
                 for network_id, gone in self.fdb.remove(item).items():
                     self._forget_fdb(network_id, gone)
+            elif kind == "network_update":
+                self._move_segment(item)
             elif kind == "port_update":
                 # Re-wired by the next scan with fresh details.
                 for name, port in list(self.wired.items()):
@@ -290,6 +295,24 @@ class OvsAgent:
             self._remove_network_flows(net)
             LOG.info("network %s has no port here any more; VLAN %d freed",
                      net.network_id, net.lvid)
+
+    def _move_segment(self, network: dict) -> None:
+        """A VLAN network wired here got a new segmentation id: translate to that one."""
+        net = self.vlans.get(network["id"])
+        seg_id = network.get("provider:segmentation_id")
+        if net is None or net.network_type != "vlan" or seg_id == net.segmentation_id:
+            return
+        # Old flows first: the physical bridge's match is on the local VLAN,
+        # which the new flows share.
+        self._remove_network_flows(net)
+        old, net.segmentation_id = net.segmentation_id, seg_id
+        self._install_network_flows(net)
+        for name in net.ports:
+            self.bridges.set_port_vlan(name, net.lvid, {
+                "net_uuid": net.network_id, "network_type": net.network_type,
+                "segmentation_id": str(seg_id)})
+        LOG.info("network %s moved from VLAN %s to VLAN %s on the wire", net.network_id,
+                 old, seg_id)
 
     def _can_serve(self, details: dict) -> bool:
         network_type = details.get("network_type")

@@ -11,5 +11,6 @@ DESCRIPTOR = ExtensionDescriptor(
     attributes={"network": (
         Attribute("provider:network_type", v.string, update=False),
         Attribute("provider:physical_network", v.nullable(v.string), update=False),
-        Attribute("provider:segmentation_id", v.nullable(v.integer), update=False),
+        # Changed on update for VLAN networks only, as in Neutron.
+        Attribute("provider:segmentation_id", v.nullable(v.integer)),
     )})

@@ -132,11 +132,19 @@ class NetworkService(CoreResourceService):
             for attribute, value in body.items():
                 if attribute in _COLUMNS:
                     setattr(network, _COLUMNS[attribute], value)
+            row = network.segments[0]
+            segment = Segment(row.network_type, row.physical_network, row.segmentation_id)
             if "mtu" in body:
-                segment = network.segments[0]
-                network.mtu = checked_mtu(body["mtu"], self.type_manager.mtu(Segment(
-                    segment.network_type, segment.physical_network, segment.segmentation_id)))
-            return self.updated(session, network, body, before)
+                network.mtu = checked_mtu(body["mtu"], self.type_manager.mtu(segment))
+            seg_id = body.get("provider:segmentation_id", segment.segmentation_id)
+            if seg_id != segment.segmentation_id:
+                row.segmentation_id = self.type_manager.update_segment(
+                    session, network.id, segment, seg_id).segmentation_id
+            after = self.updated(session, network, body, before)
+            if seg_id != segment.segmentation_id:
+                # L2 agents wire the network on its new segment.
+                after_commit(session, lambda: self.notifier.network_update(after))
+            return after
 
         return self.db.run(work)
 

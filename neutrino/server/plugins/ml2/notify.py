@@ -17,6 +17,9 @@ class L2AgentNotifier:
     def port_delete(self, port_id: str) -> None:
         self._notifier.notify("port_delete", port_id=port_id)
 
+    def network_update(self, network: dict[str, Any]) -> None:
+        self._notifier.notify("network_update", network=network)
+
     def network_delete(self, network_id: str) -> None:
         self._notifier.notify("network_delete", network_id=network_id)
 

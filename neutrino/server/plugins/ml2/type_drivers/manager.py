@@ -64,6 +64,22 @@ class TypeManager:
                 return segment
         raise base.no_network_available()
 
+    def update_segment(self, session: Session, network_id: str, segment: base.Segment,
+                       segmentation_id: int | None) -> base.Segment:
+        """Move a network's segment to another id: only VLAN, as in Neutron's ML2."""
+        if segment.network_type != "vlan":
+            raise errors.invalid_input("provider:segmentation_id",
+                                       "Only VLAN type networks can be updated.")
+        if segmentation_id is None:
+            raise errors.invalid_input("provider:segmentation_id",
+                                       "an update must give the new VLAN id")
+        new = base.Segment(segment.network_type, segment.physical_network, segmentation_id)
+        driver = self.driver(segment.network_type)
+        driver.validate_provider_segment(new)
+        reserved = driver.reserve_provider_segment(session, new, network_id)
+        driver.release_segment(session, segment)
+        return reserved
+
     def release_segment(self, session: Session, segment: base.Segment) -> None:
         driver = self.drivers.get(segment.network_type)
         # A type dropped from the configuration since has nothing to release into.
