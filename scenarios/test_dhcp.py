@@ -12,6 +12,11 @@ from fullstack import base, environment, machine, wait
 # stestr sees (and spreads over its workers) every scenario as its own test.
 load_tests = testscenarios.load_tests_apply_scenarios
 
+# A dead agent's network moves after twice agent_down_time (10 s here) and
+# the server's next check (every 5 s); Neutron may wait a dead limit more
+# before its first check.
+FAILOVER_TIMEOUT = 120.0
+
 
 class DhcpTestCase(base.BaseFullStackTestCase):
     network_type = "vxlan"
@@ -33,6 +38,12 @@ class DhcpTestCase(base.BaseFullStackTestCase):
     def dnsmasq_pids(self, host) -> list[int]:
         """Every dnsmasq serving this network from ``host``."""
         return host.dhcp_server_pids(self.network_id)
+
+    def answering_server(self, vm: machine.FakeFullstackMachine) -> str:
+        """The address of the DHCP server that gave ``vm`` its newest lease."""
+        with open(vm.lease_path) as f:
+            leases = f.read()
+        return re.findall(r"dhcp-server-identifier ([\d.]+);", leases)[-1]
 
 
 class TestDhcpBoot(DhcpTestCase):
@@ -74,11 +85,6 @@ class TestFixedIpChange(DhcpTestCase):
 class TestTwoDhcpAgents(DhcpTestCase):
     dhcp_hosts = 2
     dhcp_agents_per_network = 2
-
-    def answering_server(self, vm: machine.FakeFullstackMachine) -> str:
-        with open(vm.lease_path) as f:
-            leases = f.read()
-        return re.findall(r"dhcp-server-identifier ([\d.]+);", leases)[-1]
 
     def test_a_lease_survives_losing_the_answering_agent(self):
         dhcp_hosts = self.environment.hosts[:2]
@@ -127,3 +133,36 @@ class TestDhcpCleanup(DhcpTestCase):
         wait.wait_until_true(lambda: namespace not in netns.listnetns() and
                              not self.dnsmasq_pids(host), timeout=60,
                              exception=f"{namespace} or its dnsmasq outlived the network")
+
+
+class TestDhcpAgentFailover(DhcpTestCase):
+    """allow_automatic_dhcp_failover (on by default): a network whose one DHCP
+    agent is dead for twice agent_down_time moves to an alive agent."""
+
+    dhcp_hosts = 2
+
+    def hosting(self) -> list[str]:
+        return [agent["host"] for agent in self.client.request(
+            "GET", f"/v2.0/networks/{self.network_id}/dhcp-agents")["agents"]]
+
+    def test_network_moves_to_an_alive_agent_and_new_machines_get_leases(self):
+        wait.wait_until_true(lambda: len(self.hosting()) == 1, timeout=60,
+                             exception=lambda: f"network on {self.hosting()}, not one agent")
+        [first_name] = self.hosting()
+        first, second = sorted(self.environment.hosts[:2],
+                               key=lambda host: host.hostname != first_name)
+        first.dhcp_agent.stop()
+        first.kill_dhcp_servers()
+
+        wait.wait_until_true(
+            lambda: self.hosting() == [second.hostname], timeout=FAILOVER_TIMEOUT, sleep=1,
+            exception=lambda: f"network still on {self.hosting()}, not only on "
+                              f"{second.hostname}, {FAILOVER_TIMEOUT} s after the agent died")
+        vm = self.boot_machine(self.environment.hosts[2], self.network_id, use_dhcp=True)
+        self.assertTrue(self.dnsmasq_pids(second))
+        self.assertEqual([], self.dnsmasq_pids(first))
+        [port] = self.client.list_ports(network_id=self.network_id,
+                                        device_owner="network:dhcp")
+        self.assertEqual(second.hostname, port["binding:host_id"])
+        self.assertEqual(port["fixed_ips"][0]["ip_address"], self.answering_server(vm))
+        first.dhcp_agent.start()   # so the end-of-test check finds everyone alive

@@ -28,6 +28,9 @@ DEFAULT_OPTS = [
     cfg.IntOpt("dhcp_agents_per_network", default=1, min=1,
                help="How many DHCP agents serve each network that has a DHCP-enabled "
                     "subnet."),
+    cfg.BoolOpt("allow_automatic_dhcp_failover", default=True,
+                help="Move networks off a DHCP agent dead for twice agent_down_time "
+                     "to alive ones, as Neutron does."),
     cfg.BoolOpt("debug", default=False, help="Log at DEBUG level."),
     cfg.StrOpt("core_plugin", default="ml2",
                help="The core plugin: a short name (ml2) or the import path of a "

@@ -18,7 +18,7 @@ from neutrino.server.api import extension_manager, v2
 from neutrino.server.api.http_server import ApiServer
 from neutrino.server.db.database import Database
 from neutrino.server.lib.events import Registry
-from neutrino.server.plugins.base import CorePlugin, PluginContext
+from neutrino.server.plugins.base import CorePlugin, PeriodicTask, PluginContext
 from neutrino.server.plugins.manager import PluginManager
 from neutrino.server.rpc.dispatch import Endpoints
 from neutrino.server.rpc.notifier import Notifier, Sender
@@ -103,6 +103,9 @@ class NeutrinoServer:
             LOG.warning("no transport_url: serving the API without RPC")
         else:
             threading.Thread(target=self._start_rpc, name="rpc-starter", daemon=True).start()
+        for task in (task for plugin in self.plugins for task in plugin.periodic_tasks()):
+            threading.Thread(target=self._run_periodically, args=(task,), name=task.name,
+                             daemon=True).start()
         self.api.start()
 
     def stop(self) -> None:
@@ -116,6 +119,18 @@ class NeutrinoServer:
             server.stop()
         self.notifier.close()
         self.db.dispose()
+
+    def _run_periodically(self, task: PeriodicTask) -> None:
+        """``task`` every interval until the server stops; a failed run is logged,
+        and the next one comes as usual."""
+        LOG.info("periodic task %s runs every %.0f s", task.name, task.interval)
+        while not self._stopping.wait(task.interval):
+            try:
+                task.run()
+            except Exception:  # noqa: BLE001 - one bad run must not end the task
+                LOG.exception("periodic task %s failed", task.name)
+            finally:
+                self.db.end_scope()
 
     def _start_rpc(self) -> None:
         """Start the RPC server, retrying until it starts or the server stops.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 import sqlalchemy as sa
 import testtools
 
@@ -233,3 +235,56 @@ class TestUnschedulingDeletesTheDhcpPort(support.DhcpTestCase):
         self.assertIn([network["id"]], self.changed_networks())
         self.assertIsNone(self.endpoint.get_network_info(host="host-1",
                                                          network_id=network["id"]))
+
+
+class TestFailover(support.DhcpTestCase):
+    """allow_automatic_dhcp_failover: networks leave agents dead for 2 x agent_down_time."""
+
+    def dead_since_long(self, host: str) -> None:
+        """``host``'s agents last reported, and started, long ago."""
+        def age(session) -> None:
+            for agent in session.scalars(sa.select(models.Agent).where(
+                    models.Agent.host == host)):
+                agent.heartbeat_timestamp -= datetime.timedelta(minutes=5)
+                agent.started_at -= datetime.timedelta(minutes=5)
+        self.server.db.run(age)
+
+    def move(self) -> list[str]:
+        [task] = [task for plugin in self.server.plugins for task in plugin.periodic_tasks()]
+        self.assertEqual(("dhcp-failover", 7), (task.name, task.interval))  # down time 15
+        return self.server.plugins.service("dhcp_agent_scheduler").hosting \
+            .move_from_dead_agents()
+
+    def test_a_dead_agents_network_moves_to_an_alive_one(self):
+        self.report("host-1")
+        self.report_ovs("host-1")
+        network, _ = self.dhcp_network()
+        old_port = self.dhcp_port(network["id"])
+        self.report("host-2")
+        self.dead_since_long("host-1")
+        self.notifier.events.clear()
+        self.assertEqual([network["id"]], self.move())
+        self.assertEqual(["host-2"], self.hosts_of(network["id"]))
+        self.assertEqual(404, self.client.request("GET", f"/v2.0/ports/{old_port['id']}")[0])
+        self.assertIn([network["id"]], self.changed_networks())
+        self.assertEqual([], self.move(), "a moved network moves once")
+
+    def test_an_agent_dead_only_lately_or_just_started_keeps_its_networks(self):
+        self.report("host-1")
+        network, _ = self.dhcp_network()
+        self.report("host-2")
+        self.kill("host-1")   # heartbeat 5 min old, but started just now
+        self.assertEqual([], self.move())
+        self.assertEqual(["host-1"], self.hosts_of(network["id"]))
+
+    def test_with_no_alive_agent_nothing_moves(self):
+        self.report("host-1")
+        network, _ = self.dhcp_network()
+        self.dead_since_long("host-1")
+        self.assertEqual([], self.move())
+        self.assertEqual(["host-1"], self.hosts_of(network["id"]))
+
+    def test_failover_switched_off_runs_no_task(self):
+        fixture = self.useFixture(support.ServerFixture({"allow_automatic_dhcp_failover": False}))
+        self.assertEqual([], [task for plugin in fixture.server.plugins
+                              for task in plugin.periodic_tasks()])

@@ -78,6 +78,16 @@ class SubCollection:
 
 
 @dataclasses.dataclass(frozen=True)
+class PeriodicTask:
+    """Work the server runs every ``interval`` s in a thread of its own, as
+    Neutron's plugins add workers: rescheduling from dead agents, say."""
+
+    name: str
+    interval: float
+    run: Callable[[], None]
+
+
+@dataclasses.dataclass(frozen=True)
 class PluginContext:
     """What every plugin is built from."""
 
@@ -106,6 +116,9 @@ class Plugin:
 
     def rpc_endpoints(self) -> Sequence[object]:
         """Objects whose public methods agents call on the plugin topic."""
+        return ()
+
+    def periodic_tasks(self) -> Sequence[PeriodicTask]:
         return ()
 
 

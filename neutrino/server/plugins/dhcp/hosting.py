@@ -3,24 +3,30 @@
 Neutron's dhcp_agent_scheduler extension: /networks/{id}/dhcp-agents lists a
 network's agents; /agents/{id}/dhcp-networks lists, adds and removes an
 agent's networks. Removing a network from an agent also deletes that agent's
-DHCP port on it, so its address is free again.
+DHCP port on it, so its address is free again. The failover task moves
+networks off dead agents the same way.
 """
 
 from __future__ import annotations
 
+import datetime
+import logging
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from neutrino.server.db import agents, database, models
 from neutrino.server.db.lookups import load_network
-from neutrino.server.lib import errors
+from neutrino.server.lib import clock, errors
 from neutrino.server.lib import validators as v
 from neutrino.server.plugins.base import CorePlugin
 from neutrino.server.plugins.dhcp import scheduler as dhcp_scheduler
 from neutrino.server.plugins.dhcp.notify import DhcpAgentNotifier
 from neutrino.server.plugins.dhcp.ports import DhcpPorts
 from neutrino.server.plugins.dhcp.scheduler import DHCP_AGENT_TYPE, DhcpScheduler
+
+LOG = logging.getLogger(__name__)
 
 
 def requested_network_id(body: Any) -> str:
@@ -46,12 +52,61 @@ def _load_dhcp_agent(session: Session, agent_id: str) -> models.Agent:
 
 class DhcpNetworks:
     def __init__(self, db: database.Database, core: CorePlugin, scheduler: DhcpScheduler,
-                 dhcp_ports: DhcpPorts, notifier: DhcpAgentNotifier):
+                 dhcp_ports: DhcpPorts, notifier: DhcpAgentNotifier, agent_down_time: int):
         self.db = db
         self.core = core
         self.scheduler = scheduler
         self.dhcp_ports = dhcp_ports
         self.notifier = notifier
+        # Neutron's agent_dead_limit_seconds: a network moves off an agent
+        # only when it missed heartbeats for twice the down time.
+        self.dead_limit = datetime.timedelta(seconds=2 * agent_down_time)
+
+    def move_from_dead_agents(self) -> list[str]:
+        """Networks of DHCP agents dead past the dead limit go to alive agents
+        (Neutron's allow_automatic_dhcp_failover); the ids of those moved.
+
+        An agent that started lately is given the dead limit plus 2 s per
+        network it hosts before it counts, as Neutron gives one that is still
+        working through its networks. With no alive agent nothing moves.
+        """
+        def work(session: Session) -> list[str]:
+            now = clock.utcnow()
+            dead = [(binding, agent) for binding, agent in session.execute(
+                sa.select(models.NetworkDhcpAgentBinding, models.Agent)
+                .join(models.Agent,
+                      models.Agent.id == models.NetworkDhcpAgentBinding.dhcp_agent_id)
+                .where(models.Agent.admin_state_up.is_(True),
+                       models.Agent.heartbeat_timestamp < now - self.dead_limit)
+                .order_by(models.Agent.host)).tuples()
+                if not self._starting_up(session, agent, now)]
+            if not dead or not self.scheduler.has_candidates(session):
+                return []
+            moved = []
+            for binding, agent in dead:
+                network_id = binding.network_id
+                LOG.warning("network %s moves off the DHCP agent of host %s: no heartbeat "
+                            "for %s", network_id, agent.host, now - agent.heartbeat_timestamp)
+                session.delete(binding)
+                self.dhcp_ports.remove_on_host(session, network_id, agent.host)
+                session.flush()
+                network = session.get(models.Network, network_id)
+                if network is not None:
+                    self.scheduler.schedule(session, network)
+                moved.append(network_id)
+            return moved
+
+        moved = self.db.run(work)
+        if moved:
+            self.notifier.dhcp_networks_changed(moved)
+        return moved
+
+    def _starting_up(self, session: Session, agent: models.Agent,
+                     now: datetime.datetime) -> bool:
+        hosted = session.scalar(sa.select(sa.func.count()).where(
+            models.NetworkDhcpAgentBinding.dhcp_agent_id == agent.id))
+        grace = self.dead_limit + datetime.timedelta(seconds=2 * (hosted or 0))
+        return agent.started_at + grace > now
 
     def dhcp_agents(self, network_id: str) -> list[dict[str, Any]]:
         """The agents hosting the network, as /agents shows them."""

@@ -15,7 +15,13 @@ from sqlalchemy.orm import Session
 
 from neutrino.server.db import models
 from neutrino.server.lib import events
-from neutrino.server.plugins.base import CorePlugin, PluginContext, ServicePlugin, SubCollection
+from neutrino.server.plugins.base import (
+    CorePlugin,
+    PeriodicTask,
+    PluginContext,
+    ServicePlugin,
+    SubCollection,
+)
 from neutrino.server.plugins.dhcp.hosting import DhcpNetworks
 from neutrino.server.plugins.dhcp.notify import DhcpAgentNotifier
 from neutrino.server.plugins.dhcp.ports import DhcpPorts
@@ -35,7 +41,8 @@ class DhcpAgentSchedulerPlugin(ServicePlugin):
         self.notifier = DhcpAgentNotifier(context.notifier)
         self.scheduler = DhcpScheduler(conf.agent_down_time, conf.dhcp_agents_per_network)
         self.dhcp_ports = DhcpPorts(core)
-        self.hosting = DhcpNetworks(db, core, self.scheduler, self.dhcp_ports, self.notifier)
+        self.hosting = DhcpNetworks(db, core, self.scheduler, self.dhcp_ports, self.notifier,
+                                    conf.agent_down_time)
         self.rpc = DhcpRpcEndpoint(db, self.scheduler, self.dhcp_ports, self.notifier)
         subscribe = context.events.subscribe
         subscribe(self._schedule_new_subnet, events.SUBNET, events.PRECOMMIT_CREATE)
@@ -47,6 +54,15 @@ class DhcpAgentSchedulerPlugin(ServicePlugin):
         subscribe(self._port_changed, events.PORT, events.AFTER_CREATE)
         subscribe(self._port_updated, events.PORT, events.AFTER_UPDATE)
         subscribe(self._port_changed, events.PORT, events.AFTER_DELETE)
+
+    def periodic_tasks(self) -> Sequence[PeriodicTask]:
+        conf = self.context.conf
+        if not conf.allow_automatic_dhcp_failover:
+            return ()
+        # Neutron's period: half the down time, so a network waits at most
+        # that long past its agent's dead limit.
+        return (PeriodicTask("dhcp-failover", max(conf.agent_down_time // 2, 1),
+                             self.hosting.move_from_dead_agents),)
 
     def sub_collections(self) -> Sequence[SubCollection]:
         return (SubCollection("networks", "dhcp-agents", "agents", self.hosting.dhcp_agents),

@@ -6,7 +6,9 @@ up to ``dhcp_agents_per_network`` alive DHCP agents, the least loaded
 switched to enable_dhcp. A network that found too few agents alive then is
 topped up by the next DHCP agent that asks for its networks
 (get_active_networks_info). Bindings stay until the network, the agent or
-the binding itself (by hand, through the API) is deleted.
+the binding itself (by hand, through the API) is deleted, or, with
+allow_automatic_dhcp_failover, until the agent is dead for twice
+agent_down_time: then the network moves to an alive agent (hosting.py).
 """
 
 from __future__ import annotations
@@ -120,6 +122,10 @@ class DhcpScheduler:
             models.Network.id == network_id).with_for_update())
         return set(session.scalars(sa.select(_Binding.dhcp_agent_id).where(
             _Binding.network_id == network_id).with_for_update()))
+
+    def has_candidates(self, session: Session) -> bool:
+        """Whether any DHCP agent could be given a network now."""
+        return bool(self._candidates(session))
 
     def _candidates(self, session: Session) -> list[models.Agent]:
         return agents.schedulable_agents(session, DHCP_AGENT_TYPE, self.agent_down_time)
