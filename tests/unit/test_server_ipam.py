@@ -6,7 +6,7 @@ import ipaddress
 
 import testtools
 
-from neutrino.server.lib import errors
+from neutrino.server.lib import errors, free_values
 from neutrino.server.plugins.ml2 import allocation_pools as pools
 from tests.unit import test_server_support as support
 
@@ -165,3 +165,19 @@ class TestPortAddresses(testtools.TestCase):
         addresses = {p["fixed_ips"][0]["ip_address"] for p in ports}
         self.assertEqual({f"10.0.0.{n}" for n in range(2, 10)}, addresses)
         self.assertEqual(8, len({p["mac_address"] for p in ports}))
+
+
+class TestFreeValues(testtools.TestCase):
+    """After a lost race a request chooses among more free values, so racers spread."""
+
+    def test_a_first_attempt_takes_the_lowest_free(self):
+        self.assertEqual(3, free_values.first_free(range(1, 100), {1, 2}))
+        self.assertIsNone(free_values.first_free(range(1, 3), {1, 2}))
+
+    def test_retries_choose_in_a_window_that_doubles(self):
+        self.assertEqual([1, 2, 4, 8, 64], [free_values.window_for(n) for n in (1, 2, 3, 4, 99)])
+        chosen = {free_values.first_free(range(1, 100), {1, 2}, attempt=3) for _ in range(200)}
+        self.assertEqual({3, 4, 5, 6}, chosen)
+
+    def test_a_window_larger_than_what_is_free_takes_what_there_is(self):
+        self.assertEqual(9, free_values.first_free(range(1, 10), set(range(1, 9)), attempt=5))

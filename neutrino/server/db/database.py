@@ -20,8 +20,16 @@ T = TypeVar("T")
 # Where a transaction's session keeps what is to run once it has committed.
 _AFTER_COMMIT = "neutrino.after_commit"
 
+# Which attempt of its transaction a session is in (1 until a race is lost).
+_ATTEMPT = "neutrino.attempt"
+
 # MySQL error codes worth another try: deadlock found, lock wait timeout.
 _MYSQL_RETRY_CODES = {1213, 1205}
+
+
+def attempt(session: Session) -> int:
+    """1 for a transaction's first run, then 2, 3, ... for each retry after a lost race."""
+    return int(session.info.get(_ATTEMPT, 1))
 
 
 def is_retryable(error: BaseException) -> bool:
@@ -111,6 +119,7 @@ class Database:
         for attempt in range(1, self.max_attempts + 1):
             # What an attempt that lost its race queued is dropped with it.
             session.info[_AFTER_COMMIT] = []
+            session.info[_ATTEMPT] = attempt
             try:
                 with session.begin():
                     result = work(session)
@@ -125,6 +134,7 @@ class Database:
                 continue
             finally:
                 callbacks = session.info.pop(_AFTER_COMMIT, [])
+                session.info.pop(_ATTEMPT, None)
             _run_after_commit(callbacks)
             return result
         raise AssertionError("unreachable")

@@ -2,21 +2,22 @@
 
 Addresses are handed out lowest free first, from the subnet's pools. Two
 requests racing for one address both pass the "free" check; the primary key
-of ip_allocations then fails the loser's insert and its transaction is retried.
+of ip_allocations then fails the loser's insert and its transaction is
+retried, choosing among a few free addresses (lib/free_values.py).
 """
 
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from neutrino.server.db import models
-from neutrino.server.lib import errors
+from neutrino.server.db import database, models
+from neutrino.server.lib import errors, free_values
 
 
 @dataclass(frozen=True)
@@ -31,15 +32,18 @@ def allocated_addresses(session: Session, subnet_id: str) -> set[str]:
     return set(session.scalars(query))
 
 
-def next_free(subnet: models.Subnet, taken: set[str]) -> str | None:
-    """The lowest address of the subnet's pools not in ``taken``."""
+def pool_addresses(subnet: models.Subnet) -> Iterator[str]:
+    """Every address of the subnet's pools, lowest first."""
     for pool in subnet.allocation_pools:
         first = ipaddress.ip_address(pool.first_ip)
         for offset in range(int(ipaddress.ip_address(pool.last_ip)) - int(first) + 1):
-            candidate = str(first + offset)
-            if candidate not in taken:
-                return candidate
-    return None
+            yield str(first + offset)
+
+
+def next_free(subnet: models.Subnet, taken: set[str], attempt: int = 1) -> str | None:
+    """The lowest address of the subnet's pools not in ``taken`` (or, for a
+    request that lost a race for one, one of the lowest few)."""
+    return free_values.first_free(pool_addresses(subnet), taken, attempt)
 
 
 def check_requested(subnet: models.Subnet, ip_address: str, taken: set[str]) -> None:
@@ -98,7 +102,7 @@ class AddressPlanner:
             return kept
         ip_address = request.get("ip_address")
         if ip_address is None:
-            ip_address = next_free(subnet, taken)
+            ip_address = next_free(subnet, taken, database.attempt(self.session))
             if ip_address is None:
                 raise errors.Conflict(
                     f"No more IP addresses available on network {self.network.id}.",

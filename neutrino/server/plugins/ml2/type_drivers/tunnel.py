@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from neutrino.server.lib import errors
+from neutrino.server.db import database
+from neutrino.server.lib import errors, free_values
 from neutrino.server.plugins.ml2.type_drivers import base
 
 LOG = logging.getLogger(__name__)
@@ -32,12 +34,10 @@ def parse_ranges(entries: list[str], option: str, maximum: int) -> list[Range]:
     return sorted(ranges)
 
 
-def lowest_free(ranges: list[Range], taken: set[int]) -> int | None:
-    for low, high in ranges:
-        for candidate in range(low, high + 1):
-            if candidate not in taken:
-                return candidate
-    return None
+def lowest_free(ranges: list[Range], taken: set[int], attempt: int = 1) -> int | None:
+    """The lowest id of ``ranges`` not taken (after a lost race: one of the lowest few)."""
+    candidates = itertools.chain.from_iterable(range(low, high + 1) for low, high in ranges)
+    return free_values.first_free(candidates, taken, attempt)
 
 
 class TunnelTypeDriver(base.TypeDriver):
@@ -96,7 +96,7 @@ class TunnelTypeDriver(base.TypeDriver):
             query = sa.select(model.segmentation_id).where(
                 model.segmentation_id.between(low, high))
             taken.update(session.scalars(query))
-        seg_id = lowest_free(self.ranges, taken)
+        seg_id = lowest_free(self.ranges, taken, database.attempt(session))
         if seg_id is None:
             return None
         session.add(model(segmentation_id=seg_id, network_id=network_id))

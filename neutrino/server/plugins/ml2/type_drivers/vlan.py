@@ -7,7 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from neutrino.server.db import models
+from neutrino.server.db import database, models
 from neutrino.server.lib import errors
 from neutrino.server.plugins.ml2.type_drivers import base, physical, tunnel
 
@@ -82,7 +82,8 @@ class VlanTypeDriver(physical.PhysicalTypeDriver):
         model = models.VlanAllocation
         taken = set(session.scalars(sa.select(model.segmentation_id).where(
             model.physical_network == physnet)))
-        seg_id = tunnel.lowest_free(self.ranges.get(physnet, []), taken)
+        seg_id = tunnel.lowest_free(self.ranges.get(physnet, []), taken,
+                                    database.attempt(session))
         return None if seg_id is None else self._take(session, physnet, seg_id, network_id)
 
     def _take(self, session: Session, physnet: str, seg_id: int,
