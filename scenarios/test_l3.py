@@ -129,6 +129,66 @@ class TestNorthSouth(L3TestCase):
                              timeout=60, exception=f"router ports {taps} still on br-int")
 
 
+class TestRouterChanges(L3TestCase):
+    """What an operator changes on a working router: SNAT and floating IPs come
+    back each time (Neutron's test_gateway_ip_changed, test_external_subnet_changed)."""
+
+    def floating_machine(self) -> tuple[dict, machine.FakeFullstackMachine, dict,
+                                        machine.ExternalMachine, str]:
+        router, vm, ext_net, peer = self.routed_machine()
+        fip = self.safe_client.create_floatingip(self.tenant_id, ext_net["id"],
+                                                 port_id=vm.port["id"])
+        vm.block_until_ping(peer.ip)
+        peer.block_until_ping(fip["floating_ip_address"])
+        return router, vm, ext_net, peer, fip["floating_ip_address"]
+
+    def test_gateway_ip_changed(self):
+        router, vm, ext_net, peer, fip = self.floating_machine()
+        [gateway] = self.client.list_ports(device_id=router["id"],
+                                           device_owner="network:router_gateway")
+        old_ip = gateway["fixed_ips"][0]["ip_address"]
+        peer.block_until_ping(old_ip)
+        subnet_id = gateway["fixed_ips"][0]["subnet_id"]
+        new_ips = ["172.24.4.150", "172.24.4.151"]
+        self.safe_client.update_port(gateway["id"], fixed_ips=[
+            {"subnet_id": subnet_id, "ip_address": address} for address in new_ips])
+        for address in new_ips:
+            peer.block_until_ping(address)
+        peer.block_until_no_ping(old_ip)
+        vm.block_until_ping(peer.ip)
+        peer.block_until_ping(fip)
+
+    def test_external_subnet_changed(self):
+        router, vm, ext_net, peer = self.routed_machine()
+        vm.block_until_ping(peer.ip)
+        [first] = self.client.list_subnets(network_id=ext_net["id"])
+        second = self.safe_client.create_subnet(self.tenant_id, ext_net["id"], "42.0.0.0/24",
+                                                gateway_ip="42.0.0.2")
+        second_peer = self.useFixture(machine.ExternalMachine(self.environment, "42.0.0.2/24"))
+        # Cleanups run last first: the gateway must leave the second subnet before it goes.
+        self.safe_client.addCleanup(self.client.update, "router", router["id"],
+                                    external_gateway_info={})
+        self.client.update("router", router["id"], external_gateway_info={
+            "network_id": ext_net["id"],
+            "external_fixed_ips": [{"subnet_id": second["id"], "ip_address": "42.0.0.10"}]})
+        # SNAT now goes out through the second subnet's gateway...
+        vm.block_until_ping(second_peer.ip)
+        # ... and a floating IP of the first subnet still answers its peers.
+        fip = self.safe_client.create_floatingip(self.tenant_id, ext_net["id"],
+                                                 port_id=vm.port["id"], subnet_id=first["id"])
+        peer.block_until_ping(fip["floating_ip_address"])
+
+    def test_router_set_down_then_up(self):
+        router, vm, ext_net, peer, fip = self.floating_machine()
+        self.client.update("router", router["id"], admin_state_up=False)
+        self.wait_for_namespace(router["id"], present=False)
+        vm.block_until_no_ping(peer.ip)
+        peer.block_until_no_ping(fip)
+        self.client.update("router", router["id"], admin_state_up=True)
+        vm.block_until_ping(peer.ip)
+        peer.block_until_ping(fip)
+
+
 class TestL3AgentRestart(L3TestCase):
     def test_restart_keeps_floating_ips_and_builds_new_routers(self):
         router, vm, ext_net, peer = self.routed_machine()

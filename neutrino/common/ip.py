@@ -9,6 +9,10 @@ from collections.abc import Iterator
 import netaddr
 from pyroute2 import IPRoute, NetNS, netns
 
+# Routes this code adds (iproute2's 'static'); the kernel's own for an
+# address are 'kernel' (2) and are left alone.
+ROUTE_PROTO_STATIC = 4
+
 
 @contextlib.contextmanager
 def netlink(namespace: str | None = None) -> Iterator[IPRoute]:
@@ -106,6 +110,21 @@ def set_default_route(namespace: str, gateway: str | None) -> None:
         else:
             with contextlib.suppress(Exception):
                 ipr.route("del", dst="0.0.0.0/0")
+
+
+def set_link_routes(name: str, cidrs: list[str], namespace: str | None = None) -> None:
+    """Make ``cidrs`` exactly the on-link (scope link, no gateway) IPv4 routes
+    through ``name`` besides those of its own addresses."""
+    wanted = {str(netaddr.IPNetwork(c).cidr) for c in cidrs}
+    with netlink(namespace) as ipr:
+        index = ipr.link_lookup(ifname=name)[0]
+        current = {f"{r.get_attr('RTA_DST')}/{r['dst_len']}"
+                   for r in ipr.get_routes(family=2, oif=index, table=254)
+                   if r["scope"] == 253 and r["proto"] == ROUTE_PROTO_STATIC}
+        for cidr in current - wanted:
+            ipr.route("del", dst=cidr, oif=index, scope=253, proto=ROUTE_PROTO_STATIC)
+        for cidr in wanted - current:
+            ipr.route("replace", dst=cidr, oif=index, scope=253, proto=ROUTE_PROTO_STATIC)
 
 
 def enable_forwarding(namespace: str) -> None:

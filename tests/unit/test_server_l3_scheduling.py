@@ -149,6 +149,7 @@ class TestSyncRouters(SchedulingTestCase):
                                "prefixlen": 24}],
                 "subnets": [{"id": external_subnet["id"], "cidr": "172.24.4.0/24",
                              "gateway_ip": "172.24.4.1"}],
+                "extra_subnets": [],
                 "mtu": 1450},
             "enable_snat": True,
             "interfaces": [{
@@ -166,10 +167,46 @@ class TestSyncRouters(SchedulingTestCase):
 
     def test_a_router_without_gateway_or_interfaces(self):
         router = self.router()
-        self.ok("PUT", f"/v2.0/routers/{router['id']}", {"router": {"admin_state_up": False}})
-        self.assertEqual([{"id": router["id"], "name": "", "admin_state_up": False,
+        self.assertEqual([{"id": router["id"], "name": "", "admin_state_up": True,
                            "tenant_id": self.TENANT, "gw_port": None, "enable_snat": True,
                            "interfaces": [], "floating_ips": []}], self.sync("host-1"))
+
+    def test_a_router_set_down_is_not_synced_and_its_agent_told(self):
+        router = self.router()
+        self.notifier.events.clear()
+        self.ok("PUT", f"/v2.0/routers/{router['id']}", {"router": {"admin_state_up": False}})
+        self.assertEqual([[router["id"]]], self.updated_routers())
+        self.assertEqual([], self.sync("host-1"))
+        self.ok("PUT", f"/v2.0/routers/{router['id']}", {"router": {"admin_state_up": True}})
+        self.assertEqual([router["id"]], [r["id"] for r in self.sync("host-1")])
+
+    def test_the_gateway_knows_the_external_subnets_it_has_no_address_on(self):
+        external, first = self.external_network()
+        second = self.client.create("subnet", network_id=external["id"], cidr="42.0.0.0/24",
+                                    gateway_ip="42.0.0.2")
+        router = self.router(external["id"])
+        [synced] = self.sync("host-1")
+        self.assertEqual([{"id": second["id"], "cidr": "42.0.0.0/24", "gateway_ip": "42.0.0.2"}],
+                         synced["gw_port"]["extra_subnets"])
+        # Moved onto the second subnet, the gateway reaches the first on the link.
+        self.ok("PUT", f"/v2.0/routers/{router['id']}", {"router": {"external_gateway_info": {
+            "network_id": external["id"],
+            "external_fixed_ips": [{"subnet_id": second["id"], "ip_address": "42.0.0.10"}]}}})
+        [synced] = self.sync("host-1")
+        self.assertEqual(["42.0.0.10"],
+                         [f["ip_address"] for f in synced["gw_port"]["fixed_ips"]])
+        self.assertEqual([first["id"]], [s["id"] for s in synced["gw_port"]["extra_subnets"]])
+
+    def test_new_addresses_of_a_gateway_port_reach_its_agent(self):
+        external, subnet = self.external_network()
+        router = self.router(external["id"])
+        [gateway] = [p for p in self.router_ports(router["id"])
+                     if p["device_owner"] == "network:router_gateway"]
+        self.notifier.events.clear()
+        self.ok("PUT", f"/v2.0/ports/{gateway['id']}", {"port": {"fixed_ips": [
+            {"subnet_id": subnet["id"], "ip_address": "172.24.4.50"},
+            {"subnet_id": subnet["id"], "ip_address": "172.24.4.51"}]}})
+        self.assertIn([router["id"]], self.updated_routers())
 
     def test_snat_disabled(self):
         external, _ = self.external_network()

@@ -76,6 +76,11 @@ class Router:
         if gw_port:
             gateways = [s["gateway_ip"] for s in gw_port.get("subnets", []) if s["gateway_ip"]]
             gateway = gateways[0] if gateways else None
+            # The external network's other subnets are reached on the link,
+            # not through the gateway: a floating IP of one answers its peers.
+            ip.set_link_routes(device_name(GATEWAY, gw_port["id"]),
+                               [s["cidr"] for s in gw_port.get("extra_subnets", [])],
+                               self.namespace)
         ip.set_default_route(self.namespace, gateway)
 
     def _nat(self, data: dict, gw_port: dict | None) -> None:

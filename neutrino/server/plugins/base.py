@@ -84,7 +84,7 @@ class PeriodicTask:
 
     name: str
     interval: float
-    run: Callable[[], None]
+    run: Callable[[], object]   # what it returns is ignored
 
 
 @dataclasses.dataclass(frozen=True)

@@ -58,6 +58,7 @@ class L3RouterPlugin(ServicePlugin):
         registry.subscribe(self._find_routers_of_new_mtu, events.NETWORK,
                            events.PRECOMMIT_UPDATE)
         registry.subscribe(self._tell_routers, events.NETWORK, events.AFTER_UPDATE)
+        registry.subscribe(self._tell_router_of_new_addresses, events.PORT, events.AFTER_UPDATE)
 
     def resources(self) -> Sequence[Resource]:
         return (Resource("router", "routers", ROUTER, self.routers),
@@ -119,6 +120,14 @@ class L3RouterPlugin(ServicePlugin):
             sa.select(models.Port.device_id).distinct().where(
                 models.Port.network_id == payload.resource_id,
                 models.Port.device_owner.in_(_ROUTER_OWNERS))))
+
+    def _tell_router_of_new_addresses(self, payload: events.Payload) -> None:
+        """A router's port changed addresses through /ports (a gateway IP given by
+        hand, say): its agent re-reads the router."""
+        before, after = payload.states
+        if (after.get("device_owner") in _ROUTER_OWNERS
+                and before.get("fixed_ips") != after.get("fixed_ips")):
+            self.notifier.routers_updated([after["device_id"]])
 
     def _tell_routers(self, payload: events.Payload) -> None:
         """Tell the agents of the routers a PRECOMMIT subscriber collected."""

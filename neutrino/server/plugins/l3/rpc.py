@@ -9,7 +9,12 @@ one call after a routers_updated notification is enough:
 
 where PORT is {"id", "mac_address", "network_id", "mtu",
 "fixed_ips": [{"subnet_id", "ip_address", "prefixlen"}],
-"subnets": [{"id", "cidr", "gateway_ip"}]}.
+"subnets": [{"id", "cidr", "gateway_ip"}]}; the gateway's PORT has
+"extra_subnets" too: the external network's subnets it has no address on,
+which the agent reaches on the link (as Neutron's agent does).
+
+Only routers that are administratively up are returned: an agent removes
+one set down, as Neutron's does.
 """
 
 from __future__ import annotations
@@ -46,6 +51,19 @@ def port_info(session: Session, port: models.Port) -> dict[str, Any]:
     }
 
 
+def gateway_info(session: Session, port: models.Port) -> dict[str, Any]:
+    """A gateway port, with the subnets of its network it has no address on."""
+    info = port_info(session, port)
+    own = {subnet["id"] for subnet in info["subnets"]}
+    info["extra_subnets"] = [
+        {"id": subnet.id, "cidr": subnet.cidr, "gateway_ip": subnet.gateway_ip}
+        for subnet in session.scalars(sa.select(models.Subnet).where(
+            models.Subnet.network_id == port.network_id, models.Subnet.ip_version == 4)
+            .order_by(models.Subnet.created_at, models.Subnet.id))
+        if subnet.id not in own]
+    return info
+
+
 def router_info(session: Session, router: models.Router) -> dict[str, Any]:
     fips = session.scalars(
         # Only associated floating IPs have a router.
@@ -56,7 +74,7 @@ def router_info(session: Session, router: models.Router) -> dict[str, Any]:
         "name": router.name,
         "admin_state_up": router.admin_state_up,
         "tenant_id": router.project_id,
-        "gw_port": None if router.gw_port is None else port_info(session, router.gw_port),
+        "gw_port": None if router.gw_port is None else gateway_info(session, router.gw_port),
         "enable_snat": router.enable_snat,
         "interfaces": [port_info(session, port) for port in interface_ports(router)],
         "floating_ips": [{"id": fip.id, "floating_ip_address": fip.floating_ip_address,
@@ -71,7 +89,8 @@ def routers_for_host(session: Session, host: str,
     query = (sa.select(models.Router)
              .join(models.RouterL3AgentBinding)
              .join(models.Agent, models.Agent.id == models.RouterL3AgentBinding.l3_agent_id)
-             .where(models.Agent.agent_type == L3_AGENT_TYPE, models.Agent.host == host)
+             .where(models.Agent.agent_type == L3_AGENT_TYPE, models.Agent.host == host,
+                    models.Router.admin_state_up.is_(True))
              .order_by(models.Router.created_at, models.Router.id))
     if router_ids is not None:
         query = query.where(models.Router.id.in_(list(router_ids)))
