@@ -34,6 +34,8 @@ class EnvironmentDescription:
     report_interval: float = 1.0
     agent_down_time: int = 10
     dhcp_agents_per_network: int = 1
+    # The server moves routers off dead L3 agents (allow_automatic_l3agent_failover).
+    l3_agent_failover: bool = False
     # The system deployed: "neutrino", "neutron" or a Service's import path;
     # None: the run's choice (FULLSTACK_SERVICE, else neutrino).
     service: str | None = None

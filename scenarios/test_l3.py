@@ -14,6 +14,9 @@ load_tests = testscenarios.load_tests_apply_scenarios
 
 EXTERNAL_CIDR = "172.24.4.0/24"
 PEER_CIDR = "172.24.4.1/24"   # the external peer is also the external subnet's gateway
+# A dead agent's routers move after twice agent_down_time (10 s here) and the
+# server's next check (every 5 s); Neutron may wait a dead limit more first.
+FAILOVER_TIMEOUT = 120.0
 
 
 class L3TestCase(base.BaseFullStackTestCase):
@@ -42,14 +45,15 @@ class L3TestCase(base.BaseFullStackTestCase):
         peer = self.useFixture(machine.ExternalMachine(self.environment, PEER_CIDR))
         return net, peer
 
-    def routed_machine(self) -> tuple[dict, machine.FakeFullstackMachine, dict,
-                                      machine.ExternalMachine]:
-        """A machine on a subnet of a router whose gateway is on the external network."""
+    def routed_machine(self, vm_host: int = 1) -> tuple[dict, machine.FakeFullstackMachine,
+                                                        dict, machine.ExternalMachine]:
+        """A machine (on host ``vm_host``) on a subnet of a router whose gateway is on
+        the external network."""
         ext_net, peer = self.external_network()
         net, subnet = self.tenant_subnet("10.0.1.0/24")
         router = self.safe_client.create_router(self.tenant_id, external_network=ext_net["id"])
         self.safe_client.add_router_interface(router["id"], subnet["id"])
-        vm = self.boot_machine(self.environment.hosts[1], net["id"])
+        vm = self.boot_machine(self.environment.hosts[vm_host], net["id"])
         return router, vm, ext_net, peer
 
     def router_namespace(self, router_id: str) -> str:
@@ -187,6 +191,47 @@ class TestRouterChanges(L3TestCase):
         self.client.update("router", router["id"], admin_state_up=True)
         vm.block_until_ping(peer.ip)
         peer.block_until_ping(fip)
+
+
+class TestL3AgentFailover(L3TestCase):
+    """allow_automatic_l3agent_failover on (it is off by default, as in Neutron)."""
+
+    def setUp(self):
+        base.BaseFullStackTestCase.setUp(self, environment.Environment(
+            environment.EnvironmentDescription(network_type=self.network_type,
+                                               l3_agent_failover=True, agent_down_time=10),
+            [environment.HostDescription(l3_agent=True),
+             environment.HostDescription(l3_agent=True), environment.HostDescription()]))
+
+    def hosting(self, router_id: str) -> list[str]:
+        return [agent["host"] for agent in self.client.request(
+            "GET", f"/v2.0/routers/{router_id}/l3-agents")["agents"]]
+
+    def test_routers_of_a_cut_off_l3_agent_move_and_traffic_comes_back(self):
+        # The machine on the host without an L3 agent: either L3 host may be cut.
+        router, vm, ext_net, peer = self.routed_machine(vm_host=2)
+        fip = self.safe_client.create_floatingip(self.tenant_id, ext_net["id"],
+                                                 port_id=vm.port["id"])["floating_ip_address"]
+        vm.block_until_ping(peer.ip)
+        peer.block_until_ping(fip)
+        [old_name] = self.hosting(router["id"])
+        old, new = sorted(self.environment.hosts[:2], key=lambda h: h.hostname != old_name)
+
+        old.disconnect()
+        wait.wait_until_true(
+            lambda: self.hosting(router["id"]) == [new.hostname], timeout=FAILOVER_TIMEOUT,
+            sleep=1, exception=lambda: f"router still on {self.hosting(router['id'])}, not "
+                                       f"{new.hostname}, {FAILOVER_TIMEOUT} s after the cut")
+        vm.block_until_ping(peer.ip)
+        peer.block_until_ping(fip)
+
+        # Back on the network, the old agent removes the router it no longer hosts.
+        old.reconnect()
+        old_namespace = old.router_namespace(router["id"])
+        wait.wait_until_true(lambda: old_namespace not in netns.listnetns(),
+                             timeout=FAILOVER_TIMEOUT, sleep=1,
+                             exception=f"{old_namespace} outlived the move")
+        vm.block_until_ping(peer.ip)
 
 
 class TestL3AgentRestart(L3TestCase):

@@ -51,6 +51,7 @@ class NeutrinoService(Service):
                 "transport_url": spec.transport_url,
                 "agent_down_time": desc.agent_down_time,
                 "dhcp_agents_per_network": desc.dhcp_agents_per_network,
+                "allow_automatic_l3agent_failover": desc.l3_agent_failover,
                 "core_plugin": "ml2",
                 "service_plugins": ["router", "dhcp_agent_scheduler"],
             },

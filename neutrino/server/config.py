@@ -31,6 +31,9 @@ DEFAULT_OPTS = [
     cfg.BoolOpt("allow_automatic_dhcp_failover", default=True,
                 help="Move networks off a DHCP agent dead for twice agent_down_time "
                      "to alive ones, as Neutron does."),
+    cfg.BoolOpt("allow_automatic_l3agent_failover", default=False,
+                help="Move routers off an L3 agent dead for twice agent_down_time to "
+                     "alive ones, as Neutron does (off by default there too)."),
     cfg.BoolOpt("debug", default=False, help="Log at DEBUG level."),
     cfg.StrOpt("core_plugin", default="ml2",
                help="The core plugin: a short name (ml2) or the import path of a "

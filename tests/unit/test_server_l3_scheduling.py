@@ -276,3 +276,40 @@ class TestNotifications(SchedulingTestCase):
         self.client.request("PUT", f"/v2.0/routers/{router['id']}", {"router": {
             "external_gateway_info": {"network_id": UNKNOWN_ID}}})
         self.assertEqual([], self.notifier.events)
+
+
+class TestFailover(SchedulingTestCase):
+    """allow_automatic_l3agent_failover: off by default; when on, routers leave dead agents."""
+
+    def failover(self):
+        return self.server.plugins.service("router").failover
+
+    def test_off_by_default_as_in_neutron(self):
+        self.assertFalse(self.server.plugins.service("router").context.conf
+                         .allow_automatic_l3agent_failover)
+        self.assertEqual([], [task.name for plugin in self.server.plugins
+                              for task in plugin.periodic_tasks()
+                              if task.name == "l3-failover"])
+
+    def test_a_dead_agents_router_and_its_ports_move_to_an_alive_one(self):
+        self.report("host-1")
+        external, _ = self.external_network()
+        _, subnet = self.tenant_subnet("10.0.1.0/24")
+        router = self.router(external["id"])
+        self.add_interface(router["id"], subnet_id=subnet["id"])
+        self.report("host-2")
+        self.kill("host-1")
+        self.notifier.events.clear()
+        self.assertEqual([router["id"]], self.failover().move_from_dead_agents())
+        self.assertEqual(["host-2"], self.hosts_of(router["id"]))
+        self.assertEqual({"host-2"}, {p["binding:host_id"]
+                                      for p in self.router_ports(router["id"])})
+        self.assertIn([router["id"]], self.updated_routers())
+        self.assertEqual([], self.failover().move_from_dead_agents())
+
+    def test_with_no_alive_agent_the_router_stays(self):
+        self.report("host-1")
+        router = self.router()
+        self.kill("host-1")
+        self.assertEqual([], self.failover().move_from_dead_agents())
+        self.assertEqual(["host-1"], self.hosts_of(router["id"]))

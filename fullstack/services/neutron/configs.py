@@ -55,6 +55,7 @@ def server(spec: ServerSpec, state_dir: str) -> Sections:
             "state_path": state_dir, "transport_url": rabbit_url(spec.transport_url),
             "agent_down_time": desc.agent_down_time,
             "dhcp_agents_per_network": desc.dhcp_agents_per_network,
+            "allow_automatic_l3agent_failover": desc.l3_agent_failover,
             "notify_nova_on_port_status_changes": False,
             "notify_nova_on_port_data_changes": False,
             "debug": spec.ctx.settings.service_debug,

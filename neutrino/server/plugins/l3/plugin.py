@@ -19,11 +19,13 @@ from neutrino.server.lib import device_owners, errors, events
 from neutrino.server.plugins.base import (
     CorePlugin,
     MemberAction,
+    PeriodicTask,
     PluginContext,
     Resource,
     ServicePlugin,
     SubCollection,
 )
+from neutrino.server.plugins.l3.failover import RouterFailover
 from neutrino.server.plugins.l3.floating_ips import FLOATINGIP, FloatingIpService
 from neutrino.server.plugins.l3.notify import L3AgentNotifier
 from neutrino.server.plugins.l3.router_interfaces import RouterInterfaces
@@ -49,6 +51,8 @@ class L3RouterPlugin(ServicePlugin):
         self.interfaces = RouterInterfaces(db, core, self.scheduler, self.notifier)
         self.floating_ips = FloatingIpService(db, core, self.notifier)
         self.rpc = L3RpcEndpoint(db, self.scheduler, self.floating_ips, self.notifier)
+        self.failover = RouterFailover(db, self.scheduler, self.notifier,
+                                       context.conf.agent_down_time)
         registry = context.events
         registry.subscribe(self._refuse_deleting_used_port, events.PORT, events.BEFORE_DELETE)
         registry.subscribe(self._release_floating_ips, events.PORT, events.PRECOMMIT_DELETE)
@@ -59,6 +63,13 @@ class L3RouterPlugin(ServicePlugin):
                            events.PRECOMMIT_UPDATE)
         registry.subscribe(self._tell_routers, events.NETWORK, events.AFTER_UPDATE)
         registry.subscribe(self._tell_router_of_new_addresses, events.PORT, events.AFTER_UPDATE)
+
+    def periodic_tasks(self) -> Sequence[PeriodicTask]:
+        conf = self.context.conf
+        if not conf.allow_automatic_l3agent_failover:
+            return ()
+        return (PeriodicTask("l3-failover", max(conf.agent_down_time // 2, 1),
+                             self.failover.move_from_dead_agents),)
 
     def resources(self) -> Sequence[Resource]:
         return (Resource("router", "routers", ROUTER, self.routers),

@@ -4,7 +4,8 @@ A router goes to one alive L3 agent, the one hosting the fewest routers, when
 it is created; a router created while no L3 agent was alive goes to the first
 L3 agent that asks for its routers (sync_routers). The router's ports bind to
 that agent's host, so the host's OVS agent wires them when the L3 agent plugs
-them into br-int.
+them into br-int. With allow_automatic_l3agent_failover a router moves off an
+agent that is dead for long (failover.py).
 """
 
 from __future__ import annotations
@@ -70,6 +71,10 @@ class L3Scheduler:
             self.core.update_port(session, attached.port, {"binding:host_id": agent.host})
         # Now: a router another request scheduled meanwhile fails here, and is retried.
         session.flush()
+
+    def has_candidates(self, session: Session) -> bool:
+        """Whether any L3 agent could be given a router now."""
+        return bool(self._candidates(session))
 
     def _candidates(self, session: Session) -> list[models.Agent]:
         return agents.schedulable_agents(session, L3_AGENT_TYPE, self.agent_down_time)
