@@ -36,6 +36,10 @@ class EnvironmentDescription:
     dhcp_agents_per_network: int = 1
     # The server moves routers off dead L3 agents (allow_automatic_l3agent_failover).
     l3_agent_failover: bool = False
+    # A RabbitMQ node and a MariaDB server of the test's own (for outage
+    # scenarios) instead of the machine's shared ones.
+    private_broker: bool = False
+    private_database: bool = False
     # The system deployed: "neutrino", "neutron" or a Service's import path;
     # None: the run's choice (FULLSTACK_SERVICE, else neutrino).
     service: str | None = None

@@ -26,6 +26,7 @@ from fullstack.resources import (
     link,
     namespace,
     ovs,
+    private_servers,
     rabbitmq,
 )
 from fullstack.services.base import ServerSpec
@@ -63,6 +64,10 @@ class Environment(fixtures.Fixture):
         self.timings: dict[str, float] = {}
         #: Called with a line of text as each phase ends (``fullstack up``).
         self.progress: Callable[[str], None] = lambda message: None
+        #: The test's own RabbitMQ node and MariaDB server, when it asked for them
+        #: (``private_broker``, ``private_database``): ``with env.database_server.outage():``.
+        self.broker_server: private_servers.PrivateRabbitmq | None = None
+        self.database_server: private_servers.PrivateMariadb | None = None
 
     @contextlib.contextmanager
     def phase(self, name: str, done: str = "") -> Iterator[None]:
@@ -99,11 +104,7 @@ class Environment(fixtures.Fixture):
         self.service = services.load(self.env_desc.service or ctx.settings.service)
         self.service.check_settings(ctx.settings)
         with self.phase("central", "central: vhost, database, control network, OVS"):
-            self.rabbitmq_environment = self.useFixture(
-                rabbitmq.RabbitmqVhost(ctx.settings.rabbit_admin_url, ctx.prefix))
-            self.database = self.useFixture(database.Database(
-                ctx.settings.db_admin_url, ctx.prefix, os.path.join(ctx.run_dir, "db"),
-                keep=ctx.keep_on_failure))
+            self._set_up_broker_and_database()
             self.engine = self.database.engine
             self.service.prepare_database(ctx, self.database)
             with open(os.path.join(ctx.log_dir, "database-url.txt"), "w") as f:
@@ -118,6 +119,26 @@ class Environment(fixtures.Fixture):
         self.addCleanup(self._stop_agents)
         with self.phase("agents_alive", f"all {self.expected_agents()} agents alive"):
             self.wait_until_env_is_up()
+
+    def _set_up_broker_and_database(self) -> None:
+        """The test's vhost and database: on the shared servers, or on private ones
+        (``private_broker``, ``private_database``) that the test may stop."""
+        ctx = self.ctx
+        rabbit_admin_url, amqp_port = ctx.settings.rabbit_admin_url, rabbitmq.AMQP_PORT
+        if self.env_desc.private_broker:
+            self.broker_server = self.useFixture(private_servers.PrivateRabbitmq(ctx))
+            rabbit_admin_url, amqp_port = (self.broker_server.admin_url,
+                                           self.broker_server.amqp_port)
+        db_admin_url = ctx.settings.db_admin_url
+        if self.env_desc.private_database:
+            self.database_server = self.useFixture(private_servers.PrivateMariadb(ctx))
+            db_admin_url = self.database_server.admin_url
+        # A private server takes its vhost or database with it at cleanup.
+        self.rabbitmq_environment = self.useFixture(rabbitmq.RabbitmqVhost(
+            rabbit_admin_url, ctx.prefix, amqp_port, remove=self.broker_server is None))
+        self.database = self.useFixture(database.Database(
+            db_admin_url, ctx.prefix, os.path.join(ctx.run_dir, "db"),
+            keep=(ctx.keep_on_failure if self.database_server is None else lambda: True)))
 
     def _stop_agents(self) -> None:
         agents = [agent for host in self.hosts for agent in host.agents.values()]
@@ -237,8 +258,11 @@ class Environment(fixtures.Fixture):
                 "provider:physical_network": EXTERNAL_PHYSNET}
 
     def processes(self) -> list[daemon.ProcessFixture]:
-        """Every process of the deployment: the server, then each host's."""
-        return [*self.server.processes(),
+        """Every process of the deployment: private broker and database servers if
+        any, the server, then each host's."""
+        private = [server.process for server in (self.broker_server, self.database_server)
+                   if server is not None]
+        return [*private, *self.server.processes(),
                 *(proc for host in self.hosts for proc in host.processes())]
 
     def check_processes(self) -> None:

@@ -19,6 +19,7 @@ import fixtures
 from fullstack import prerequisites
 
 VHOST_STEM = "fullstack."
+AMQP_PORT = 5672
 
 
 class ManagementApi:
@@ -117,19 +118,24 @@ class ManagementApi:
 class RabbitmqVhost(fixtures.Fixture):
     """A vhost named after the test's prefix and a user that reaches only it."""
 
-    def __init__(self, admin_url: str, prefix: str, amqp_port: int = 5672):
+    def __init__(self, admin_url: str, prefix: str, amqp_port: int = AMQP_PORT,
+                 remove: bool = True):
         super().__init__()
         self.api = ManagementApi(admin_url)
         self.vhost = VHOST_STEM + prefix
         self.user = VHOST_STEM + prefix
         self.password = secrets.token_hex(12)
         self.amqp_port = amqp_port
+        # False on a private node, which goes with its vhosts at cleanup.
+        self.remove = remove
 
     def _setUp(self) -> None:
         self.api.create_vhost(self.vhost)
-        self.addCleanup(self.api.delete_vhost, self.vhost)
+        if self.remove:
+            self.addCleanup(self.api.delete_vhost, self.vhost)
         self.api.create_user(self.user, self.password)
-        self.addCleanup(self.api.delete_user, self.user)
+        if self.remove:
+            self.addCleanup(self.api.delete_user, self.user)
         self.api.grant_vhost(self.vhost, self.user)
 
     def queue_consumers(self, queue: str) -> int:

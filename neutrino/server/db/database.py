@@ -13,6 +13,7 @@ from sqlalchemy import event, exc
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
 from neutrino.server.db import models
+from neutrino.server.lib import errors
 
 LOG = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -25,11 +26,26 @@ _ATTEMPT = "neutrino.attempt"
 
 # MySQL error codes worth another try: deadlock found, lock wait timeout.
 _MYSQL_RETRY_CODES = {1213, 1205}
+# MySQL client errors of a server out of reach: no socket, cannot connect,
+# server gone away, connection lost during a query.
+_MYSQL_GONE_CODES = {2002, 2003, 2006, 2013}
 
 
 def attempt(session: Session) -> int:
     """1 for a transaction's first run, then 2, 3, ... for each retry after a lost race."""
     return int(session.info.get(_ATTEMPT, 1))
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """True when the database server cannot be reached: down, restarting, or the
+    connection dropped under a query (the request is then a 503, not a 500)."""
+    if not isinstance(error, (exc.OperationalError, exc.InterfaceError)):
+        return False
+    if error.connection_invalidated:
+        return True
+    orig = error.orig
+    code = orig.args[0] if orig is not None and orig.args else None
+    return code in _MYSQL_GONE_CODES
 
 
 def is_retryable(error: BaseException) -> bool:
@@ -123,7 +139,12 @@ class Database:
             try:
                 with session.begin():
                     result = work(session)
-            except (exc.IntegrityError, exc.OperationalError) as error:
+            except (exc.IntegrityError, exc.OperationalError, exc.InterfaceError) as error:
+                if is_unavailable(error):
+                    LOG.warning("database unavailable: %s", error.orig)
+                    raise errors.ServiceUnavailable(
+                        f"The database is unavailable ({error.orig}); nothing was changed, "
+                        "try again later.", "DatabaseUnavailable") from error
                 if not is_retryable(error) or attempt == self.max_attempts:
                     raise
                 LOG.debug("transaction attempt %d lost a race (%s), retrying",
