@@ -125,13 +125,19 @@ class Environment(fixtures.Fixture):
         (``private_broker``, ``private_database``) that the test may stop."""
         ctx = self.ctx
         rabbit_admin_url, amqp_port = ctx.settings.rabbit_admin_url, rabbitmq.AMQP_PORT
+        def place(name: str) -> tuple:
+            return (ctx.registry, ctx.prefix, os.path.join(ctx.run_dir, name), ctx.log_dir,
+                    ctx.settings.state_dir)
+
         if self.env_desc.private_broker:
-            self.broker_server = self.useFixture(private_servers.PrivateRabbitmq(ctx))
+            self.broker_server = self.useFixture(
+                private_servers.PrivateRabbitmq(*place("rabbitmq")))
             rabbit_admin_url, amqp_port = (self.broker_server.admin_url,
                                            self.broker_server.amqp_port)
         db_admin_url = ctx.settings.db_admin_url
         if self.env_desc.private_database:
-            self.database_server = self.useFixture(private_servers.PrivateMariadb(ctx))
+            self.database_server = self.useFixture(
+                private_servers.PrivateMariadb(*place("mariadb")))
             db_admin_url = self.database_server.admin_url
         # A private server takes its vhost or database with it at cleanup.
         self.rabbitmq_environment = self.useFixture(rabbitmq.RabbitmqVhost(

@@ -17,14 +17,10 @@ import shutil
 import socket
 import subprocess
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 import fixtures
 
 from fullstack.resources import allocator, daemon
-
-if TYPE_CHECKING:
-    from fullstack import context
 
 RABBITMQ_SERVER = "/usr/lib/rabbitmq/bin/rabbitmq-server"
 START_TIMEOUT = 120.0   # a cold RabbitMQ with its management plugin, on a busy machine
@@ -40,10 +36,26 @@ def _accepts(port: int) -> bool:
 
 
 class _PrivateServer(fixtures.Fixture):
-    """One server process on data of its own, which ``outage()`` stops and restarts."""
+    """One server process on data of its own, which ``outage()`` stops and restarts.
+
+    ``registry`` and ``prefix`` give it ports the test holds; ``data_dir`` is
+    removed at cleanup; its output goes to ``log_dir``, its pid is recorded
+    in ``state_dir`` (for the cleanup command after a crash).
+    """
 
     process: daemon.ProcessFixture
-    data_dir: str
+
+    def __init__(self, registry: allocator.Registry, prefix: str, data_dir: str,
+                 log_dir: str, state_dir: str):
+        super().__init__()
+        self.registry = registry
+        self.prefix = prefix
+        self.data_dir = data_dir
+        self.log_dir = log_dir
+        self.state_dir = state_dir
+
+    def _port(self) -> int:
+        return self.useFixture(allocator.PortAllocation(self.registry, self.prefix)).port
 
     def outage(self) -> contextlib.AbstractContextManager[None]:
         return self._outage()
@@ -72,18 +84,10 @@ class PrivateRabbitmq(_PrivateServer):
     ``admin_url``; remote logins are allowed (agents connect from their hosts).
     """
 
-    def __init__(self, ctx: context.RunContext):
-        super().__init__()
-        self.ctx = ctx
-        self.data_dir = os.path.join(ctx.run_dir, "rabbitmq")
-        self.node = f"{ctx.prefix}@localhost"
-        self.password = secrets.token_hex(12)
-
     def _setUp(self) -> None:
-        ctx = self.ctx
-        ports = [self.useFixture(allocator.PortAllocation(ctx.registry, ctx.prefix)).port
-                 for _ in range(3)]
-        self.amqp_port, self.management_port, dist_port = ports
+        self.node = f"{self.prefix}@localhost"
+        self.password = secrets.token_hex(12)
+        self.amqp_port, self.management_port, dist_port = (self._port() for _ in range(3))
         self.addCleanup(self._remove_data)
         home = os.path.join(self.data_dir, "home")   # its own Erlang cookie
         os.makedirs(home, exist_ok=True)
@@ -104,8 +108,8 @@ class PrivateRabbitmq(_PrivateServer):
                "RABBITMQ_ENABLED_PLUGINS_FILE": os.path.join(self.data_dir, "enabled_plugins"),
                "RABBITMQ_ENABLED_PLUGINS": "rabbitmq_management"}
         self.process = self.useFixture(daemon.ProcessFixture(
-            f"rabbitmq-{ctx.prefix}", [RABBITMQ_SERVER], ctx.log_dir, ctx.settings.state_dir,
-            ctx.prefix, env=env, ready=lambda: _accepts(self.management_port),
+            f"rabbitmq-{self.prefix}", [RABBITMQ_SERVER], self.log_dir, self.state_dir,
+            self.prefix, env=env, ready=lambda: _accepts(self.management_port),
             ready_timeout=START_TIMEOUT, stop_timeout=STOP_TIMEOUT))
 
     @property
@@ -116,14 +120,8 @@ class PrivateRabbitmq(_PrivateServer):
 class PrivateMariadb(_PrivateServer):
     """A MariaDB server of its own on 127.0.0.1, root without a password."""
 
-    def __init__(self, ctx: context.RunContext):
-        super().__init__()
-        self.ctx = ctx
-        self.data_dir = os.path.join(ctx.run_dir, "mariadb")
-
     def _setUp(self) -> None:
-        ctx = self.ctx
-        self.port = self.useFixture(allocator.PortAllocation(ctx.registry, ctx.prefix)).port
+        self.port = self._port()
         self.addCleanup(self._remove_data)
         datadir = os.path.join(self.data_dir, "data")
         os.makedirs(datadir, exist_ok=True)
@@ -132,13 +130,13 @@ class PrivateMariadb(_PrivateServer):
              "--auth-root-authentication-method=normal", "--skip-test-db"],
             check=True, capture_output=True, timeout=120)
         self.process = self.useFixture(daemon.ProcessFixture(
-            f"mariadb-{ctx.prefix}",
+            f"mariadb-{self.prefix}",
             ["mariadbd", "--no-defaults", f"--datadir={datadir}", "--user=root",
              f"--port={self.port}", "--bind-address=127.0.0.1",
              f"--socket={os.path.join(self.data_dir, 'mysqld.sock')}",
              f"--pid-file={os.path.join(self.data_dir, 'mysqld.pid')}",
              "--skip-log-bin", "--innodb-buffer-pool-size=32M"],
-            ctx.log_dir, ctx.settings.state_dir, ctx.prefix,
+            self.log_dir, self.state_dir, self.prefix,
             ready=lambda: _accepts(self.port), ready_timeout=START_TIMEOUT,
             stop_timeout=STOP_TIMEOUT))
 

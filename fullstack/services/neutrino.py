@@ -41,6 +41,8 @@ class NeutrinoService(Service):
         "dhcp": "neutrino-dhcp-agent"}
     features: ClassVar[frozenset[str]] = frozenset({
         "errors-name-the-attribute",   # every 400 names the attribute it is about
+        "refuses-while-database-is-out",   # a 503 at once, where Neutron holds the call
+        "serves-without-broker",   # the API needs no broker, where Neutron's waits for it
     })
 
     def server(self, spec: ServerSpec) -> process.Server:
