@@ -57,11 +57,8 @@ class _PrivateServer(fixtures.Fixture):
     def _port(self) -> int:
         return self.useFixture(allocator.PortAllocation(self.registry, self.prefix)).port
 
-    def outage(self) -> contextlib.AbstractContextManager[None]:
-        return self._outage()
-
     @contextlib.contextmanager
-    def _outage(self) -> Iterator[None]:
+    def outage(self) -> Iterator[None]:
         """Stopped for the block, started again after it (also when it fails)."""
         self.process.stop()
         try:
