@@ -66,9 +66,6 @@ class _PrivateServer(fixtures.Fixture):
         finally:
             self.process.start()
 
-    def is_running(self) -> bool:
-        return self.process.is_running()
-
     def _remove_data(self) -> None:
         shutil.rmtree(self.data_dir, ignore_errors=True)
 

@@ -61,6 +61,29 @@ def schedulable_agents(session: Session, agent_type: str,
             if is_alive(agent.heartbeat_timestamp, now, agent_down_time)]
 
 
+def dead_limit(agent_down_time: int) -> datetime.timedelta:
+    """Neutron's agent_dead_limit_seconds: how long an agent must have been
+    silent before failover takes its work away (twice agent_down_time)."""
+    return datetime.timedelta(seconds=2 * agent_down_time)
+
+
+def failover_interval(agent_down_time: int) -> int:
+    """Neutron's period for its failover checks: half the down time, at least 1 s."""
+    return max(agent_down_time // 2, 1)
+
+
+def bindings_of_silent_agents(session: Session, binding: Any, agent_id: Any,
+                              limit: datetime.timedelta, now: datetime.datetime,
+                              order_by: Any) -> list[tuple[Any, models.Agent]]:
+    """(binding, agent) for each row of the ``binding`` model whose agent (its
+    ``agent_id`` column) is administratively up and silent for longer than ``limit``."""
+    return list(session.execute(
+        sa.select(binding, models.Agent).join(models.Agent, models.Agent.id == agent_id)
+        .where(models.Agent.admin_state_up.is_(True),
+               models.Agent.heartbeat_timestamp < now - limit)
+        .order_by(order_by)).tuples())
+
+
 def agent_on_host(session: Session, agent_type: str, host: str) -> models.Agent | None:
     """The agent of a type on ``host``, alive or not; None if it never reported."""
     return session.scalar(sa.select(models.Agent).where(

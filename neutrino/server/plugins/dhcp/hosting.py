@@ -58,9 +58,7 @@ class DhcpNetworks:
         self.scheduler = scheduler
         self.dhcp_ports = dhcp_ports
         self.notifier = notifier
-        # Neutron's agent_dead_limit_seconds: a network moves off an agent
-        # only when it missed heartbeats for twice the down time.
-        self.dead_limit = datetime.timedelta(seconds=2 * agent_down_time)
+        self.dead_limit = agents.dead_limit(agent_down_time)
 
     def move_from_dead_agents(self) -> list[str]:
         """Networks of DHCP agents dead past the dead limit go to alive agents
@@ -72,22 +70,19 @@ class DhcpNetworks:
         """
         def work(session: Session) -> list[str]:
             now = clock.utcnow()
-            dead = [(binding, agent) for binding, agent in session.execute(
-                sa.select(models.NetworkDhcpAgentBinding, models.Agent)
-                .join(models.Agent,
-                      models.Agent.id == models.NetworkDhcpAgentBinding.dhcp_agent_id)
-                .where(models.Agent.admin_state_up.is_(True),
-                       models.Agent.heartbeat_timestamp < now - self.dead_limit)
-                .order_by(models.Agent.host)).tuples()
-                if not self._starting_up(session, agent, now)]
+            binding = models.NetworkDhcpAgentBinding
+            dead = [(row, agent) for row, agent in agents.bindings_of_silent_agents(
+                        session, binding, binding.dhcp_agent_id, self.dead_limit, now,
+                        order_by=models.Agent.host)
+                    if not self._starting_up(session, agent, now)]
             if not dead or not self.scheduler.has_candidates(session):
                 return []
             moved = []
-            for binding, agent in dead:
-                network_id = binding.network_id
+            for row, agent in dead:
+                network_id = row.network_id
                 LOG.warning("network %s moves off the DHCP agent of host %s: no heartbeat "
                             "for %s", network_id, agent.host, now - agent.heartbeat_timestamp)
-                session.delete(binding)
+                session.delete(row)
                 self.dhcp_ports.remove_on_host(session, network_id, agent.host)
                 session.flush()
                 network = session.get(models.Network, network_id)

@@ -13,7 +13,7 @@ from typing import ClassVar
 
 from sqlalchemy.orm import Session
 
-from neutrino.server.db import models
+from neutrino.server.db import agents, models
 from neutrino.server.lib import events
 from neutrino.server.plugins.base import (
     CorePlugin,
@@ -59,9 +59,7 @@ class DhcpAgentSchedulerPlugin(ServicePlugin):
         conf = self.context.conf
         if not conf.allow_automatic_dhcp_failover:
             return ()
-        # Neutron's period: half the down time, so a network waits at most
-        # that long past its agent's dead limit.
-        return (PeriodicTask("dhcp-failover", max(conf.agent_down_time // 2, 1),
+        return (PeriodicTask("dhcp-failover", agents.failover_interval(conf.agent_down_time),
                              self.hosting.move_from_dead_agents),)
 
     def sub_collections(self) -> Sequence[SubCollection]:

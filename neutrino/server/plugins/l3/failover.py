@@ -9,13 +9,11 @@ new host and both agents are told.
 
 from __future__ import annotations
 
-import datetime
 import logging
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from neutrino.server.db import database, models
+from neutrino.server.db import agents, database, models
 from neutrino.server.lib import clock
 from neutrino.server.plugins.l3.notify import L3AgentNotifier
 from neutrino.server.plugins.l3.scheduler import L3Scheduler
@@ -29,8 +27,7 @@ class RouterFailover:
         self.db = db
         self.scheduler = scheduler
         self.notifier = notifier
-        # Neutron's agent_dead_limit_seconds, as for DHCP failover.
-        self.dead_limit = datetime.timedelta(seconds=2 * agent_down_time)
+        self.dead_limit = agents.dead_limit(agent_down_time)
 
     def move_from_dead_agents(self) -> list[str]:
         """Reschedule the routers of dead L3 agents; the ids of those moved.
@@ -39,12 +36,10 @@ class RouterFailover:
         """
         def work(session: Session) -> list[str]:
             now = clock.utcnow()
-            binding, agent = models.RouterL3AgentBinding, models.Agent
-            dead = session.execute(
-                sa.select(binding, agent).join(agent, agent.id == binding.l3_agent_id)
-                .where(agent.admin_state_up.is_(True),
-                       agent.heartbeat_timestamp < now - self.dead_limit)
-                .order_by(binding.router_id)).tuples().all()
+            binding = models.RouterL3AgentBinding
+            dead = agents.bindings_of_silent_agents(
+                session, binding, binding.l3_agent_id, self.dead_limit, now,
+                order_by=binding.router_id)
             if not dead or not self.scheduler.has_candidates(session):
                 return []
             moved = []

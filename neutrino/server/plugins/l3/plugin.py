@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from neutrino.server.db import models
+from neutrino.server.db import agents, models
 from neutrino.server.lib import device_owners, errors, events
 from neutrino.server.plugins.base import (
     CorePlugin,
@@ -68,7 +68,7 @@ class L3RouterPlugin(ServicePlugin):
         conf = self.context.conf
         if not conf.allow_automatic_l3agent_failover:
             return ()
-        return (PeriodicTask("l3-failover", max(conf.agent_down_time // 2, 1),
+        return (PeriodicTask("l3-failover", agents.failover_interval(conf.agent_down_time),
                              self.failover.move_from_dead_agents),)
 
     def resources(self) -> Sequence[Resource]:
