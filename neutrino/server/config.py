@@ -38,8 +38,8 @@ DEFAULT_OPTS = [
     cfg.StrOpt("core_plugin", default="ml2",
                help="The core plugin: a short name (ml2) or the import path of a "
                     "CorePlugin class, package.module.Class."),
-    cfg.ListOpt("service_plugins", default=["router", "dhcp_agent_scheduler"],
-                help="Service plugins, in order: short names (router, "
+    cfg.ListOpt("service_plugins", default=["router", "dhcp_agent_scheduler", "security_group"],
+                help="Service plugins, in order: short names (router, security_group, "
                      "dhcp_agent_scheduler) or import paths of ServicePlugin classes."),
     cfg.ListOpt("api_extensions_path", default=[],
                 help="Directories of extension descriptors, besides the server's own and "

@@ -46,7 +46,8 @@ class TestDocuments(ApiTestCase):
     def test_resource_index(self):
         status, body = self.client.request("GET", "/v2.0/")
         self.assertEqual(200, status)
-        self.assertEqual(["networks", "subnets", "ports", "agents", "routers", "floatingips"],
+        self.assertEqual(["networks", "subnets", "ports", "agents", "routers", "floatingips",
+                          "security-groups", "security-group-rules"],
                          [r["collection"] for r in body["resources"]])
         self.assertEqual(f"{self.server.url}/v2.0/ports", body["resources"][2]["links"][0]["href"])
 

@@ -148,7 +148,8 @@ class TestDefaultServer(ServerTestCase):
         status, body = client.request("GET", "/v2.0/extensions")
         self.assertEqual(["agent", "binding", "dhcp_agent_scheduler", "ext-gw-mode",
                           "external-net", "l3_agent_scheduler", "net-mtu",
-                          "net-mtu-writable", "provider", "router"],
+                          "net-mtu-writable", "port-security", "provider", "router",
+                          "security-group", "stateful-security-group"],
                          [e["alias"] for e in body["extensions"]])
         self.assertEqual({"alias", "name", "description", "updated", "links"},
                          set(body["extensions"][0]))

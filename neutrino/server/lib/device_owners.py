@@ -10,3 +10,5 @@ DHCP = "network:dhcp"
 ROUTER_INTERFACE = "network:router_interface"
 ROUTER_GATEWAY = "network:router_gateway"
 FLOATINGIP = "network:floatingip"
+# What every one of them starts with: ports the network itself owns.
+NETWORK_PREFIX = "network:"

@@ -87,6 +87,28 @@ class PeriodicTask:
     run: Callable[[], object]   # what it returns is ignored
 
 
+class ResourceExtension:
+    """Attributes a plugin adds to the core resources (networks, subnets, ports).
+
+    It stores what a create or update body gives for them, in the request's
+    transaction (before the change's PRECOMMIT event), and adds them to
+    every body the API shows, events and agents' notifications included.
+    Override what the attributes need; the defaults do nothing.
+    """
+
+    def process_create(self, resource: str, session: Session, body: dict[str, Any],
+                       db_object: Any) -> None:
+        """Store these attributes of the new ``db_object`` from its create ``body``."""
+
+    def process_update(self, resource: str, session: Session, body: dict[str, Any],
+                       db_object: Any) -> None:
+        """Store the attributes an update ``body`` gives."""
+
+    def extend_dict(self, resource: str, session: Session, db_object: Any,
+                    result: dict[str, Any]) -> None:
+        """Add these attributes to ``result``, the API body of ``db_object``."""
+
+
 @dataclasses.dataclass(frozen=True)
 class PluginContext:
     """What every plugin is built from."""
@@ -137,6 +159,11 @@ class CorePlugin(Plugin, abc.ABC):
     def supported_aliases(self) -> tuple[str, ...]:
         """This plugin's aliases and those of what it loaded (ML2's extension drivers)."""
         return self.supported_extension_aliases
+
+    @abc.abstractmethod
+    def add_resource_extension(self, extension: ResourceExtension) -> None:
+        """A service plugin's attributes on networks, subnets or ports (security
+        groups on ports, say), handled from now on as the core's own."""
 
     @abc.abstractmethod
     def add_port(self, session: Session, fields: dict[str, Any]) -> models.Port:

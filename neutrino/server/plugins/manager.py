@@ -21,6 +21,7 @@ CORE_PLUGINS = {"ml2": "neutrino.server.plugins.ml2.plugin:Ml2Plugin"}
 SERVICE_PLUGINS = {
     "router": "neutrino.server.plugins.l3.plugin:L3RouterPlugin",
     "dhcp_agent_scheduler": "neutrino.server.plugins.dhcp.plugin:DhcpAgentSchedulerPlugin",
+    "security_group": "neutrino.server.plugins.securitygroup.plugin:SecurityGroupPlugin",
 }
 
 

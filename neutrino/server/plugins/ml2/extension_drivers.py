@@ -19,12 +19,13 @@ from sqlalchemy.orm import Session
 
 from neutrino.server.db.database import Database
 from neutrino.server.plugins import manager
+from neutrino.server.plugins.base import ResourceExtension
 
 # In-tree drivers by short name; none yet.
 KNOWN: dict[str, str] = {}
 
 
-class ExtensionDriver:
+class ExtensionDriver(ResourceExtension):
     """Override what the driver's attributes need; the defaults do nothing."""
 
     extension_alias: ClassVar[str] = ""
@@ -32,24 +33,12 @@ class ExtensionDriver:
     def initialize(self, db: Database) -> None:
         """Called once, after the core tables exist (a driver may add its own)."""
 
-    def process_create(self, resource: str, session: Session, body: dict[str, Any],
-                       db_object: Any) -> None:
-        """Store this driver's attributes of the new ``db_object`` from its create ``body``."""
-
-    def process_update(self, resource: str, session: Session, body: dict[str, Any],
-                       db_object: Any) -> None:
-        """Store this driver's attributes that an update ``body`` gives."""
-
-    def extend_dict(self, resource: str, session: Session, db_object: Any,
-                    result: dict[str, Any]) -> None:
-        """Add this driver's attributes to ``result``, the API body of ``db_object``."""
-
 
 class ExtensionDrivers:
     """The configured drivers, each called in order."""
 
     def __init__(self, names: Sequence[str]):
-        self.drivers: list[ExtensionDriver] = []
+        self.drivers: list[ResourceExtension] = []
         for name in names:
             cls = manager.load_class("[ml2] extension_drivers", name, KNOWN)
             if not issubclass(cls, ExtensionDriver) or not cls.extension_alias:
@@ -59,11 +48,17 @@ class ExtensionDrivers:
 
     @property
     def aliases(self) -> tuple[str, ...]:
-        return tuple(driver.extension_alias for driver in self.drivers)
+        return tuple(driver.extension_alias for driver in self.drivers
+                     if isinstance(driver, ExtensionDriver))
+
+    def add(self, extension: ResourceExtension) -> None:
+        """A service plugin's extension, called after the configured drivers."""
+        self.drivers.append(extension)
 
     def initialize(self, db: Database) -> None:
         for driver in self.drivers:
-            driver.initialize(db)
+            if isinstance(driver, ExtensionDriver):
+                driver.initialize(db)
 
     def process_create(self, resource: str, session: Session, body: dict[str, Any],
                        db_object: Any) -> None:

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 from sqlalchemy.orm import Session
 
 from neutrino.server.db import models
-from neutrino.server.plugins.base import CorePlugin, PluginContext, Resource
+from neutrino.server.plugins.base import CorePlugin, PluginContext, Resource, ResourceExtension
 from neutrino.server.plugins.ml2 import l2pop, mac_address
 from neutrino.server.plugins.ml2.agents import AGENT, AgentService
 from neutrino.server.plugins.ml2.binding import PortBinder
@@ -64,6 +64,9 @@ class Ml2Plugin(CorePlugin):
         return (self.rpc,)
 
     # -- what service plugins ask of the core plugin -------------------------
+    def add_resource_extension(self, extension: ResourceExtension) -> None:
+        self.extension_drivers.add(extension)
+
     def add_port(self, session: Session, fields: dict[str, Any]) -> models.Port:
         return self.ports.add(session, internal_body(fields))
 

@@ -1,0 +1,1 @@
+"""The security group service plugin: groups, rules, port security, and what agents get."""
