@@ -13,6 +13,9 @@ NETWORK_TYPES = ("vxlan", "gre", "vlan", "flat")
 TUNNEL_TYPES = ("vxlan", "gre")
 INTERCONNECTIONS = ("patch", "veth")
 DATAPATHS = ("netdev", "system")
+# How a host's L2 agent enforces security groups: not at all (Neutron's
+# fullstack default), or with conntrack flows on br-int.
+FIREWALL_DRIVERS = ("noop", "openvswitch")
 EXTERNAL_PHYSNET = "extnet"   # flat physical network of cnt-ex, mapped to each br-ex
 
 
@@ -95,6 +98,7 @@ class HostDescription:
     l2_agent: bool = True
     l3_agent: bool = False
     dhcp_agent: bool = False
+    firewall_driver: str = "noop"
 
     @property
     def agent_kinds(self) -> tuple[str, ...]:
@@ -103,6 +107,7 @@ class HostDescription:
         return tuple(kind for kind, on in wanted.items() if on)
 
     def __post_init__(self) -> None:
+        _one_of("firewall_driver", self.firewall_driver, FIREWALL_DRIVERS)
         if (self.l3_agent or self.dhcp_agent) and not self.l2_agent:
             raise ValueError("l3_agent and dhcp_agent need l2_agent: their ports on br-int "
                              "are wired by the L2 agent")

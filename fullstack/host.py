@@ -129,7 +129,8 @@ class Host(fixtures.Fixture):
             ovsdb_connection=self.ovs.db_socket, ovs_run_dir=self.ovs.run_dir,
             local_ip=self.tunnel_ip, bridge_mappings=self._bridge_mappings(),
             namespace_prefix=f"{self.namespace}-",
-            state_dir=os.path.join(ctx.run_dir, "agents", self.hostname))
+            state_dir=os.path.join(ctx.run_dir, "agents", self.hostname),
+            firewall_driver=self.desc.firewall_driver)
         if {"l3", "dhcp"} & set(self.desc.agent_kinds):
             # Registered before the agents start, so it runs after they
             # stopped: what they had no time to remove goes with the test.

@@ -63,6 +63,7 @@ class AgentSpec:
     # Namespaces the L3 and DHCP agents create carry this, so hosts don't collide.
     namespace_prefix: str
     state_dir: str              # the host's agents keep their files under it
+    firewall_driver: str = "noop"   # the L2 agent's: noop or openvswitch
 
 
 class Service(abc.ABC):

@@ -55,7 +55,7 @@ class NeutrinoService(Service):
                 "dhcp_agents_per_network": desc.dhcp_agents_per_network,
                 "allow_automatic_l3agent_failover": desc.l3_agent_failover,
                 "core_plugin": "ml2",
-                "service_plugins": ["router", "dhcp_agent_scheduler"],
+                "service_plugins": ["router", "dhcp_agent_scheduler", "security_group"],
             },
             "database": {"connection": spec.database_url},
             "ml2": {"type_drivers": list(NETWORK_TYPES),
@@ -140,4 +140,5 @@ class NeutrinoService(Service):
             },
             "agent": {"tunnel_types": desc.tunnel_types, "l2_population": desc.l2_pop,
                       "arp_responder": desc.arp_responder},
+            "securitygroup": {"firewall_driver": spec.firewall_driver},
         }

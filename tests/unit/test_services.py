@@ -74,7 +74,8 @@ class TestNeutrinoService(testtools.TestCase):
         self.assertIsInstance(server, process.Server)
         self.assertEqual("http://240.0.0.1:23456", server.url)
         default = server.sections["DEFAULT"]
-        self.assertEqual(("ml2", ["router", "dhcp_agent_scheduler"], "amqp://u:p@127.0.0.1/v"),
+        self.assertEqual(("ml2", ["router", "dhcp_agent_scheduler", "security_group"],
+                          "amqp://u:p@127.0.0.1/v"),
                          (default["core_plugin"], default["service_plugins"],
                           default["transport_url"]))
         self.assertEqual(["vlan"], server.sections["ml2"]["tenant_network_types"])

@@ -13,7 +13,14 @@ import random
 import threading
 
 from neutrino.agents import heartbeat
-from neutrino.agents.ovs import bridges, l2pop, local_vlans, physical_flows, tunnel_flows
+from neutrino.agents.ovs import (
+    bridges,
+    firewall,
+    l2pop,
+    local_vlans,
+    physical_flows,
+    tunnel_flows,
+)
 from neutrino.common import ovs, rpc, shutdown, wire
 
 LOG = logging.getLogger(__name__)
@@ -46,11 +53,16 @@ class OvsAgent:
         self.fdb = l2pop.ForwardingDatabase(self.local_ip)
         self.wired: dict[str, dict] = {}                # port name -> vif + network
         self.retry: set[str] = set()                    # port names to try again
+        self.refilter: set[str] = set()                 # wired ports to filter anew
+        self.firewall = (firewall.OvsFirewall(self.bridges.br_int)
+                         if conf.securitygroup.firewall_driver == "openvswitch" else None)
         self.plugin = rpc.RpcClient(conf.transport_url, wire.PLUGIN_TOPIC)
         # Deleted ports and networks need no event: their VIFs leave br-int.
         events = ["port_update", "network_update", "tunnel_update"]
         if self.l2_population:
             events += ["fdb_add", "fdb_remove"]
+        if self.firewall is not None:
+            events += ["security_groups_rule_updated", "security_groups_member_updated"]
         self.listener = rpc.NotificationListener(conf.transport_url, self.Notifications(self),
                                                  exchange=wire.NOTIFY_EXCHANGE, events=events)
 
@@ -74,6 +86,12 @@ class OvsAgent:
         def fdb_remove(self, fdb_entries: dict) -> None:
             self._agent.queue_work("fdb_remove", fdb_entries)
 
+        def security_groups_rule_updated(self, security_groups: list[str]) -> None:
+            self._agent.queue_work("sg_rules", security_groups)
+
+        def security_groups_member_updated(self, security_groups: list[str]) -> None:
+            self._agent.queue_work("sg_members", security_groups)
+
     def queue_work(self, kind: str, item: object) -> None:
         self.work.put((kind, item))
         self.wake.set()
@@ -94,12 +112,14 @@ class OvsAgent:
             self.wake.clear()
             self._drain_work()
             self._scan_ports()
+            self._refresh_filters()
             if first_pass and not self.retry:
                 # Everything is re-installed with our cookie: drop the flows
                 # of a previous run only now, so traffic never has a gap.
                 self.bridges.delete_stale_flows()
                 first_pass = False
-            timeout = RETRY_INTERVAL if self.retry else self.conf.polling_interval
+            timeout = (RETRY_INTERVAL if self.retry or self.refilter
+                       else self.conf.polling_interval)
             self.wake.wait(timeout)
         LOG.info("agent stopping")
 
@@ -138,6 +158,10 @@ class OvsAgent:
                     self._forget_fdb(network_id, gone)
             elif kind == "network_update":
                 self._move_segment(item)
+            elif kind == "sg_rules" and self.firewall is not None:
+                self.refilter |= self.firewall.ports_of_groups(item)
+            elif kind == "sg_members" and self.firewall is not None:
+                self.refilter |= self.firewall.ports_naming_groups(item)
             elif kind == "port_update":
                 # Re-wired by the next scan with fresh details.
                 for name, port in list(self.wired.items()):
@@ -258,6 +282,13 @@ class OvsAgent:
                                        details["segmentation_id"],
                                        details.get("physical_network"))
             self._install_network_flows(net)
+        # Filtered before it gets its VLAN: it never passes unfiltered traffic.
+        if self.firewall is not None and name not in self._filter({name: (vif, net.lvid)}):
+            if not net.ports:
+                self.vlans.reclaim(net.network_id)
+                self._remove_network_flows(net)
+            self.retry.add(name)
+            return
         net.ports.add(name)
         self.bridges.set_port_vlan(name, net.lvid, {
             "net_uuid": net.network_id, "network_type": net.network_type,
@@ -282,6 +313,9 @@ class OvsAgent:
         port = self.wired.pop(name, None)
         if port is None:
             return
+        if self.firewall is not None:
+            self.firewall.remove_port(name)
+            self.refilter.discard(name)
         if port.get("dead"):
             self.bridges.br_int.delete_flows([dead_port_match(port["ofport"])], strict=True)
         if report:
@@ -295,6 +329,45 @@ class OvsAgent:
             self._remove_network_flows(net)
             LOG.info("network %s has no port here any more; VLAN %d freed",
                      net.network_id, net.lvid)
+
+    # -- security groups ---------------------------------------------------------
+    def _filter(self, ports: dict[str, tuple[dict, int]]) -> set[str]:
+        """Program the firewall of ``ports`` (name -> (vif, local VLAN)) with one call
+        to the server; the names of those it programmed."""
+        assert self.firewall is not None
+        devices = [vif["iface_id"] for vif, _ in ports.values()]
+        try:
+            info = self.plugin.call("security_group_info_for_devices", devices=devices,
+                                    timeout=self.conf.rpc_timeout)
+        except rpc.RpcError as exc:
+            LOG.warning("no security groups for %s (%s); will retry", ", ".join(devices), exc)
+            return set()
+        done = set()
+        for name, (vif, lvid) in ports.items():
+            device = info["devices"].get(vif["iface_id"])
+            if device is None:
+                LOG.info("port %s is not known to the server; not filtering it yet",
+                         vif["iface_id"])
+                continue
+            port_info = firewall.port_info(device, info, vif["ofport"], lvid)
+            self.firewall.set_port(name, port_info, device["security_groups"])
+            done.add(name)
+            LOG.info("port %s filtered: %s", vif["iface_id"], firewall.describe(port_info))
+        return done
+
+    def _refresh_filters(self) -> None:
+        """Filter anew the wired ports whose groups or remote groups changed."""
+        if not self.refilter or self.firewall is None:
+            return
+        ports = {}
+        for name in self.refilter:
+            port = self.wired.get(name)
+            net = self.vlans.get(port["network_id"]) if port and port["network_id"] else None
+            if port is not None and net is not None:
+                ports[name] = (port, net.lvid)
+        if not ports or self._filter(ports):
+            # A port the server no longer knows is about to leave br-int.
+            self.refilter.clear()
 
     def _move_segment(self, network: dict) -> None:
         """A VLAN network wired here got a new segmentation id: translate to that one."""

@@ -13,6 +13,7 @@ from neutrino.agents.ovs import ofctl, physical_flows, tunnel_flows
 LOG = logging.getLogger(__name__)
 
 OFPORT_TIMEOUT = 30.0
+SWITCH_TABLE = physical_flows.SWITCH_TABLE
 
 
 def tunnel_port_name(tunnel_type: str, remote_ip: str) -> str:
@@ -52,7 +53,10 @@ class Bridges:
         when the agent is gone, so traffic survives an agent restart.
         """
         self._add_bridge(self.int_name, secure=True)
-        self.br_int.add_flows(["table=0,priority=0,actions=NORMAL"])
+        # Table 0 classifies, table 60 switches (and hands a filtered port's
+        # traffic to its firewall tables first).
+        self.br_int.add_flows([f"table=0,priority=0,actions=resubmit(,{SWITCH_TABLE})",
+                               f"table={SWITCH_TABLE},priority=0,actions=NORMAL"])
         if tunnelling:
             self._add_bridge(self.tun_name, secure=True)
             _, self.patch_int_ofport = self.interconnect(self.int_name, self.tun_name, "tun")

@@ -35,10 +35,18 @@ AGENT_OPTS = [
 ]
 
 
+SECURITYGROUP_OPTS = [
+    cfg.StrOpt("firewall_driver", default="openvswitch", choices=["noop", "openvswitch"],
+               help="How ports' security groups are enforced: conntrack flows on br-int "
+                    "(openvswitch), or not at all (noop)."),
+]
+
+
 def load(argv: Sequence[str]) -> cfg.ConfigOpts:
     conf = cfg.ConfigOpts()
     conf.register_opts(options.COMMON_OPTS + POLLING_OPTS)
     conf.register_opts(options.PLUGGING_OPTS + OVS_OPTS, group="ovs")
     conf.register_opts(AGENT_OPTS, group="agent")
+    conf.register_opts(SECURITYGROUP_OPTS, group="securitygroup")
     conf(list(argv), project="neutrino", prog="neutrino-openvswitch-agent")
     return conf

@@ -9,6 +9,8 @@ dropped, so a network never leaks onto another.
 from __future__ import annotations
 
 UNTAGGED = "vlan_tci=0x0000/0x1fff"
+# br-int's switching table: NORMAL, after the firewall's dispatch (firewall.py).
+SWITCH_TABLE = 60
 
 
 def int_base_flows(int_ofport: int) -> list[str]:
@@ -27,7 +29,7 @@ def int_network_flows(int_ofport: int, network_type: str, segmentation_id: int |
                       lvid: int) -> list[str]:
     match = f"dl_vlan={segmentation_id}" if network_type == "vlan" else UNTAGGED
     return [f"table=0,priority=3,in_port={int_ofport},{match},"
-            f"actions=mod_vlan_vid:{lvid},NORMAL"]
+            f"actions=mod_vlan_vid:{lvid},resubmit(,{SWITCH_TABLE})"]
 
 
 def phys_network_flows(phys_ofport: int, network_type: str, segmentation_id: int | None,
