@@ -8,7 +8,7 @@ import logging
 import sys
 import time
 
-from fullstack import bench, cleanup, descriptions, interactive, prerequisites
+from fullstack import bench, bench_sg, cleanup, descriptions, interactive, prerequisites
 
 SERVICE_HELP = ("the system to deploy: neutrino, neutron or a Service's import path "
                 "(default: FULLSTACK_SERVICE, else neutrino)")
@@ -24,6 +24,12 @@ def _parser() -> argparse.ArgumentParser:
                               choices=descriptions.NETWORK_TYPES)
     bench_parser.add_argument("--service", help=SERVICE_HELP)
     bench_parser.add_argument("--json", action="store_true", help="one JSON object")
+    sg_bench = commands.add_parser(
+        "bench-sg", help="time security group changes: rule to traffic, a port's many rules")
+    sg_bench.add_argument("--samples", type=int, default=10)
+    sg_bench.add_argument("--rules", type=int, default=100)
+    sg_bench.add_argument("--service", help=SERVICE_HELP)
+    sg_bench.add_argument("--json", action="store_true", help="one JSON object")
     up = commands.add_parser("up", help="bring up a deployment that stays up")
     up.add_argument("--hosts", type=int, default=3)
     up.add_argument("--network-type", default="vxlan", choices=descriptions.NETWORK_TYPES)
@@ -59,6 +65,12 @@ def main(argv: list[str] | None = None) -> int:
             return run_status(args)
         if args.command == "down":
             return run_down(args)
+        if args.command == "bench-sg":
+            if args.samples < 1 or args.rules < 1:
+                parser.error("--samples and --rules must be at least 1")
+            sg = bench_sg.run_bench(args.samples, args.rules, args.service)
+            print(json.dumps(sg) if args.json else bench_sg.render(sg))
+            return 0
         if args.hosts < 1 or args.runs < 1:
             parser.error("--hosts and --runs must be at least 1")
         result = bench.run_rounds(args.hosts, args.runs, args.network_type, args.service)

@@ -93,11 +93,15 @@ class FakeFullstackMachine(PingingMachine):
 
     The veth's host end is a port of br-int carrying the port id as
     ``iface-id`` (and the MAC as ``attached-mac``): exactly what Nova's VIF
-    plugging leaves for the L2 agent to find.
+    plugging leaves for the L2 agent to find.  The machine creates its port,
+    unless given ``neutron_port``: a port the test made (with security
+    groups, or port security off), which the machine binds to ``host`` as
+    Nova would and leaves to the test to delete.
     """
 
     def __init__(self, host: Host, network_id: str, tenant_id: str,
-                 safe_client: client.SafeClient, use_dhcp: bool = False):
+                 safe_client: client.SafeClient, use_dhcp: bool = False,
+                 neutron_port: dict | None = None):
         super().__init__()
         self.use_dhcp = use_dhcp
         self.dhcp_client: daemon.ProcessFixture | None = None
@@ -106,11 +110,10 @@ class FakeFullstackMachine(PingingMachine):
         self.network_id = network_id
         self.tenant_id = tenant_id
         self.safe_client = safe_client
+        self.neutron_port = neutron_port
 
     def _setUp(self) -> None:
-        self.port = self.safe_client.create_port(
-            self.tenant_id, self.network_id, hostname=self.host.hostname,
-            device_owner="compute:fullstack")
+        self.port = self._bound_port()
         fixed_ip = self.port["fixed_ips"][0]
         subnet = self.safe_client.client.show("subnet", fixed_ip["subnet_id"])
         network = self.safe_client.client.show("network", self.network_id)
@@ -121,6 +124,17 @@ class FakeFullstackMachine(PingingMachine):
         self.namespace = self.useFixture(namespace.Namespace(
             f"{self.ctx.prefix}-m{self.host.site.next_machine_number()}")).name
         self._plug(network.get("mtu") or 1450)
+
+    def _bound_port(self) -> dict:
+        """Its port, bound to its host: a new one (deleted at cleanup), or the test's."""
+        if self.neutron_port is None:
+            return self.safe_client.create_port(
+                self.tenant_id, self.network_id, hostname=self.host.hostname,
+                device_owner="compute:fullstack")
+        binding: dict = {"binding:host_id": self.host.hostname}
+        if not self.neutron_port.get("device_owner"):
+            binding["device_owner"] = "compute:fullstack"
+        return self.safe_client.update_port(self.neutron_port["id"], **binding)
 
     @property
     def tap(self) -> str:
@@ -163,6 +177,14 @@ class FakeFullstackMachine(PingingMachine):
         """Ask again from scratch, as a rebooting instance would."""
         assert self.dhcp_client is not None, "renew_lease() needs use_dhcp=True"
         self.dhcp_client.restart()
+
+    def set_address(self, ip_cidr: str) -> None:
+        """Use ``ip_cidr`` instead of the port's address, as a spoofing instance would."""
+        link.replace_addresses("eth0", ip_cidr, self.namespace)
+
+    def set_mac(self, mac: str) -> None:
+        """Send from ``mac`` instead of the port's, as a spoofing instance would."""
+        link.set_mac("eth0", mac, self.namespace)
 
     def addresses(self) -> list[str]:
         with link.netlink(self.namespace) as ipr:

@@ -2,17 +2,26 @@
 
 ``Pinger`` pings from a machine while the test acts (restarts an agent,
 cuts the broker) and counts what came back; ``PacketCapture`` shows what
-crossed an interface (the VNI or VLAN id a packet carried).  Both are
-pid-owned processes (``resources.daemon``) logged in the test's log
-directory.
+crossed an interface (the VNI or VLAN id a packet carried);
+``NetcatTester`` holds a TCP, UDP or SCTP connection open between two
+machines and tells whether data still goes both ways (a firewall rule
+added or deleted).  All are pid-owned processes (``resources.daemon``)
+logged in the test's log directory.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
+import os
+import random
 import re
 import signal
+import socket
 import subprocess
+import sys
+import uuid
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import fixtures
@@ -23,9 +32,17 @@ from fullstack.resources import daemon
 if TYPE_CHECKING:
     from fullstack.machine import PingingMachine
 
+LOG = logging.getLogger(__name__)
+
 PING_SUMMARY = re.compile(r"(\d+) packets transmitted, (\d+) received")
 COUNT_GRACE = 30.0   # s beyond count * interval for the last echoes of a counted ping
 CAPTURE_TIMEOUT = 20.0
+NETCAT_PROTOCOLS = ("tcp", "udp", "sctp")
+CONNECT_TIMEOUT = 5.0   # s for a client to connect (a filtered TCP connect never ends)
+ECHO_TIMEOUT = 3.0      # s for a line sent to come back
+PEER_STARTUP = 10.0     # s for a peer's interpreter to start, beyond any network wait
+# Where the ``fullstack`` package the harness runs comes from: the peers import the same.
+PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 class Pinger(daemon.ProcessFixture):
@@ -124,3 +141,155 @@ class PacketCapture(fixtures.Fixture):
 
     def captured_so_far(self) -> str:
         return self._output()
+
+
+class ConnectionFailed(RuntimeError):
+    """A ``NetcatTester``'s client could not connect (refused, or nothing answered)."""
+
+
+class NetcatTester(fixtures.Fixture):
+    """A connection from ``client_machine`` to ``server_machine`` port ``dst_port``,
+    held open, that tells whether data still goes both ways.
+
+    ``establish_connection()`` starts an echo server on the server
+    machine's IP and a client that connects to it (from ``src_port`` if
+    given) and keeps that connection: ``test_connectivity()`` sends a fresh
+    line over it and is True if the echo came back within ECHO_TIMEOUT s.
+    So a test can establish a connection, delete the firewall rule that let
+    it in, and see that the same connection is cut.  For UDP the connection
+    is one socket with a fixed source port; the server echoes each datagram
+    to its sender.  For SCTP it is a userspace association over raw sockets
+    (``resources.netcat_peer``: this kernel may have no SCTP), from a source
+    port chosen once here, so every establishment is the same flow.  A TCP
+    connection cut for a while recovers only at its next retransmission
+    (seconds, growing), not the moment the path opens again.
+
+    ``useFixture`` starts nothing; cleanup (or ``stop_processes()``) ends
+    both processes, after which ``establish_connection()`` may start anew.
+    """
+
+    def __init__(self, client_machine: PingingMachine, server_machine: PingingMachine,
+                 dst_port: int, protocol: str = "tcp", src_port: int | None = None):
+        super().__init__()
+        if protocol not in NETCAT_PROTOCOLS:
+            raise ValueError(f"protocol {protocol!r} is not one of "
+                             f"{', '.join(NETCAT_PROTOCOLS)}")
+        for name, port in (("dst_port", dst_port), ("src_port", src_port)):
+            if port is not None and not 0 < port < 65536:
+                raise ValueError(f"{name} {port} is not a port number (1 to 65535)")
+        self.client_machine = client_machine
+        self.server_machine = server_machine
+        self.dst_port = dst_port
+        self.protocol = protocol
+        if src_port is None and protocol == "sctp":
+            src_port = random.randint(32768, 60999)
+        self.src_port = src_port
+        self.server: daemon.ProcessFixture | None = None
+        self.client: daemon.ProcessFixture | None = None
+        self.control_path: str | None = None
+
+    def __repr__(self) -> str:
+        return (f"<NetcatTester {self.protocol} {self.client_machine.namespace} -> "
+                f"{self.server_machine.ip}:{self.dst_port}>")
+
+    def _setUp(self) -> None:
+        self.addCleanup(self.stop_processes)
+
+    def _control_path(self) -> str:
+        """The client's unix socket, on which it is asked to send a line (chosen once)."""
+        if self.control_path is None:
+            self.control_path = os.path.join(
+                self.client_machine.ctx.run_dir, "netcat",
+                f"{self.protocol}-{self.dst_port}-{uuid.uuid4().hex[:8]}.sock")
+        return self.control_path
+
+    def establish_connection(self) -> None:
+        """Start the server (until it listens), then a client that connects to it.
+
+        Raises ``ConnectionFailed`` if the client could not connect within
+        CONNECT_TIMEOUT s (refused, filtered; for UDP and SCTP: no first echo).
+        Once connected, a second call does nothing.
+        """
+        if self.client is not None and self.client.is_running():
+            return
+        if self.server is None or not self.server.is_running():
+            self._stop(self.server)
+            self.server = self._start_server()
+        self._stop(self.client)
+        self.client = None
+        control_path = self._control_path()
+        os.makedirs(os.path.dirname(control_path), exist_ok=True)
+        client = self._peer("client", self.client_machine, [
+            "--control", control_path, "--connect-timeout", str(CONNECT_TIMEOUT),
+            *(["--src-port", str(self.src_port)] if self.src_port is not None else [])],
+            ready=lambda: daemon.accepts(control_path))
+        try:
+            client.start()
+        except (daemon.ProcessExited, wait.WaitTimeout) as exc:
+            client.stop()
+            raise ConnectionFailed(f"{self!r}: the client could not connect: {exc}") from None
+        self.client = client
+
+    def _start_server(self) -> daemon.ProcessFixture:
+        server = self._peer("server", self.server_machine, [], ready=lambda: (
+            "listening on" in server.output()))
+        try:
+            server.start()
+        except (daemon.ProcessExited, wait.WaitTimeout):
+            server.stop()
+            raise
+        return server
+
+    def _peer(self, role: str, machine: PingingMachine, options: list[str],
+              ready: Callable[[], bool]) -> daemon.ProcessFixture:
+        """The peer program in ``machine``'s namespace, owned by pid."""
+        ctx = machine.ctx
+        cmd = [sys.executable, "-u", "-m", "fullstack.resources.netcat_peer", role,
+               self.protocol, self.server_machine.ip, str(self.dst_port), *options]
+        python_path = os.pathsep.join(filter(None, [PACKAGE_ROOT, os.environ.get("PYTHONPATH")]))
+        return daemon.ProcessFixture(
+            f"nc-{self.protocol}-{role}-{machine.namespace}-{self.dst_port}", cmd, ctx.log_dir,
+            ctx.settings.state_dir, ctx.prefix, namespace=machine.namespace,
+            env={"PYTHONPATH": python_path}, ready=ready,
+            ready_timeout=CONNECT_TIMEOUT + PEER_STARTUP)
+
+    def test_connectivity(self) -> bool:
+        """Whether a fresh line the client sends comes back from the server within
+        ECHO_TIMEOUT s, over the established connection (established first if
+        there is none yet).  False, never an error, when the path is cut."""
+        if self.client is None:
+            try:
+                self.establish_connection()
+            except ConnectionFailed as exc:
+                LOG.info("%s", exc)
+                return False
+        assert self.client is not None
+        token = uuid.uuid4().hex
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as control:
+                control.settimeout(ECHO_TIMEOUT + PEER_STARTUP)
+                control.connect(self._control_path())
+                control.sendall(f"{ECHO_TIMEOUT} {token}\n".encode())
+                reply = control.makefile("r").readline().strip()
+        except OSError as exc:
+            reply = f"no answer from the client ({exc!r}); {self.client!r}"
+        LOG.debug("%r sent %s: %s", self, token, reply)
+        return reply == "ok"
+
+    def test_no_connectivity(self) -> bool:
+        """Whether data does not go both ways (the connection stays as it is)."""
+        return not self.test_connectivity()
+
+    def stop_processes(self) -> None:
+        """End the client and the server (by pid)."""
+        for process in (self.client, self.server):
+            self._stop(process)
+        self.client = self.server = None
+        if self.control_path is not None:   # the client removes it, unless killed
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.control_path)
+
+    @staticmethod
+    def _stop(process: daemon.ProcessFixture | None) -> None:
+        if process is not None:
+            process.stop()

@@ -30,6 +30,17 @@ class ApiError(Exception):
         super().__init__(f"{method} {path} -> {status} {self.type}: {self.message}")
 
 
+# Resources whose collection is not named by their singular plus "s"; their
+# bodies keep the underscores ({"security_group": ...}, {"security_groups": [...]}).
+COLLECTIONS = {"security_group": "security-groups",
+               "security_group_rule": "security-group-rules"}
+
+
+def collection(resource: str) -> str:
+    """The URL path segment of ``resource``'s collection ("network": "networks")."""
+    return COLLECTIONS.get(resource, f"{resource}s")
+
+
 class ApiClient:
     def __init__(self, url: str, timeout: float = 30.0):
         self.url = url.rstrip("/")
@@ -49,20 +60,21 @@ class ApiClient:
 
     # Generic resource verbs; ``resource`` is singular ("network").
     def create(self, resource: str, **attrs: Any) -> dict:
-        return self.request("POST", f"/v2.0/{resource}s", {resource: attrs})[resource]
+        return self.request("POST", f"/v2.0/{collection(resource)}", {resource: attrs})[resource]
 
     def show(self, resource: str, resource_id: str) -> dict:
-        return self.request("GET", f"/v2.0/{resource}s/{resource_id}")[resource]
+        return self.request("GET", f"/v2.0/{collection(resource)}/{resource_id}")[resource]
 
     def update(self, resource: str, resource_id: str, **attrs: Any) -> dict:
-        return self.request("PUT", f"/v2.0/{resource}s/{resource_id}", {resource: attrs})[resource]
+        return self.request("PUT", f"/v2.0/{collection(resource)}/{resource_id}",
+                            {resource: attrs})[resource]
 
     def delete(self, resource: str, resource_id: str) -> None:
-        self.request("DELETE", f"/v2.0/{resource}s/{resource_id}")
+        self.request("DELETE", f"/v2.0/{collection(resource)}/{resource_id}")
 
     def list_of(self, resource: str, **filters: Any) -> list[dict]:
         query = "?" + urllib.parse.urlencode(filters, doseq=True) if filters else ""
-        return self.request("GET", f"/v2.0/{resource}s{query}")[f"{resource}s"]
+        return self.request("GET", f"/v2.0/{collection(resource)}{query}")[f"{resource}s"]
 
     def add_router_interface(self, router_id: str, subnet_id: str | None = None,
                              port_id: str | None = None) -> dict:
@@ -88,11 +100,20 @@ class ApiClient:
 
 
 class SafeClient(fixtures.Fixture):
-    """Creates resources through the API and deletes them at cleanup."""
+    """Creates resources through the API and deletes them at cleanup.
+
+    Cleanup goes in reverse order of creation, except that security groups
+    go last of all: a group in use by a port cannot be deleted, and a port
+    may have been given a group created after it.
+    """
 
     def __init__(self, client: ApiClient):
         super().__init__()
         self.client = client
+        self.security_groups: list[str] = []   # ids, in order of creation
+
+    def _setUp(self) -> None:
+        self.addCleanup(self._delete_security_groups)
 
     def _create(self, resource: str, **attrs: Any) -> dict:
         created = self.client.create(resource, **attrs)
@@ -122,13 +143,53 @@ class SafeClient(fixtures.Fixture):
                             **attrs)
 
     def create_port(self, tenant_id: str, network_id: str, hostname: str | None = None,
-                    **attrs: Any) -> dict:
+                    security_groups: list[str] | None = None,
+                    port_security_enabled: bool | None = None, **attrs: Any) -> dict:
+        """A port (bound to ``hostname`` if given); the server's defaults for what is None."""
         if hostname is not None:
             attrs["binding:host_id"] = hostname
+        if security_groups is not None:
+            attrs["security_groups"] = security_groups
+        if port_security_enabled is not None:
+            attrs["port_security_enabled"] = port_security_enabled
         return self._create("port", tenant_id=tenant_id, network_id=network_id, **attrs)
 
     def update_port(self, port_id: str, **attrs: Any) -> dict:
         return self.client.update("port", port_id, **attrs)
+
+    def create_security_group(self, tenant_id: str, name: str | None = None,
+                              **attrs: Any) -> dict:
+        """A group; deleted at cleanup after everything else, the ports using it included."""
+        created = self.client.create("security_group", tenant_id=tenant_id, name=name or "sg",
+                                     **attrs)
+        self.security_groups.append(created["id"])
+        return created
+
+    def create_security_group_rule(
+            self, tenant_id: str, security_group_id: str, direction: str = "ingress",
+            ethertype: str = "IPv4", protocol: str | None = None,
+            port_range_min: int | None = None, port_range_max: int | None = None,
+            remote_ip_prefix: str | None = None, remote_group_id: str | None = None,
+            **attrs: Any) -> dict:
+        """A rule of ``security_group_id``; the fields left None are not sent."""
+        optional = {"protocol": protocol, "port_range_min": port_range_min,
+                    "port_range_max": port_range_max, "remote_ip_prefix": remote_ip_prefix,
+                    "remote_group_id": remote_group_id}
+        attrs.update({key: value for key, value in optional.items() if value is not None})
+        # Quietly gone at cleanup if the test deleted its group (which takes its rules).
+        return self._create("security_group_rule", tenant_id=tenant_id,
+                            security_group_id=security_group_id, direction=direction,
+                            ethertype=ethertype, **attrs)
+
+    def delete_security_group_rule(self, rule_id: str) -> None:
+        self.client.delete("security_group_rule", rule_id)
+
+    def delete_security_group(self, sg_id: str) -> None:
+        self.client.delete("security_group", sg_id)
+
+    def _delete_security_groups(self) -> None:
+        for sg_id in reversed(self.security_groups):
+            self._delete_quietly("security_group", sg_id)
 
     def create_router(self, tenant_id: str, external_network: str | None = None,
                       name: str | None = None, **attrs: Any) -> dict:

@@ -80,6 +80,20 @@ def add_address(name: str, cidr: str, namespace: str | None = None) -> None:
         ipr.addr("add", index=link_index(ipr, name), address=str(ip.ip), prefixlen=ip.prefixlen)
 
 
+def replace_addresses(name: str, cidr: str, namespace: str | None = None) -> None:
+    """``cidr`` as the link's only IPv4 address."""
+    ip = netaddr.IPNetwork(cidr)
+    with netlink(namespace) as ipr:
+        index = link_index(ipr, name)
+        ipr.flush_addr(index=index, family=2)
+        ipr.addr("add", index=index, address=str(ip.ip), prefixlen=ip.prefixlen)
+
+
+def set_mac(name: str, mac: str, namespace: str | None = None) -> None:
+    with netlink(namespace) as ipr:
+        ipr.link("set", index=link_index(ipr, name), address=mac)
+
+
 def set_up(name: str, namespace: str | None = None, mtu: int | None = None) -> None:
     with netlink(namespace) as ipr:
         kwargs = {"mtu": mtu} if mtu else {}
