@@ -103,7 +103,7 @@ class TestPortFlows(testtools.TestCase):
         self.assertIn("table=82,priority=70,reg5=5,ct_state=+est-rel-rpl,tcp,tp_dst=22,"
                       "actions=output:5", flows)
         # What no rule allows any more is marked, so its replies stop too.
-        self.assertIn("table=82,priority=40,reg5=5,ct_state=+est-rel-rpl,actions=ct(commit,"
+        self.assertIn("table=82,priority=40,reg5=5,ct_state=+est-rel-rpl,ip,actions=ct(commit,"
                       "zone=NXM_NX_REG6[0..15],exec(load:1->NXM_NX_CT_MARK[]))", flows)
 
     def test_stateless_port_uses_no_conntrack(self):

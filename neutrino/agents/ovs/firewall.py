@@ -229,12 +229,13 @@ def _rule_flows(info: PortInfo, direction: str) -> list[str]:
         _flow(table, 90, f"{port},ct_state={RELATED},ct_mark=0", accept),
         _flow(table, 85, f"{port},ct_state=+trk+inv", "drop"),
         _flow(table, 85, f"{port},ct_mark={CT_MARK_DENIED}", "drop"),
-        # Established, but no rule allows it any more: marked, so that its
-        # replies stop too, and dropped.
-        _flow(table, 40, f"{port},ct_state={ESTABLISHED}",
-              f"ct(commit,{ZONE},exec(load:{CT_MARK_DENIED}->NXM_NX_CT_MARK[]))"),
         _flow(table, 10, port, "drop"),
     ]
+    # Established, but no rule allows it any more: marked, so that its
+    # replies stop too, and dropped (a commit needs the IP family named).
+    flows += [_flow(table, 40, f"{port},ct_state={ESTABLISHED},{family}",
+                    f"ct(commit,{ZONE},exec(load:{CT_MARK_DENIED}->NXM_NX_CT_MARK[]))")
+              for family in ("ip", "ipv6")]
     for match in matches:
         flows.append(_flow(table, 70, f"{port},ct_state={NEW},{match}",
                            f"ct(commit,{ZONE}),{accept}"))
