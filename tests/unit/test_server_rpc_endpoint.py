@@ -13,8 +13,8 @@ from tests.unit import test_server_support as support
 
 RPC_METHODS = ["get_active_networks_info", "get_device_details", "get_devices_details_list",
                "get_dhcp_port", "get_network_info", "release_dhcp_port", "report_state",
-               "security_group_info_for_devices", "sync_routers", "tunnel_sync", "update_device_down", "update_device_up",
-               "update_floatingip_statuses"]
+               "security_group_info_for_devices", "sync_routers", "tunnel_sync",
+               "update_device_down", "update_device_up", "update_floatingip_statuses"]
 
 
 class RpcEndpointTestCase(testtools.TestCase):

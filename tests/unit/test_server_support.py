@@ -351,3 +351,66 @@ class DhcpTestCase(testtools.TestCase):
                   device_id: str = "dhcp-host-1") -> dict:
         return self.endpoint.get_dhcp_port(host=host, network_id=network_id,
                                            device_id=device_id)
+
+
+class SecurityGroupTestCase(testtools.TestCase):
+    """A server, a network of no project (whose creation makes no default group) with a
+    subnet, and helpers in groups, rules and ports.
+
+    A base class only (it has no tests): the security group and port security tests share it.
+    """
+
+    PROJECT = "project-1"
+
+    def setUp(self) -> None:
+        super().setUp()
+        fixture = self.useFixture(ServerFixture())
+        self.server, self.notifier, self.client = fixture.server, fixture.notifier, fixture.client
+        self.network = self.client.create("network", name="net")
+        self.subnet = self.client.create("subnet", network_id=self.network["id"],
+                                         cidr="10.0.0.0/24")
+
+    def assertError(self, expected_status: int, expected_type: str, response: tuple[int, Any],
+                    message_part: str | None = None) -> None:
+        status, body = response
+        self.assertEqual((expected_status, expected_type),
+                         (status, body["NeutronError"]["type"]), body)
+        if message_part is not None:
+            self.assertIn(message_part, body["NeutronError"]["message"])
+
+    def ok(self, method: str, path: str, body: Any = None) -> Any:
+        """The body of a request that must succeed."""
+        status, result = self.client.request(method, path, body)
+        self.assertIn(status, (200, 201, 204), result)
+        return result
+
+    def group(self, project: str = PROJECT, **attrs: Any) -> dict:
+        return self.ok("POST", "/v2.0/security-groups", {"security_group": {
+            "tenant_id": project, "name": "web", **attrs}})["security_group"]
+
+    def get_group(self, group_id: str) -> dict:
+        return self.ok("GET", f"/v2.0/security-groups/{group_id}")["security_group"]
+
+    def groups_of(self, project: str) -> list[dict]:
+        return self.ok("GET", f"/v2.0/security-groups?project_id={project}")["security_groups"]
+
+    def default_group(self, project: str = PROJECT) -> dict:
+        [group] = [g for g in self.groups_of(project) if g["name"] == "default"]
+        return group
+
+    def post_rule(self, group_id: str, **attrs: Any) -> tuple[int, Any]:
+        return self.client.request("POST", "/v2.0/security-group-rules", {
+            "security_group_rule": {"security_group_id": group_id, "direction": "ingress",
+                                    **attrs}})
+
+    def rule(self, group_id: str, **attrs: Any) -> dict:
+        status, body = self.post_rule(group_id, **attrs)
+        self.assertEqual(201, status, body)
+        return body["security_group_rule"]
+
+    def port(self, project: str = PROJECT, **attrs: Any) -> dict:
+        return self.client.create("port", tenant_id=project,
+                                  **{"network_id": self.network["id"], **attrs})
+
+    def update_port(self, port_id: str, **attrs: Any) -> tuple[int, Any]:
+        return self.client.request("PUT", f"/v2.0/ports/{port_id}", {"port": attrs})

@@ -62,6 +62,12 @@ class ResourceController:
     attributes: ResourceAttributes
     allow_create: bool = True
 
+    @property
+    def body_key(self) -> str:
+        """What a list body is keyed by: the collection with underscores, as Neutron's
+        (/security-groups lists {"security_groups": [...]})."""
+        return self.collection.replace("-", "_")
+
     def register(self, urls: UrlMap, prefix: str = "/v2.0") -> None:
         base = f"{prefix}/{self.collection}"
         urls.add("GET", base, self.index)
@@ -81,7 +87,7 @@ class ResourceController:
         fields = request.query.get("fields", [])
         items = [only_fields(self.attributes.view(item), fields)
                  for item in self.service.list() if matches(item, filters)]
-        return Response(200, {self.collection: items})
+        return Response(200, {self.body_key: items})
 
     def show(self, request: Request) -> Response:
         item = self.attributes.view(self.service.get(request.params["id"]))
@@ -102,7 +108,7 @@ class ResourceController:
 
     def _unwrap(self, body: Any) -> dict[str, Any]:
         if not isinstance(body, dict) or set(body) != {self.resource}:
-            if isinstance(body, dict) and self.collection in body:
+            if isinstance(body, dict) and self.body_key in body:
                 raise errors.BadRequest(f"Bulk {self.collection} requests are not supported")
             raise errors.BadRequest(
                 f"The request body must be a JSON object with the one key '{self.resource}'")

@@ -11,6 +11,7 @@ DESCRIPTOR = ExtensionDescriptor(
     updated="2012-07-23T10:00:00-00:00",
     attributes={
         "network": (Attribute("port_security_enabled", v.boolean, True),),
-        # Left out of a create body: the network's.
+        # Left out of a create body: the network's.  A network:* port never has it,
+        # whatever the body says (ML2's port_security extension driver).
         "port": (Attribute("port_security_enabled", v.boolean),),
     })

@@ -1,10 +1,10 @@
 """Security groups and their rules: /security-groups and /security-group-rules.
 
 Every project has a ``default`` group, made on its first use (its first
-group, or its first port that has port security): it lets everything out
-and, from its own members, everything in.  Any other new group lets
-everything out and nothing in until rules say otherwise.  Agents hear of a
-changed rule as ``security_groups_rule_updated`` for its group.
+network, port or group, as Neutron makes it): it lets everything out and,
+from its own members, everything in.  Any other new group lets everything
+out and nothing in until rules say otherwise.  Agents hear of a changed
+rule as ``security_groups_rule_updated`` for its group.
 """
 
 from __future__ import annotations
@@ -37,6 +37,17 @@ SECURITY_GROUP = ResourceAttributes("security_group", (
 def group_not_found(group_id: str) -> errors.NotFound:
     return errors.NotFound(f"Security group {group_id} does not exist",
                            "SecurityGroupNotFound")
+
+
+def group_in_use(group_id: str) -> errors.Conflict:
+    return errors.Conflict(f"Security Group {group_id} in use.", "SecurityGroupInUse")
+
+
+def _check_not_default_name(name: str) -> None:
+    """'default' (any case) is the project's own group's name, as Neutron's validator says."""
+    if name.lower() == DEFAULT_NAME:
+        raise errors.Conflict("Default security group already exists.",
+                              "SecurityGroupDefaultAlreadyExists")
 
 
 def load_group(session: Session, group_id: str) -> models.SecurityGroup:
@@ -119,9 +130,7 @@ class SecurityGroupService:
     def create(self, body: dict[str, Any]) -> dict[str, Any]:
         def work(session: Session) -> dict[str, Any]:
             project_id = body["project_id"]
-            if body["name"] == DEFAULT_NAME:
-                raise errors.Conflict("Default security group already exists.",
-                                      "SecurityGroupDefaultAlreadyExists")
+            _check_not_default_name(body["name"])
             ensure_default_group(session, project_id)
             group = _add_group(session, project_id, body["name"], body["description"],
                                body.get("stateful", True))
@@ -132,20 +141,18 @@ class SecurityGroupService:
         return self.db.run(lambda session: self._dict(session, load_group(session, group_id)))
 
     def update(self, group_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Neutron's checks in its order: the name, the group, its ports, its default-ness."""
+        if "name" in body:
+            _check_not_default_name(body["name"])
+
         def work(session: Session) -> tuple[dict[str, Any], bool]:
             group = load_group(session, group_id)
-            if "name" in body and body["name"] != group.name:
-                if group.id in default_group_ids(session):
-                    raise errors.Conflict("Updating default security group not allowed.",
-                                          "SecurityGroupCannotUpdateDefault")
-                if body["name"] == DEFAULT_NAME:
-                    raise errors.invalid_input("name", "'default' is reserved for the "
-                                                       "project's default group")
             changed_state = "stateful" in body and body["stateful"] != group.stateful
             if changed_state and _in_use(session, group_id):
-                raise errors.Conflict(
-                    f"Security Group {group_id} in use: its ports would mix stateful and "
-                    "stateless filtering; remove them first.", "SecurityGroupInUse")
+                raise group_in_use(group_id)
+            if "name" in body and group.id in default_group_ids(session):
+                raise errors.Conflict("Updating default security group not allowed.",
+                                      "SecurityGroupCannotUpdateDefault")
             for name in ("name", "description", "stateful"):
                 if name in body:
                     setattr(group, name, body[name])
@@ -159,21 +166,20 @@ class SecurityGroupService:
         return group
 
     def delete(self, group_id: str) -> None:
+        """A group no port uses; the default one too, as Neutron lets an admin (every
+        client here is one: there is no authentication) and makes it anew on next use."""
         def work(session: Session) -> list[str]:
-            group = load_group(session, group_id)
-            if group.id in default_group_ids(session):
-                raise errors.Conflict("Insufficient rights for removing default security "
-                                      "group.", "SecurityGroupCannotRemoveDefault")
             if _in_use(session, group_id):
-                raise errors.Conflict(f"Security Group {group_id} in use.",
-                                      "SecurityGroupInUse")
+                raise group_in_use(group_id)
+            group = load_group(session, group_id)
             # Rules of other groups naming this one as their remote go with it.
+            naming = (models.SecurityGroupRule.remote_group_id == group_id,
+                      models.SecurityGroupRule.security_group_id != group_id)
             touched = list(session.scalars(
-                sa.select(models.SecurityGroupRule.security_group_id).distinct().where(
-                    models.SecurityGroupRule.remote_group_id == group_id,
-                    models.SecurityGroupRule.security_group_id != group_id)))
-            session.execute(sa.delete(models.SecurityGroupRule).where(
-                models.SecurityGroupRule.remote_group_id == group_id))
+                sa.select(models.SecurityGroupRule.security_group_id).distinct().where(*naming)))
+            session.execute(sa.delete(models.SecurityGroupRule).where(*naming))
+            session.execute(sa.delete(models.DefaultSecurityGroup).where(
+                models.DefaultSecurityGroup.security_group_id == group_id))
             session.delete(group)
             session.flush()
             return touched
@@ -203,9 +209,14 @@ class SecurityGroupRuleService:
         fields = rules.normalise(body)
 
         def work(session: Session) -> dict[str, Any]:
-            group = load_group(session, fields["security_group_id"])
+            # Neutron looks up the remote group first, then the group itself.
             if fields["remote_group_id"] is not None:
                 load_group(session, fields["remote_group_id"])
+            if body.get("remote_address_group_id"):
+                # No address groups here: every id names none, as an unknown one in Neutron.
+                raise errors.NotFound(f"Address group {body['remote_address_group_id']} could "
+                                      "not be found.", "AddressGroupNotFound")
+            group = load_group(session, fields["security_group_id"])
             key = rules.fingerprint(fields)
             same = session.scalar(sa.select(models.SecurityGroupRule.id).where(
                 models.SecurityGroupRule.security_group_id == group.id,

@@ -25,8 +25,8 @@ from neutrino.server.plugins.securitygroup.rules import SECURITY_GROUP_RULE
 
 
 def _members(state: dict[str, Any]) -> set[str]:
-    """The groups a port counts in as a member: only with an address."""
-    return set(state.get(SECURITY_GROUPS) or ()) if state.get("fixed_ips") else set()
+    """The groups a port is a member of (as Neutron, whether it has an address or not)."""
+    return set(state.get(SECURITY_GROUPS) or ())
 
 
 class SecurityGroupPlugin(ServicePlugin):

@@ -1,9 +1,12 @@
 """security_groups and port_security_enabled of ports (and of networks, for the latter).
 
-A port with port security is a member of its groups (the project's
-default one unless the body names others; none for a network:* port,
-which the agents trust); a port without it has no groups and is not
-filtered at all.  One port's groups are all stateful or all stateless.
+As ML2 with its port_security extension driver does: a port's port security
+is what its create body says, else its network's; a network:* port (DHCP,
+routers), which the agents trust, never has it.  A port with port security
+is a member of its groups (the project's default one unless the body names
+others); a port without it has no groups and is not filtered at all.  One
+port's groups are all stateful or all stateless.  A project's first network
+or port makes its default group, as Neutron's do.
 """
 
 from __future__ import annotations
@@ -29,6 +32,12 @@ def needs_port_security() -> errors.BadRequest:
         "security groups.", "PortSecurityAndIPRequiredForSecurityGroups")
 
 
+def has_groups() -> errors.Conflict:
+    return errors.Conflict(
+        "Port has security group associated. Cannot disable port security or IP address "
+        "until security group is removed.", "PortSecurityPortHasSecurityGroup")
+
+
 def is_trusted(device_owner: str) -> bool:
     """Ports of the network itself (DHCP, routers): never filtered, as in Neutron."""
     return device_owner.startswith(NETWORK_PREFIX)
@@ -51,32 +60,50 @@ def _network_security(session: Session, network_id: str) -> bool:
 
 
 def _check_groups(session: Session, group_ids: list[str]) -> None:
-    stateful = {groups.load_group(session, group_id).stateful for group_id in group_ids}
-    if len(stateful) > 1:
-        raise errors.BadRequest(
-            "Cannot apply both stateful and stateless security groups on the same port at "
-            "the same time.", "PortBoundToStatefulAndStatelessSecurityGroups")
+    """Every group exists (a 404 naming those that do not) and all are equally stateful."""
+    found = {group.id: group for group in session.scalars(
+        sa.select(models.SecurityGroup).where(models.SecurityGroup.id.in_(group_ids)))}
+    missing = [group_id for group_id in group_ids if group_id not in found]
+    if missing:
+        raise groups.group_not_found(", ".join(missing))
+    if len({group.stateful for group in found.values()}) > 1:
+        raise errors.Conflict(
+            "Error Cannot apply both stateful and stateless security groups on the same port "
+            "at the same time while attempting the operation.", "SecurityGroupConflict")
+
+
+def _ensure_default_group(session: Session, project_id: str) -> None:
+    # Neutron makes it before any network or port of a project (one with a project).
+    if project_id:
+        groups.ensure_default_group(session, project_id)
 
 
 class PortSecurityExtension(ResourceExtension):
     def process_create(self, resource: str, session: Session, body: dict[str, Any],
                        db_object: Any) -> None:
         if resource == "network":
+            _ensure_default_group(session, db_object.project_id)
             session.add(models.NetworkSecurity(network_id=db_object.id,
                                                enabled=body.get(PORT_SECURITY, True)))
-            return
-        if resource != "port":
-            return
-        port: models.Port = db_object
-        enabled = body.get(PORT_SECURITY)
-        if enabled is None:
+        elif resource == "port":
+            self._create_port(session, body, db_object)
+
+    @staticmethod
+    def _create_port(session: Session, body: dict[str, Any], port: models.Port) -> None:
+        _ensure_default_group(session, port.project_id)
+        if is_trusted(port.device_owner):
+            enabled = False
+        elif body.get(PORT_SECURITY) is not None:
+            enabled = body[PORT_SECURITY]
+        else:
             enabled = _network_security(session, port.network_id)
         wanted = body.get(SECURITY_GROUPS)
         if wanted is None:
-            # A port without addresses has nothing to filter by (Neutron's rule too).
-            wanted = ([] if not enabled or is_trusted(port.device_owner) or not port.fixed_ips
-                      else [groups.ensure_default_group(session, port.project_id)])
-        self._store(session, port, enabled, sorted(set(wanted)))
+            wanted = [groups.ensure_default_group(session, port.project_id)] if enabled else []
+        elif wanted and not enabled:
+            raise needs_port_security()
+        session.add(models.PortSecurity(port_id=port.id, enabled=enabled))
+        _bind(session, port.id, wanted)
 
     def process_update(self, resource: str, session: Session, body: dict[str, Any],
                        db_object: Any) -> None:
@@ -88,38 +115,26 @@ class PortSecurityExtension(ResourceExtension):
                                                        enabled=body[PORT_SECURITY]))
                 else:
                     row.enabled = body[PORT_SECURITY]
-            return
-        if resource != "port" or (PORT_SECURITY not in body and SECURITY_GROUPS not in body
-                                  and "fixed_ips" not in body):
-            return
-        port: models.Port = db_object
-        current = port_groups(session, port.id)
-        enabled = body.get(PORT_SECURITY, port_security(session, port.id))
-        wanted = body.get(SECURITY_GROUPS, current)
-        if not enabled and wanted and SECURITY_GROUPS not in body:
-            raise errors.Conflict(
-                "Port has security group associated. Cannot disable port security or IP "
-                "address until security group is removed", "PortSecurityPortHasSecurityGroup")
-        self._store(session, port, enabled, sorted(set(wanted)))
+        elif resource == "port":
+            self._update_port(session, body, db_object)
 
     @staticmethod
-    def _store(session: Session, port: models.Port, enabled: bool, wanted: list[str]) -> None:
-        if wanted and (not enabled or not port.fixed_ips):
-            raise needs_port_security()
-        _check_groups(session, wanted)
-        row = session.get(models.PortSecurity, port.id)
-        if row is None:
-            session.add(models.PortSecurity(port_id=port.id, enabled=enabled))
-        else:
-            row.enabled = enabled
-        current = set(port_groups(session, port.id))
-        for group_id in current - set(wanted):
-            session.execute(sa.delete(models.SecurityGroupPortBinding).where(
-                models.SecurityGroupPortBinding.port_id == port.id,
-                models.SecurityGroupPortBinding.security_group_id == group_id))
-        for group_id in set(wanted) - current:
-            session.add(models.SecurityGroupPortBinding(port_id=port.id,
-                                                        security_group_id=group_id))
+    def _update_port(session: Session, body: dict[str, Any], port: models.Port) -> None:
+        _ensure_default_group(session, port.project_id)
+        enabled = body.get(PORT_SECURITY, port_security(session, port.id))
+        if not enabled:
+            if body.get(SECURITY_GROUPS):
+                raise needs_port_security()
+            if SECURITY_GROUPS not in body and port_groups(session, port.id):
+                raise has_groups()
+        if PORT_SECURITY in body:
+            row = session.get(models.PortSecurity, port.id)
+            if row is None:
+                session.add(models.PortSecurity(port_id=port.id, enabled=enabled))
+            else:
+                row.enabled = enabled
+        if SECURITY_GROUPS in body:
+            _bind(session, port.id, body[SECURITY_GROUPS])
 
     def extend_dict(self, resource: str, session: Session, db_object: Any,
                     result: dict[str, Any]) -> None:
@@ -128,3 +143,19 @@ class PortSecurityExtension(ResourceExtension):
         elif resource == "port":
             result[PORT_SECURITY] = port_security(session, db_object.id)
             result[SECURITY_GROUPS] = port_groups(session, db_object.id)
+
+
+def _bind(session: Session, port_id: str, group_ids: list[str]) -> None:
+    """Make ``group_ids`` (checked here) the port's groups."""
+    wanted = list(dict.fromkeys(group_ids))
+    _check_groups(session, wanted)
+    current = set(port_groups(session, port_id))
+    gone = current - set(wanted)
+    if gone:
+        session.execute(sa.delete(models.SecurityGroupPortBinding).where(
+            models.SecurityGroupPortBinding.port_id == port_id,
+            models.SecurityGroupPortBinding.security_group_id.in_(gone)))
+    for group_id in wanted:
+        if group_id not in current:
+            session.add(models.SecurityGroupPortBinding(port_id=port_id,
+                                                        security_group_id=group_id))

@@ -15,10 +15,18 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from neutrino.server.db import database, models
-from neutrino.server.plugins.securitygroup import ports
+from neutrino.server.plugins.securitygroup import ports, rules
 
 _RULE_FIELDS = ("id", "direction", "ethertype", "protocol", "port_range_min",
                 "port_range_max", "remote_ip_prefix", "remote_group_id")
+
+
+def _agent_rule(rule: models.SecurityGroupRule) -> dict[str, Any]:
+    """A rule as agents filter by it: its prefix as a network (normalized_cidr, as
+    Neutron gives agents), not with the host bits a client may have written."""
+    fields = {name: getattr(rule, name) for name in _RULE_FIELDS}
+    fields["remote_ip_prefix"] = rules.normalized_cidr(rule.remote_ip_prefix)
+    return fields
 
 
 def _family(address: str) -> str:
@@ -69,8 +77,7 @@ class SecurityGroupRpcEndpoint:
         remotes: set[str] = set()
         for group in session.scalars(sa.select(models.SecurityGroup).where(
                 models.SecurityGroup.id.in_(wanted_groups))):
-            group_rules = [{name: getattr(rule, name) for name in _RULE_FIELDS}
-                           for rule in group.rules]
+            group_rules = [_agent_rule(rule) for rule in group.rules]
             remotes.update(r["remote_group_id"] for r in group_rules if r["remote_group_id"])
             result["security_groups"][group.id] = {"stateful": group.stateful,
                                                    "rules": group_rules}

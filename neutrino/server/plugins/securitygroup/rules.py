@@ -5,6 +5,9 @@ reaches it, ``egress`` leaves it) of one ``ethertype``, optionally of one
 ``protocol`` (a name or an IP protocol number), a port range (for ICMP: a
 type and a code) and one remote: an address prefix or the members of a
 group.  ``fingerprint`` is what makes two rules the same rule.
+
+The attribute converters raise Neutron's own errors (its converters do, in
+its attribute map); ``normalise`` then runs its rule checks in its order.
 """
 
 from __future__ import annotations
@@ -21,46 +24,110 @@ from neutrino.server.lib.attributes import REQUIRED, Attribute, ResourceAttribut
 
 INGRESS, EGRESS = "ingress", "egress"
 IPV4, IPV6 = "IPv4", "IPv6"
+ANY_PREFIXES = ("0.0.0.0/0", "::/0")
 
-# Neutron's protocol names (neutron_lib's IP_PROTOCOL_MAP) and their numbers.
+# Neutron's protocol names (neutron_lib's IP_PROTOCOL_MAP, in its order) and their
+# numbers, but for 'ip' (0, as 'hopopt'), which the agents' flow builder lacks.
 PROTOCOL_NUMBERS = {
     "ah": 51, "dccp": 33, "egp": 8, "esp": 50, "gre": 47, "hopopt": 0, "icmp": 1,
-    "icmpv6": 58, "igmp": 2, "ipip": 4, "ipv6-encap": 41, "ipv6-frag": 44,
-    "ipv6-icmp": 58, "ipv6-nonxt": 59, "ipv6-opts": 60, "ipv6-route": 43, "ospf": 89,
+    "igmp": 2, "ipip": 4, "ipv6-encap": 41, "ipv6-frag": 44, "ipv6-icmp": 58,
+    "icmpv6": 58, "ipv6-nonxt": 59, "ipv6-opts": 60, "ipv6-route": 43, "ospf": 89,
     "pgm": 113, "rsvp": 46, "sctp": 132, "tcp": 6, "udp": 17, "udplite": 136, "vrrp": 112,
 }
 # Protocols whose rules take a port range; ICMP's take a type and a code.
 PORT_PROTOCOLS = {6, 17, 33, 132, 136}
+PORT_PROTOCOL_NAMES = "DCCP, SCTP, TCP, UDP, UDPLITE"
 ICMP_PROTOCOLS = {1, 58}
-
-SECURITY_GROUP_RULE = ResourceAttributes("security_group_rule", (
-    Attribute("id"),
-    Attribute("tenant_id", v.string, update=False),
-    Attribute("project_id", v.string, update=False),
-    Attribute("security_group_id", v.uuid_string, REQUIRED, update=False),
-    Attribute("direction", v.one_of(INGRESS, EGRESS), REQUIRED, update=False),
-    Attribute("ethertype", v.string, IPV4, update=False),
-    Attribute("protocol", v.nullable(v.string), None, update=False),
-    Attribute("port_range_min", v.nullable(v.integer), None, update=False),
-    Attribute("port_range_max", v.nullable(v.integer), None, update=False),
-    Attribute("remote_ip_prefix", v.nullable(v.string), None, update=False),
-    Attribute("remote_group_id", v.nullable(v.uuid_string), None, update=False),
-    Attribute("remote_address_group_id", v.nullable(v.uuid_string), None, update=False),
-    Attribute("description", v.string, ""),
-    *read_only("normalized_cidr", "belongs_to_default_sg", "created_at", "updated_at",
-               "revision_number"),
-))
+# IPv6's own protocols (names, and numbers as text): an IPv4 rule cannot have them.
+IPV6_ONLY_PROTOCOLS = {"ipv6-encap", "ipv6-frag", "ipv6-icmp", "icmpv6", "ipv6-nonxt",
+                       "ipv6-opts", "ipv6-route", "41", "44", "58", "59", "60", "43"}
+# What Neutron's SecurityGroupRuleInvalidProtocol lists as supported.
+_SUPPORTED = repr((None, "any", *PROTOCOL_NUMBERS))
 
 
 def bad_rule(message: str, error_type: str) -> errors.BadRequest:
     return errors.BadRequest(message, error_type)
 
 
-def ethertype(value: str) -> str:
+def _as_number(value: Any) -> int | None:
+    """An integer or its text, else None (a bool is not a number here)."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        return None
+
+
+def convert_protocol(value: Any) -> str | None:
+    """A known name (lower case) or a number 0-255 as text; 'any' is no protocol."""
+    if isinstance(value, str):
+        name = value.lower()
+        if name == "any":
+            return None
+        if name in PROTOCOL_NUMBERS:
+            return name
+    if value is None:
+        return None
+    number = _as_number(value)
+    if number is not None and 0 <= number <= 255:
+        return str(number)
+    raise bad_rule(f"Security group rule protocol {value} not supported. Only protocol "
+                   f"values {_SUPPORTED} and integer representations [0 to 255] are "
+                   "supported.", "SecurityGroupRuleInvalidProtocol")
+
+
+def convert_ethertype(value: Any) -> str:
     for known in (IPV4, IPV6):
-        if value.lower() == known.lower():
+        if isinstance(value, str) and value.lower() == known.lower():
             return known
-    raise errors.invalid_input("ethertype", f"{value!r} is not one of IPv4, IPv6")
+    raise bad_rule(f"Security group rule for ethertype '{value}' not supported. Allowed "
+                   f"values are {[IPV4, IPV6]}.", "SecurityGroupRuleInvalidEtherType")
+
+
+def convert_port(value: Any) -> int | None:
+    """A port (or ICMP type or code): 0-65535, as a number or its text."""
+    if value is None:
+        return None
+    number = _as_number(value)
+    if number is None or not 0 <= number <= 65535:
+        raise bad_rule(f"Invalid value for port {value}", "SecurityGroupInvalidPortValue")
+    return number
+
+
+def convert_prefix(value: Any) -> str | None:
+    """The prefix with its length (10.0.0.5 -> 10.0.0.5/32), host bits kept, as Neutron
+    stores it; its network is the rule's ``normalized_cidr``."""
+    if not value:
+        return None
+    try:
+        return str(ipaddress.ip_interface(v.string(value)))
+    except ValueError:
+        raise bad_rule(f"Invalid CIDR {value} given as IP prefix.", "InvalidCIDR") from None
+
+
+def normalized_cidr(prefix: str | None) -> str | None:
+    return None if prefix is None else str(ipaddress.ip_interface(prefix).network)
+
+
+SECURITY_GROUP_RULE = ResourceAttributes("security_group_rule", (
+    Attribute("id"),
+    Attribute("tenant_id", v.string, update=False),
+    Attribute("project_id", v.string, update=False),
+    # Any string, as in Neutron: one that names no group is a 404, not a 400.
+    Attribute("security_group_id", v.string, REQUIRED, update=False),
+    Attribute("direction", v.one_of(INGRESS, EGRESS), REQUIRED, update=False),
+    Attribute("ethertype", convert_ethertype, IPV4, update=False),
+    Attribute("protocol", convert_protocol, None, update=False),
+    Attribute("port_range_min", convert_port, None, update=False),
+    Attribute("port_range_max", convert_port, None, update=False),
+    Attribute("remote_ip_prefix", convert_prefix, None, update=False),
+    Attribute("remote_group_id", v.nullable(v.string), None, update=False),
+    Attribute("remote_address_group_id", v.nullable(v.string), None, update=False),
+    Attribute("description", v.string, ""),
+    *read_only("normalized_cidr", "belongs_to_default_sg", "created_at", "updated_at",
+               "revision_number"),
+))
 
 
 def protocol_number(protocol: str | None) -> int | None:
@@ -72,108 +139,97 @@ def protocol_number(protocol: str | None) -> int | None:
     return int(protocol)
 
 
-def _protocol(value: str | None) -> str | None:
-    """A known name (lower case) or a number 0-255 as text; 'any' is no protocol."""
-    if value is None:
-        return None
-    name = value.lower()
-    if name == "any":
-        return None
-    if name in PROTOCOL_NUMBERS:
-        return name
-    if name.isdigit() and 0 <= int(name) <= 255:
-        return str(int(name))
-    raise bad_rule(
-        f"Security group rule protocol {value} not supported. Only protocol values "
-        f"[None, {', '.join(sorted(PROTOCOL_NUMBERS))}] and integer representations "
-        "[0 to 255] are supported.", "SecurityGroupRuleInvalidProtocol")
+def _canonical_ipv6_icmp(family: str, protocol: str | None) -> str | None:
+    """ICMP of IPv6 is ICMPv6: Neutron stores 'icmp' and 'icmpv6' as 'ipv6-icmp', 1 as 58."""
+    if family == IPV6 and protocol in ("icmp", "icmpv6"):
+        return "ipv6-icmp"
+    if family == IPV6 and protocol == "1":
+        return "58"
+    return protocol
 
 
-def _remote_prefix(value: str | None, family: str) -> str | None:
-    """The prefix's network (host bits dropped, as Neutron's normalized_cidr)."""
-    if value is None:
-        return None
-    try:
-        network = ipaddress.ip_network(value, strict=False)
-    except ValueError:
-        raise errors.invalid_input(
-            "remote_ip_prefix", f"'{value}' is not a valid IP prefix") from None
-    if (network.version == 4) != (family == IPV4):
-        raise bad_rule(f"Conflicting value ethertype {family} for CIDR {value}",
-                       "SecurityGroupRuleParameterConflict")
-    return str(network)
+def _check_icmp(low: int | None, high: int | None) -> None:
+    for bound, field, value in (("port_range_min", "type", low),
+                                ("port_range_max", "code", high)):
+        if value is not None and not 0 <= value <= 255:
+            raise bad_rule(f"Invalid value for ICMP {field} ({bound}) {value}. It must be 0 "
+                           "to 255.", "SecurityGroupInvalidIcmpValue")
+    if low is None and high is not None:
+        raise bad_rule(f"ICMP code (port-range-max) {high} is provided but ICMP type "
+                       "(port-range-min) is missing.", "SecurityGroupMissingIcmpType")
 
 
-def _check_ports(number: int | None, low: int | None, high: int | None) -> None:
-    if number in ICMP_PROTOCOLS:
-        for field, value in (("type", low), ("code", high)):
-            if value is not None and not 0 <= value <= 255:
-                bound = "port_range_min" if field == "type" else "port_range_max"
-                raise bad_rule(f"Invalid value for ICMP {field} ({bound}) {value}. It must "
-                               "be 0 to 255.", "SecurityGroupInvalidIcmpValue")
-        if low is None and high is not None:
-            raise bad_rule(f"ICMP code (port-range-max) {high} is provided but ICMP type "
-                           "(port-range-min) is missing.", "SecurityGroupMissingIcmpType")
-        return
+def _check_ports(protocol: str | None, low: int | None, high: int | None) -> None:
     if low is None and high is None:
         return
-    if number is None:
+    if protocol is None:
         raise bad_rule("Must also specify protocol if port range is given.",
                        "SecurityGroupProtocolRequiredWithPorts")
-    if number not in PORT_PROTOCOLS:
-        raise bad_rule(f"Invalid protocol {number} for port range, only supported for TCP, "
-                       "UDP, UDPLITE, SCTP and DCCP.", "SecurityGroupInvalidProtocolForPort")
-    for value in (low, high):
-        if value is None or not 1 <= value <= 65535:
-            raise bad_rule(f"Invalid value for port {value}", "SecurityGroupInvalidPortValue")
-    assert low is not None and high is not None
-    if low > high:
+    number = protocol_number(protocol)
+    if number in ICMP_PROTOCOLS:
+        _check_icmp(low, high)
+    elif number not in PORT_PROTOCOLS:
+        raise bad_rule(f"Ports cannot be specified for protocol {number}. Ports are only "
+                       f"supported for {PORT_PROTOCOL_NAMES}.",
+                       "SecurityGroupInvalidProtocolForPort")
+    elif low == 0 or high == 0:
+        raise bad_rule("Invalid value for port 0", "SecurityGroupInvalidPortValue")
+    elif low is None or high is None or low > high:
         raise bad_rule("For TCP/UDP protocols, port_range_min must be <= port_range_max",
                        "SecurityGroupInvalidPortRange")
 
 
+def _check_remotes(body: dict[str, Any]) -> None:
+    given = [name for name in ("remote_ip_prefix", "remote_group_id", "remote_address_group_id")
+             if body.get(name)]
+    if len(given) > 1:
+        raise bad_rule("Only one of remote_ip_prefix or remote_group_id or "
+                       "remote_address_group_id may be provided.",
+                       "SecurityGroupMultipleRemoteEntites")
+
+
 def normalise(body: dict[str, Any]) -> dict[str, Any]:
-    """The rule fields of a checked create body, normalised; a 400 for a bad rule."""
-    family = ethertype(body["ethertype"])
-    protocol = _protocol(body["protocol"])
-    number = protocol_number(protocol)
-    if family == IPV6 and protocol == "icmp":
-        protocol = "ipv6-icmp"   # ICMP of IPv6 is ICMPv6, as Neutron stores it
-    if family == IPV4 and number == 58:
-        raise bad_rule(f"Conflicting value ethertype {family} for protocol {protocol}",
-                       "SecurityGroupEthertypeConflictWithProtocol")
+    """The rule fields of a converted create body, normalised; a 400 for a bad rule.
+
+    Neutron's checks, in its order: ICMPv6 names, the whole port range as none,
+    the range, the prefix's family, the protocol's family, a single remote.
+    """
+    family = body["ethertype"]
+    protocol = _canonical_ipv6_icmp(family, body["protocol"])
     low, high = body["port_range_min"], body["port_range_max"]
-    _check_ports(number, low, high)
-    if body["remote_ip_prefix"] is not None and body["remote_group_id"] is not None:
-        raise bad_rule("Only remote_ip_prefix or remote_group_id may be provided.",
-                       "SecurityGroupRemoteGroupAndRemoteIpPrefix")
-    if body.get("remote_address_group_id") is not None:
-        raise errors.invalid_input("remote_address_group_id",
-                                   "address groups are not supported by this server")
+    if (low, high) == (1, 65535):
+        low = high = None
+    _check_ports(protocol, low, high)
+    prefix = body["remote_ip_prefix"]
+    if prefix is not None and ipaddress.ip_interface(prefix).version != int(family[-1]):
+        raise bad_rule(f"Conflicting value ethertype {family} for CIDR {prefix}",
+                       "SecurityGroupRuleParameterConflict")
+    if family == IPV4 and protocol in IPV6_ONLY_PROTOCOLS:
+        raise bad_rule(f"Invalid ethertype {family} for protocol {protocol}.",
+                       "SecurityGroupEthertypeConflictWithProtocol")
+    _check_remotes(body)
     return {
         "security_group_id": body["security_group_id"], "direction": body["direction"],
         "ethertype": family, "protocol": protocol, "port_range_min": low,
-        "port_range_max": high,
-        "remote_ip_prefix": _remote_prefix(body["remote_ip_prefix"], family),
-        "remote_group_id": body["remote_group_id"],
+        "port_range_max": high, "remote_ip_prefix": prefix,
+        "remote_group_id": body["remote_group_id"] or None,
     }
 
 
 def fingerprint(rule: dict[str, Any]) -> str:
-    """Equal for rules that allow the same traffic: protocol 'tcp' and '6' alike;
-    a whole-family prefix (0.0.0.0/0) and no prefix alike."""
+    """Equal for rules Neutron calls the same: protocol 'tcp' and '6' alike; a
+    whole-family prefix (0.0.0.0/0, ::/0) and no prefix alike."""
     prefix = rule["remote_ip_prefix"]
-    if prefix is not None and ipaddress.ip_network(prefix).prefixlen == 0:
-        prefix = None
     key = [rule["direction"], rule["ethertype"], protocol_number(rule["protocol"]),
-           rule["port_range_min"], rule["port_range_max"], prefix, rule["remote_group_id"]]
+           rule["port_range_min"], rule["port_range_max"],
+           None if prefix in ANY_PREFIXES else prefix, rule["remote_group_id"]]
     return hashlib.sha256(json.dumps(key).encode()).hexdigest()
 
 
 def rule_dict(rule: models.SecurityGroupRule, default_group: bool = False) -> dict[str, Any]:
+    """The rule as the API shows it (as in Neutron, no tenant_id)."""
     return {
         "id": rule.id,
-        "tenant_id": rule.project_id,
         "project_id": rule.project_id,
         "security_group_id": rule.security_group_id,
         "direction": rule.direction,
@@ -182,7 +238,7 @@ def rule_dict(rule: models.SecurityGroupRule, default_group: bool = False) -> di
         "port_range_min": rule.port_range_min,
         "port_range_max": rule.port_range_max,
         "remote_ip_prefix": rule.remote_ip_prefix,
-        "normalized_cidr": rule.remote_ip_prefix,
+        "normalized_cidr": normalized_cidr(rule.remote_ip_prefix),
         "remote_group_id": rule.remote_group_id,
         "remote_address_group_id": None,
         "description": rule.description,
