@@ -240,6 +240,7 @@ class Environment(fixtures.Fixture):
             control_network=self.control_network, tunnel_network=self.tunnel_network,
             data_bridge=self.central_data_bridge, external_bridge=self.central_external_bridge,
             transport_url=self.rabbitmq_environment.transport_url(self.control_ip),
+            api_url=self.server.url,
             wait_for_server=(lambda: None) if self.server.early_agents else self.wait_for_server,
             check_processes=self.check_processes,
             next_machine_number=itertools.count(1).__next__)

@@ -45,13 +45,21 @@ class SecurityGroupTestCase(base.BaseFullStackTestCase):
                 **port_attrs) -> machine.FakeFullstackMachine:
         """A machine on host ``host_index`` whose port is made with ``port_attrs``
         (security_groups, port_security_enabled, mac_address), booted."""
-        network = network or self.network
-        port = self.safe_client.create_port(self.tenant_id, network["id"], **port_attrs)
-        vm = self.useFixture(machine.FakeFullstackMachine(
-            self.environment.hosts[host_index], network["id"], self.tenant_id,
-            self.safe_client, neutron_port=port))
-        vm.block_until_boot()
-        return vm
+        return self.machines((host_index, network, port_attrs))[0]
+
+    def machines(self, *specs: tuple[int, dict | None, dict]) -> list:
+        """Machines of (host index, network or None, port attributes), plugged side by
+        side, then booted: as Nova boots several, and as ``boot_machines`` does."""
+        vms = []
+        for host_index, network, port_attrs in specs:
+            network = network or self.network
+            port = self.safe_client.create_port(self.tenant_id, network["id"], **port_attrs)
+            vms.append(self.useFixture(machine.FakeFullstackMachine(
+                self.environment.hosts[host_index], network["id"], self.tenant_id,
+                self.safe_client, neutron_port=port)))
+        for vm in vms:
+            vm.block_until_boot()
+        return vms
 
     def netcat(self, client: machine.PingingMachine, server: machine.PingingMachine,
                protocol: str = "tcp", port: int = PORT) -> probes.NetcatTester:
@@ -154,8 +162,8 @@ class TestRules(SecurityGroupTestCase):
 class TestEstablishedConnections(SecurityGroupTestCase):
     def test_deleting_a_rule_cuts_an_established_connection(self):
         sg = self.group()
-        client = self.machine(0, security_groups=[sg["id"]])
-        server = self.machine(1, security_groups=[sg["id"]])
+        client, server = self.machines((0, None, {"security_groups": [sg["id"]]}),
+                                       (1, None, {"security_groups": [sg["id"]]}))
         rule = self.rule(sg, protocol="tcp", port_range_min=PORT, port_range_max=PORT,
                          remote_group_id=sg["id"])
         self.assert_connects(client, server)
@@ -170,9 +178,10 @@ class TestEstablishedConnections(SecurityGroupTestCase):
         """Two rules allow the same ports, each from its own remote group: removing
         one cuts only the connection that needed it."""
         first, second, server_group = self.group("a"), self.group("b"), self.group("srv")
-        client_a = self.machine(0, security_groups=[first["id"]])
-        client_b = self.machine(0, security_groups=[second["id"]])
-        server = self.machine(1, security_groups=[server_group["id"]])
+        client_a, client_b, server = self.machines(
+            (0, None, {"security_groups": [first["id"]]}),
+            (0, None, {"security_groups": [second["id"]]}),
+            (1, None, {"security_groups": [server_group["id"]]}))
         rule_a = self.rule(server_group, protocol="tcp", port_range_min=PORT,
                            port_range_max=PORT + 1, remote_group_id=first["id"])
         self.rule(server_group, protocol="tcp", port_range_min=PORT, port_range_max=PORT + 1,
@@ -226,7 +235,8 @@ class TestThreeHosts(SecurityGroupTestCase):
     scenarios = [("vxlan", {"network_type": "vxlan"}), ("vlan", {"network_type": "vlan"})]
 
     def test_default_group_across_three_hosts(self):
-        vms = machine.FakeFullstackMachinesList(self.machine(index) for index in range(3))
+        vms = machine.FakeFullstackMachinesList(
+            self.machines(*((index, None, {}) for index in range(3))))
         vms.ping_all()
         stranger = self.machine(2, security_groups=[self.group()["id"]])
         for vm in vms:

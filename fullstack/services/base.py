@@ -64,6 +64,7 @@ class AgentSpec:
     namespace_prefix: str
     state_dir: str              # the host's agents keep their files under it
     firewall_driver: str = "noop"   # the L2 agent's: noop or openvswitch
+    api_url: str = ""           # the server's API, as the harness reaches it
 
 
 class Service(abc.ABC):

@@ -19,7 +19,7 @@ import psutil
 
 from fullstack import context, prerequisites, process
 from fullstack.descriptions import EnvironmentDescription
-from fullstack.resources import database, namespace, records
+from fullstack.resources import client, database, namespace, records, runner
 from fullstack.services.base import AgentSpec, ServerSpec, Service
 from fullstack.services.neutron import configs, forking, installation, schema
 from fullstack.services.neutron.server import NeutronServer
@@ -67,13 +67,17 @@ class NeutronService(Service):
                                "forks the agents")
         script, make_config, suffix, stop_signal = _AGENTS[kind]
         name = f"{spec.hostname}-{suffix}"
-        return forking.ForkedAgent(
-            self._server.zygote, spec.ctx, name,
-            [script, "--config-file", process.config_path(spec.ctx, name)],
-            make_config(spec, self._state_dir(spec, kind)), binary=script,
-            namespace=spec.namespace, stop_timeout=AGENT_STOP_TIMEOUT, stop_signal=stop_signal,
-            env={"FULLSTACK_NS_PREFIX": spec.namespace_prefix, "OVS_RUNDIR": spec.ovs_run_dir,
-                 "PATH": os.pathsep.join([installation.bin_dir(), os.environ.get("PATH", "")])})
+        zygote, config = self._server.zygote, make_config(spec, self._state_dir(spec, kind))
+        cmd = [script, "--config-file", process.config_path(spec.ctx, name)]
+        env = {"FULLSTACK_NS_PREFIX": spec.namespace_prefix, "OVS_RUNDIR": spec.ovs_run_dir,
+               "PATH": os.pathsep.join([installation.bin_dir(), os.environ.get("PATH", "")])}
+        if kind == "l2" and spec.firewall_driver == "openvswitch":
+            return PrimedOvsAgent(zygote, spec.ctx, name, cmd, config, spec=spec, binary=script,
+                                  namespace=spec.namespace, stop_timeout=AGENT_STOP_TIMEOUT,
+                                  stop_signal=stop_signal, env=env)
+        return forking.ForkedAgent(zygote, spec.ctx, name, cmd, config, binary=script,
+                                   namespace=spec.namespace, stop_timeout=AGENT_STOP_TIMEOUT,
+                                   stop_signal=stop_signal, env=env)
 
     @staticmethod
     def _state_dir(spec: AgentSpec, kind: str) -> str:
@@ -95,3 +99,72 @@ class NeutronService(Service):
             namespace.delete(name)
         for kind in ("dhcp", "l3"):
             shutil.rmtree(self._state_dir(spec, kind), ignore_errors=True)
+
+
+class PrimedOvsAgent(forking.ForkedAgent):
+    """Neutron's OVS agent on a host whose ports it filters, up only once its
+    start-up cleanup of stale flows is behind it.
+
+    The agent deletes every flow whose cookie it no longer holds once: in the
+    first loop with port changes after a loop that wired a port.  When a
+    test's first machines are what trigger it, the firewall's remote-group
+    flows installed meanwhile (under a cookie already given back) go with it,
+    for good: seen here as a member's address missing from a remote-group
+    rule until the rule changed.  So before any test port, the host gets a
+    port of its own (on a network of its own, through the API), the agent
+    wires it, the port changes (its name), the cleanup runs, and the port goes.
+    """
+
+    PRIME_PORT = "fs-prime"
+
+    def __init__(self, zygote, ctx, name, cmd, sections, *, spec: AgentSpec, **kwargs):
+        super().__init__(zygote, ctx, name, cmd, sections, ready=self._primed, **kwargs)
+        self.spec = spec
+        self._step = "starting"
+        self._processed = 0
+        self._resources: list[tuple[str, str]] = []
+
+    def start(self, wait: bool = True) -> None:
+        self._step = "starting"
+        super().start(wait)
+
+    def _vsctl(self, *args: str) -> None:
+        runner.execute(["ovs-vsctl", f"--db={self.spec.ovsdb_connection}", *args])
+
+    def _primed(self) -> bool:
+        """One step at a time, as the agent's log shows it ready for the next."""
+        output = self.output()
+        processed = output.count("ports processed")
+        if self._step == "starting" and "iteration:0 completed" in output:
+            self._plug_prime_port()
+            self._processed, self._step = processed, "plugged"
+        elif self._step == "plugged" and processed > self._processed:
+            # A change while a port is wired (not its removal: that empties
+            # the agent's port set before it looks).
+            client.ApiClient(self.spec.api_url).update("port", self._resources[-1][1],
+                                                       name="primed")
+            self._step = "updated"
+        elif self._step == "updated" and "cleanup stale flows" in output:
+            self._vsctl("--if-exists", "del-port", "br-int", self.PRIME_PORT)
+            api = client.ApiClient(self.spec.api_url)
+            for resource, resource_id in reversed(self._resources):
+                api.delete(resource, resource_id)
+            self._resources.clear()
+            self._step = "primed"
+        return self._step == "primed"
+
+    def _plug_prime_port(self) -> None:
+        api = client.ApiClient(self.spec.api_url)
+        project = "fullstack-prime"
+        network = api.create("network", tenant_id=project,
+                             name=f"prime-{self.spec.hostname}")
+        self._resources.append(("network", network["id"]))
+        port = api.create("port", tenant_id=project, network_id=network["id"],
+                          port_security_enabled=False, device_owner="compute:fullstack",
+                          **{"binding:host_id": self.spec.hostname})
+        self._resources.append(("port", port["id"]))
+        self._vsctl("--", "--may-exist", "add-port", "br-int", self.PRIME_PORT,
+                    "--", "set", "Interface", self.PRIME_PORT, "type=internal",
+                    f"external_ids:iface-id={port['id']}",
+                    f"external_ids:attached-mac={port['mac_address']}",
+                    "external_ids:iface-status=active")
