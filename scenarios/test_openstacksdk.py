@@ -14,6 +14,7 @@ import os
 import fixtures
 import openstack.config
 import openstack.connection
+import openstack.exceptions
 import requests
 from keystoneauth1 import session as ks_session
 
@@ -134,3 +135,38 @@ class TestOpenStackSdk(base.BaseFullStackTestCase):
         self.assertEqual(
             sorted((a["id"], a["agent_type"], a["alive"]) for a in self.client.list_agents()),
             sorted((a.id, a.agent_type, a.is_alive) for a in agents))
+
+    def test_security_groups_as_the_openstack_cli_makes_them(self):
+        """The calls behind ``openstack security group create / rule create / list``
+        and ``openstack port set --security-group``."""
+        sdk = self.connect()
+        group = sdk.network.create_security_group(name="sdk-sg", description="web")
+        self.addCleanup(sdk.network.delete_security_group, group, ignore_missing=True)
+        rule = sdk.network.create_security_group_rule(
+            security_group_id=group.id, direction="ingress", ethertype="IPv4",
+            protocol="tcp", port_range_min=22, port_range_max=22,
+            remote_ip_prefix="0.0.0.0/0")
+        self.assertEqual(("tcp", 22, 22, "0.0.0.0/0"),
+                         (rule.protocol, rule.port_range_min, rule.port_range_max,
+                          rule.remote_ip_prefix))
+        listed = {g.name: g for g in sdk.network.security_groups()}
+        self.assertIn("sdk-sg", listed)
+        # Two egress rules every new group has, and the one just made.
+        self.assertEqual(3, len(listed["sdk-sg"].security_group_rules))
+        self.assertIn(rule.id, [r.id for r in sdk.network.security_group_rules(
+            security_group_id=group.id)])
+        network = sdk.network.create_network(name="sdk-sg-net")
+        self.addCleanup(sdk.network.delete_network, network, ignore_missing=True)
+        sdk.network.create_subnet(network_id=network.id, cidr="10.21.0.0/24", ip_version=4)
+        port = sdk.network.create_port(network_id=network.id)
+        self.addCleanup(sdk.network.delete_port, port, ignore_missing=True)
+        sdk.network.update_port(port, security_group_ids=[group.id])
+        self.assertEqual([group.id], self.client.show("port", port.id)["security_groups"])
+        with self.assertRaises(openstack.exceptions.ConflictException):
+            sdk.network.create_security_group_rule(
+                security_group_id=group.id, direction="ingress", ethertype="IPv4",
+                protocol="6", port_range_min=22, port_range_max=22)
+        sdk.network.delete_security_group_rule(rule)
+        sdk.network.delete_port(port)
+        sdk.network.delete_security_group(group)
+        self.assertNotIn(group.id, [g.id for g in sdk.network.security_groups()])
