@@ -57,7 +57,7 @@ class SecurityGroupBench(fixtures.Fixture):
         return self.safe.create_security_group(self.tenant, name=name)
 
     def _answers(self, ip: str) -> bool:
-        result = self.client_vm.execute(["ping", "-c", "1", "-W", "0.2", ip], check=False,
+        result = self.client_vm.execute(["ping", "-c", "1", "-W", "0.05", ip], check=False,
                                         timeout=5)
         return result.returncode == 0
 

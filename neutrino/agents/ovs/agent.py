@@ -11,6 +11,7 @@ import logging
 import queue
 import random
 import threading
+import time
 
 from neutrino.agents import heartbeat
 from neutrino.agents.ovs import (
@@ -336,6 +337,7 @@ class OvsAgent:
         to the server; the names of those it programmed."""
         assert self.firewall is not None
         devices = [vif["iface_id"] for vif, _ in ports.values()]
+        started = time.monotonic()
         try:
             info = self.plugin.call("security_group_info_for_devices", devices=devices,
                                     timeout=self.conf.rpc_timeout)
@@ -352,7 +354,8 @@ class OvsAgent:
             port_info = firewall.port_info(device, info, vif["ofport"], lvid)
             self.firewall.set_port(name, port_info, device["security_groups"])
             done.add(name)
-            LOG.info("port %s filtered: %s", vif["iface_id"], firewall.describe(port_info))
+            LOG.info("port %s filtered: %s (%.0f ms since asking the server)", vif["iface_id"],
+                     firewall.describe(port_info), (time.monotonic() - started) * 1000)
         return done
 
     def _refresh_filters(self) -> None:
