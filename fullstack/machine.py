@@ -186,6 +186,10 @@ class FakeFullstackMachine(PingingMachine):
         """Send from ``mac`` instead of the port's, as a spoofing instance would."""
         link.set_mac("eth0", mac, self.namespace)
 
+    def set_neighbor(self, ip: str, mac: str) -> None:
+        """Know that ``ip`` is at ``mac`` without asking ARP."""
+        link.set_neighbor("eth0", ip, mac, self.namespace)
+
     def addresses(self) -> list[str]:
         with link.netlink(self.namespace) as ipr:
             index = link.link_index(ipr, "eth0")

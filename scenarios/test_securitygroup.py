@@ -87,13 +87,20 @@ class SecurityGroupTestCase(base.BaseFullStackTestCase):
 
 class TestPortSecurity(SecurityGroupTestCase):
     def test_port_security_off_lets_everything_through(self):
-        client = self.machine(0, port_security_enabled=False)
-        server = self.machine(1, port_security_enabled=False)
-        self.assertEqual([], self.client.show("port", server.port["id"])["security_groups"])
+        # The sender is in a group of its own (no rules): only a receiver that
+        # filters nothing lets it in.
+        client, server, outsider = self.machines(
+            (0, None, {"port_security_enabled": False}),
+            (1, None, {"port_security_enabled": False}),
+            (0, None, {"security_groups": [self.group("outsider")["id"]]}))
+        shown = self.client.show("port", server.port["id"])
+        self.assertEqual(([], False), (shown["security_groups"], shown["port_security_enabled"]))
         self.assert_connects(client, server, "tcp")
         self.assert_connects(client, server, "udp")
+        self.assert_connects(outsider, server, "tcp")
         client.assert_ping(server.ip)
         server.assert_ping(client.ip)
+        outsider.assert_ping(client.ip)
 
 
 class TestRules(SecurityGroupTestCase):
@@ -207,10 +214,15 @@ class TestSameMacTwoNetworks(SecurityGroupTestCase):
         server = self.machine(1, security_groups=[open_sg["id"]])
         twin = self.machine(1, network=other_net, security_groups=[closed_sg["id"]],
                             mac_address=server.mac_address)
-        client = self.machine(0, port_security_enabled=False)
+        # One client beside them on host 2 (switched there), one over the tunnel.
+        local_client = self.machine(1, port_security_enabled=False)
+        remote_client = self.machine(0, port_security_enabled=False)
         twin_client = self.machine(0, network=other_net, port_security_enabled=False)
-        self.assert_connects(client, server)
+        local_twin_client = self.machine(1, network=other_net, port_security_enabled=False)
+        self.assert_connects(local_client, server)
+        self.assert_connects(remote_client, server)
         self.assert_blocked(twin_client, twin)
+        self.assert_blocked(local_twin_client, twin)
 
 
 class TestStatelessGroup(SecurityGroupTestCase):
@@ -246,13 +258,21 @@ class TestThreeHosts(SecurityGroupTestCase):
 
 class TestAntiSpoofing(SecurityGroupTestCase):
     def test_a_machine_that_changes_its_address_loses_its_traffic(self):
-        # The peer filters nothing: only the spoofer's own port can stop it.
-        honest = self.machine(0, port_security_enabled=False)
-        spoofer = self.machine(1)
+        # The peer filters nothing, and both know each other's MAC without
+        # ARP (ARP is checked on its own): only the spoofer's port's IP and MAC
+        # checks can stop it.
+        honest, spoofer = self.machines((0, None, {"port_security_enabled": False}),
+                                        (1, None, {}))
         spoofer.assert_ping(honest.ip)
-        spoofer.set_address("20.0.0.200/24")
-        spoofer.block_until_no_ping(honest.ip, timeout=RULE_TIMEOUT)
+        fake_ip, fake_mac = "20.0.0.200", "fa:16:3e:00:00:99"
+        honest.set_neighbor(fake_ip, spoofer.mac_address)
+        # The checks are there from the port's first flow: nothing to wait for.
+        spoofer.set_address(f"{fake_ip}/24")
+        spoofer.set_neighbor(honest.ip, honest.mac_address)   # the address change flushed it
+        spoofer.assert_no_ping(honest.ip)
         spoofer.set_address(spoofer.ip_cidr)
         spoofer.block_until_ping(honest.ip, timeout=RULE_TIMEOUT)
-        spoofer.set_mac("fa:16:3e:00:00:99")
-        spoofer.block_until_no_ping(honest.ip, timeout=RULE_TIMEOUT)
+        honest.set_neighbor(spoofer.ip, fake_mac)
+        spoofer.set_mac(fake_mac)
+        spoofer.set_neighbor(honest.ip, honest.mac_address)
+        spoofer.assert_no_ping(honest.ip)

@@ -89,6 +89,13 @@ def replace_addresses(name: str, cidr: str, namespace: str | None = None) -> Non
         ipr.addr("add", index=index, address=str(ip.ip), prefixlen=ip.prefixlen)
 
 
+def set_neighbor(name: str, ip: str, mac: str, namespace: str | None = None) -> None:
+    """A permanent neighbour entry: ``ip`` is at ``mac`` on link ``name``, no ARP asked."""
+    with netlink(namespace) as ipr:
+        ipr.neigh("replace", dst=ip, lladdr=mac, ifindex=link_index(ipr, name),
+                  state=0x80)   # NUD_PERMANENT
+
+
 def set_mac(name: str, mac: str, namespace: str | None = None) -> None:
     with netlink(namespace) as ipr:
         ipr.link("set", index=link_index(ipr, name), address=mac)

@@ -6,7 +6,7 @@ import types
 
 import testtools
 
-from fullstack import bench
+from fullstack import bench, bench_sg
 
 
 class TestEnvParts(testtools.TestCase):
@@ -33,3 +33,17 @@ class TestEnvParts(testtools.TestCase):
         self.assertIn("neutrino, 3 hosts, vxlan, 1 runs (2 cores, 24 GiB)", text)
         self.assertRegex(text, r"agent_alive\s+1\.000\s+2\.000")
         self.assertRegex(text, r"rss_mb_per_host\s+65\.0\s+66\.0")
+
+
+class TestSecurityGroupBenchRender(testtools.TestCase):
+    def test_render_shows_latencies_and_the_port_with_rules(self):
+        result = {"service": "neutrino", "samples": 10, "rules": 100,
+                  "rule_to_traffic": {"rule_create": {"median": 0.085, "max": 0.137},
+                                      "rule_delete": {"median": 0.083, "max": 0.248}},
+                  "port_with_rules": {"with_rules_plug_to_active": 0.21,
+                                      "with_rules_flows": 248}}
+        text = bench_sg.render(result)
+        self.assertIn("neutrino: security groups, 10 samples, 100 rules", text)
+        self.assertIn("  rule_create              0.085     0.137", text)
+        self.assertIn("with_rules_flows", text)
+        self.assertIn("248", text)
