@@ -29,6 +29,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from neutrino.agents.ovs.physical_flows import SWITCH_TABLE
+from neutrino.common import ip_protocols
 
 LOG = logging.getLogger(__name__)
 
@@ -51,7 +52,6 @@ REPLY = "+est-rel+rpl"
 RELATED = "-new-est+rel-inv"
 
 _PORT_PROTOCOLS = {6: "tcp", 17: "udp", 132: "sctp"}
-_NAMES = {"tcp": 6, "udp": 17, "sctp": 132, "icmp": 1, "icmpv6": 58, "ipv6-icmp": 58}
 # ICMPv6 a port may always send and receive: MLD, router and neighbour discovery.
 _ICMPV6_ALLOWED_IN = (130, 131, 132, 134, 135, 136, 143)
 _ICMPV6_ALLOWED_OUT = (130, 131, 132, 133, 135, 136, 143)
@@ -76,24 +76,8 @@ class PortInfo:
     rules: tuple[dict[str, Any], ...] = ()
 
 
-def protocol_number(protocol: str | int | None) -> int | None:
-    if protocol is None:
-        return None
-    if isinstance(protocol, int):
-        return protocol
-    if protocol in _NAMES:
-        return _NAMES[protocol]
-    if protocol.isdigit():
-        return int(protocol)
-    # Names the server accepts that no OpenFlow keyword has (gre, esp, ...).
-    return _OTHER_PROTOCOLS[protocol]
-
-
-_OTHER_PROTOCOLS = {
-    "ah": 51, "dccp": 33, "egp": 8, "esp": 50, "gre": 47, "hopopt": 0, "igmp": 2, "ipip": 4,
-    "ipv6-encap": 41, "ipv6-frag": 44, "ipv6-nonxt": 59, "ipv6-opts": 60, "ipv6-route": 43,
-    "ospf": 89, "pgm": 113, "rsvp": 46, "udplite": 136, "vrrp": 112,
-}
+# A rule's protocol, a name or a number, as a number.
+protocol_number = ip_protocols.number
 
 
 def port_range_matches(low: int | None, high: int | None) -> list[str | None]:

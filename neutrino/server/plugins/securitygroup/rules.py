@@ -17,6 +17,7 @@ import ipaddress
 import json
 from typing import Any
 
+from neutrino.common import ip_protocols
 from neutrino.server.db import models
 from neutrino.server.lib import clock, errors
 from neutrino.server.lib import validators as v
@@ -26,14 +27,9 @@ INGRESS, EGRESS = "ingress", "egress"
 IPV4, IPV6 = "IPv4", "IPv6"
 ANY_PREFIXES = ("0.0.0.0/0", "::/0")
 
-# Neutron's protocol names (neutron_lib's IP_PROTOCOL_MAP, in its order) and their
-# numbers, but for 'ip' (0, as 'hopopt'), which the agents' flow builder lacks.
-PROTOCOL_NUMBERS = {
-    "ah": 51, "dccp": 33, "egp": 8, "esp": 50, "gre": 47, "hopopt": 0, "icmp": 1,
-    "igmp": 2, "ipip": 4, "ipv6-encap": 41, "ipv6-frag": 44, "ipv6-icmp": 58,
-    "icmpv6": 58, "ipv6-nonxt": 59, "ipv6-opts": 60, "ipv6-route": 43, "ospf": 89,
-    "pgm": 113, "rsvp": 46, "sctp": 132, "tcp": 6, "udp": 17, "udplite": 136, "vrrp": 112,
-}
+# Neutron's protocol names and their numbers ('ip', as 'hopopt' 0, left out: the
+# agents' flow builder has no keyword for it).
+PROTOCOL_NUMBERS = ip_protocols.NUMBERS
 # Protocols whose rules take a port range; ICMP's take a type and a code.
 PORT_PROTOCOLS = {6, 17, 33, 132, 136}
 PORT_PROTOCOL_NAMES = "DCCP, SCTP, TCP, UDP, UDPLITE"
@@ -130,13 +126,7 @@ SECURITY_GROUP_RULE = ResourceAttributes("security_group_rule", (
 ))
 
 
-def protocol_number(protocol: str | None) -> int | None:
-    """The IP protocol a rule's ``protocol`` (a name or a number) stands for."""
-    if protocol is None:
-        return None
-    if protocol in PROTOCOL_NUMBERS:
-        return PROTOCOL_NUMBERS[protocol]
-    return int(protocol)
+protocol_number = ip_protocols.number
 
 
 def _canonical_ipv6_icmp(family: str, protocol: str | None) -> str | None:
