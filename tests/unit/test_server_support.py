@@ -209,7 +209,28 @@ def run_in_threads(count: int, work: Any) -> list[Any]:
     return results
 
 
-class L3TestCase(testtools.TestCase):
+class ServerTestCase(testtools.TestCase):
+    """What every in-process server test checks replies with; ``self.client`` is the
+    subclass's (set in its setUp)."""
+
+    client: ApiClient
+
+    def assertError(self, expected_status: int, expected_type: str, response: tuple[int, Any],
+                    message_part: str | None = None) -> None:
+        status, body = response
+        self.assertEqual(expected_status, status, body)
+        self.assertEqual(expected_type, body["NeutronError"]["type"], body)
+        if message_part is not None:
+            self.assertIn(message_part, body["NeutronError"]["message"])
+
+    def ok(self, method: str, path: str, body: Any = None) -> Any:
+        """The body of a request that must succeed."""
+        status, result = self.client.request(method, path, body)
+        self.assertIn(status, (200, 201, 204), result)
+        return result
+
+
+class L3TestCase(ServerTestCase):
     """A server with helpers that build routing topologies through the API.
 
     A base class only (it has no tests): the L3 API, scheduling and RPC tests share it.
@@ -225,20 +246,6 @@ class L3TestCase(testtools.TestCase):
         self.notifier = fixture.notifier
         self.client = fixture.client
         self.endpoint = self.server.rpc_endpoint
-
-    def assertError(self, expected_status: int, expected_type: str, response: tuple[int, Any],
-                    message_part: str | None = None) -> None:
-        status, body = response
-        self.assertEqual(expected_status, status, body)
-        self.assertEqual(expected_type, body["NeutronError"]["type"], body)
-        if message_part is not None:
-            self.assertIn(message_part, body["NeutronError"]["message"])
-
-    def ok(self, method: str, path: str, body: Any = None) -> Any:
-        """The body of a request that must succeed."""
-        status, result = self.client.request(method, path, body)
-        self.assertIn(status, (200, 201, 204), result)
-        return result
 
     def external_network(self, cidr: str = EXTERNAL_CIDR) -> tuple[dict, dict]:
         network = self.client.create("network", name="public", **{"router:external": True})
@@ -285,7 +292,7 @@ class L3TestCase(testtools.TestCase):
         return [sent["router_ids"] for sent in self.notifier.sent("routers_updated")]
 
 
-class DhcpTestCase(testtools.TestCase):
+class DhcpTestCase(ServerTestCase):
     """A server with helpers for DHCP agents, their networks and their ports.
 
     A base class only (it has no tests): the DHCP scheduling and RPC tests share it.
@@ -321,18 +328,6 @@ class DhcpTestCase(testtools.TestCase):
                    if a["host"] == host and a["agent_type"] == agent_type]
         return str(agent["id"])
 
-    def ok(self, method: str, path: str, body: Any = None) -> Any:
-        """The body of a request that must succeed."""
-        status, result = self.client.request(method, path, body)
-        self.assertIn(status, (200, 201, 204), result)
-        return result
-
-    def assertError(self, expected_status: int, expected_type: str,
-                    response: tuple[int, Any]) -> None:
-        status, body = response
-        self.assertEqual(expected_status, status, body)
-        self.assertEqual(expected_type, body["NeutronError"]["type"], body)
-
     def dhcp_network(self, cidr: str = "10.0.0.0/24", **subnet_attrs: Any) -> tuple[dict, dict]:
         """A network with one subnet, DHCP-enabled unless ``enable_dhcp=False``."""
         network = self.client.create("network", name="net")
@@ -353,7 +348,7 @@ class DhcpTestCase(testtools.TestCase):
                                            device_id=device_id)
 
 
-class SecurityGroupTestCase(testtools.TestCase):
+class SecurityGroupTestCase(ServerTestCase):
     """A server, a network of no project (whose creation makes no default group) with a
     subnet, and helpers in groups, rules and ports.
 
@@ -369,20 +364,6 @@ class SecurityGroupTestCase(testtools.TestCase):
         self.network = self.client.create("network", name="net")
         self.subnet = self.client.create("subnet", network_id=self.network["id"],
                                          cidr="10.0.0.0/24")
-
-    def assertError(self, expected_status: int, expected_type: str, response: tuple[int, Any],
-                    message_part: str | None = None) -> None:
-        status, body = response
-        self.assertEqual((expected_status, expected_type),
-                         (status, body["NeutronError"]["type"]), body)
-        if message_part is not None:
-            self.assertIn(message_part, body["NeutronError"]["message"])
-
-    def ok(self, method: str, path: str, body: Any = None) -> Any:
-        """The body of a request that must succeed."""
-        status, result = self.client.request(method, path, body)
-        self.assertIn(status, (200, 201, 204), result)
-        return result
 
     def group(self, project: str = PROJECT, **attrs: Any) -> dict:
         return self.ok("POST", "/v2.0/security-groups", {"security_group": {

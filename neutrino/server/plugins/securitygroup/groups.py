@@ -9,6 +9,7 @@ rule as ``security_groups_rule_updated`` for its group.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -79,13 +80,14 @@ def group_dict(group: models.SecurityGroup, is_default: bool) -> dict[str, Any]:
 
 
 def _add_group(session: Session, project_id: str, name: str, description: str,
-               stateful: bool, rule_fields: list[dict[str, Any]] | None = None) -> \
-        models.SecurityGroup:
+               stateful: bool, rules_of: Callable[[str], list[dict[str, Any]]] =
+               rules.open_egress) -> models.SecurityGroup:
+    """A new group with the rules ``rules_of(its id)`` gives (a new group's: open egress)."""
     group = models.SecurityGroup(id=models.new_id(), project_id=project_id, name=name,
                                  description=description, stateful=stateful)
     session.add(group)
     session.flush()
-    for fields in rule_fields or rules.open_egress(group.id):
+    for fields in rules_of(group.id):
         session.add(rules.new_rule(project_id, fields))
     session.flush()
     session.refresh(group)
@@ -101,17 +103,12 @@ def ensure_default_group(session: Session, project_id: str) -> str:
     known = session.get(models.DefaultSecurityGroup, project_id)
     if known is not None:
         return known.security_group_id
-    group_id = models.new_id()
-    fields = rules.open_egress(group_id) + rules.default_group_ingress(group_id)
-    group = models.SecurityGroup(id=group_id, project_id=project_id, name=DEFAULT_NAME,
-                                 description="Default security group", stateful=True)
-    session.add(group)
+    group = _add_group(session, project_id, DEFAULT_NAME, "Default security group", True,
+                       lambda group_id: rules.open_egress(group_id)
+                       + rules.default_group_ingress(group_id))
+    session.add(models.DefaultSecurityGroup(project_id=project_id, security_group_id=group.id))
     session.flush()
-    for rule_fields in fields:
-        session.add(rules.new_rule(project_id, rule_fields))
-    session.add(models.DefaultSecurityGroup(project_id=project_id, security_group_id=group_id))
-    session.flush()
-    return group_id
+    return group.id
 
 
 def _in_use(session: Session, group_id: str) -> bool:
