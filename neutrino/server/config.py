@@ -12,6 +12,8 @@ from oslo_config import cfg
 
 MAC_PATTERN = r"^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$"
 
+ROLES = ("standalone", "central", "local")
+
 DEFAULT_OPTS = [
     cfg.HostAddressOpt("bind_host", default="127.0.0.1",
                        help="Address the HTTP API listens on."),
@@ -41,6 +43,12 @@ DEFAULT_OPTS = [
     cfg.ListOpt("service_plugins", default=["router", "dhcp_agent_scheduler", "security_group"],
                 help="Service plugins, in order: short names (router, security_group, "
                      "dhcp_agent_scheduler) or import paths of ServicePlugin classes."),
+    cfg.StrOpt("role", default="standalone", choices=ROLES,
+               help="standalone: one server for the whole deployment. central: owns "
+                    "networks, addresses and segmentation ids for several regions and "
+                    "serves /v1.0/pods and /v1.0/jobs; it has no agents. local: one "
+                    "region's server, with agents; it takes what it does not have from "
+                    "the central server ([region] central_url)."),
     cfg.ListOpt("api_extensions_path", default=[],
                 help="Directories of extension descriptors, besides the server's own and "
                      "each loaded plugin's extensions/ folder; ',' or ':' between them."),
@@ -87,6 +95,27 @@ FLAT_OPTS = [
 ]
 
 
+REGION_OPTS = [
+    cfg.StrOpt("region_name", help="role local: the name of this server's region, as the "
+                                   "central server's pods list it."),
+    cfg.URIOpt("central_url", schemes=["http", "https"],
+               help="role local: the central server's API, http://host:port."),
+    cfg.FloatOpt("request_timeout", default=10.0, min=0.1,
+                 help="Seconds a call between the central and a local server may take."),
+    cfg.IntOpt("job_attempts", default=3, min=1,
+               help="role central: how often a job runs before it is marked FAIL."),
+    cfg.FloatOpt("job_retry_delay", default=0.5, min=0.0,
+                 help="role central: seconds before a job's second attempt; each next "
+                      "attempt waits twice as long."),
+    cfg.FloatOpt("failed_job_redo_interval", default=60.0, min=0.0,
+                 help="role central: seconds between runs of the failed jobs again; 0: "
+                      "only when asked (PUT /v1.0/jobs/{id})."),
+    cfg.IntOpt("job_workers", default=2, min=1,
+               help="role central: threads that run jobs; a lock per resource keeps two "
+                    "from working on one network at once."),
+]
+
+
 def register_opts(conf: cfg.ConfigOpts) -> None:
     conf.register_opts(DEFAULT_OPTS)
     conf.register_opts(DATABASE_OPTS, group="database")
@@ -95,6 +124,7 @@ def register_opts(conf: cfg.ConfigOpts) -> None:
     conf.register_opts(GRE_OPTS, group="ml2_type_gre")
     conf.register_opts(VLAN_OPTS, group="ml2_type_vlan")
     conf.register_opts(FLAT_OPTS, group="ml2_type_flat")
+    conf.register_opts(REGION_OPTS, group="region")
 
 
 def extension_paths(conf: cfg.ConfigOpts) -> list[str]:
@@ -113,4 +143,7 @@ def load(argv: Sequence[str]) -> cfg.ConfigOpts:
     if not conf.database.connection:
         raise ValueError("[database] connection is not set: give a SQLAlchemy URL "
                          "such as mysql+pymysql://user:pass@host/db")
+    if conf.role == "local" and not (conf.region.region_name and conf.region.central_url):
+        raise ValueError("role local needs [region] region_name and [region] central_url: "
+                         "the region this server serves and the central server's API")
     return conf

@@ -19,7 +19,7 @@ from neutrino.server.api.http_server import ApiServer
 from neutrino.server.db.database import Database
 from neutrino.server.lib.events import Registry
 from neutrino.server.plugins.base import CorePlugin, PeriodicTask, PluginContext
-from neutrino.server.plugins.manager import PluginManager
+from neutrino.server.plugins.manager import PluginManager, for_role
 from neutrino.server.rpc.dispatch import Endpoints
 from neutrino.server.rpc.notifier import Notifier, Sender
 
@@ -67,7 +67,8 @@ class NeutrinoServer:
         self.notifier = Notifier(notifier_factory)
         self.events = Registry()
         self.plugins = PluginManager(PluginContext(conf, self.db, self.events, self.notifier),
-                                     conf.core_plugin, conf.service_plugins)
+                                     *for_role(conf.role, conf.core_plugin,
+                                               conf.service_plugins))
         self.extensions = extension_manager.ExtensionManager(
             [extension_manager.IN_TREE_PATH, *config.extension_paths(conf),
              *extension_manager.plugin_extension_paths(self.plugins)],

@@ -85,16 +85,18 @@ def _sub_collection(urls: UrlMap, sub: SubCollection) -> None:
 
 def build_urls(plugins: Iterable[Plugin], extensions: ExtensionManager) -> UrlMap:
     plugins = list(plugins)
-    controllers = [
-        ResourceController(resource.name, resource.collection, resource.service,
-                           extensions.attribute_maps[resource.name], resource.allow_create)
+    routed = [
+        (resource.prefix, ResourceController(
+            resource.name, resource.collection, resource.service,
+            extensions.attribute_maps[resource.name], resource.allow_create))
         for plugin in plugins for resource in plugin.resources()]
     urls = UrlMap()
     urls.add("GET", "/", version_document)
-    urls.add("GET", BASE, _resource_index(controllers))
+    urls.add("GET", BASE, _resource_index(
+        [controller for prefix, controller in routed if prefix == BASE]))
     _extension_routes(urls, extensions)
-    for controller in controllers:
-        controller.register(urls, BASE)
+    for prefix, controller in routed:
+        controller.register(urls, prefix)
     for plugin in plugins:
         for action in plugin.member_actions():
             _member_action(urls, action)

@@ -12,3 +12,5 @@ ROUTER_GATEWAY = "network:router_gateway"
 FLOATINGIP = "network:floatingip"
 # What every one of them starts with: ports the network itself owns.
 NETWORK_PREFIX = "network:"
+# A port of another region, stood in for here so agents tunnel to it.
+SHADOW = "compute:shadow"

@@ -40,7 +40,7 @@ class ResourceService(Protocol):
 
 @dataclasses.dataclass(frozen=True)
 class Resource:
-    """A collection: /v2.0/<collection> and /v2.0/<collection>/{id}.
+    """A collection: <prefix>/<collection> and <prefix>/<collection>/{id}.
 
     ``attributes`` are the plugin's own; loaded extensions add theirs.
     """
@@ -50,6 +50,8 @@ class Resource:
     attributes: ResourceAttributes
     service: ResourceService
     allow_create: bool = True
+    # Where the collection lives: Neutron's API, or another (the regions' /v1.0).
+    prefix: str = "/v2.0"
 
 
 @dataclasses.dataclass(frozen=True)

@@ -17,12 +17,30 @@ from neutrino.server.plugins.base import CorePlugin, Plugin, PluginContext, Serv
 
 LOG = logging.getLogger(__name__)
 
-CORE_PLUGINS = {"ml2": "neutrino.server.plugins.ml2.plugin:Ml2Plugin"}
+CORE_PLUGINS = {
+    "ml2": "neutrino.server.plugins.ml2.plugin:Ml2Plugin",
+    "ml2_local": "neutrino.server.plugins.regions.local:LocalMl2Plugin",
+}
 SERVICE_PLUGINS = {
     "router": "neutrino.server.plugins.l3.plugin:L3RouterPlugin",
     "dhcp_agent_scheduler": "neutrino.server.plugins.dhcp.plugin:DhcpAgentSchedulerPlugin",
     "security_group": "neutrino.server.plugins.securitygroup.plugin:SecurityGroupPlugin",
+    "regions": "neutrino.server.plugins.regions.central:RegionsPlugin",
 }
+
+
+def for_role(role: str, core_plugin: str,
+             service_plugins: Sequence[str]) -> tuple[str, list[str]]:
+    """The plugins a server of ``role`` loads: a local server's ML2 takes what it lacks
+    from the central server; the central server serves pods, routings and jobs."""
+    services = list(service_plugins)
+    if role == "local":
+        if core_plugin not in ("ml2", "ml2_local"):
+            raise ValueError(f"role local works with core_plugin ml2, not {core_plugin!r}")
+        return "ml2_local", services
+    if role == "central" and "regions" not in services:
+        services.append("regions")
+    return core_plugin, services
 
 
 def load_class(option: str, name: str, known: Mapping[str, str]) -> type:

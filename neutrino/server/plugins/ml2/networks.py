@@ -19,8 +19,9 @@ from neutrino.server.plugins.ml2.notify import L2AgentNotifier
 from neutrino.server.plugins.ml2.type_drivers.base import Segment
 from neutrino.server.plugins.ml2.type_drivers.manager import TypeManager
 
-# Ports the server deletes along with their network instead of refusing.
-AUTO_DELETED_OWNERS = (device_owners.DHCP,)
+# Ports the server deletes along with their network instead of refusing;
+# shadow ports (of other regions) go with the network that they stand in on.
+AUTO_DELETED_OWNERS = (device_owners.DHCP, device_owners.SHADOW)
 
 MIN_IPV4_MTU = 68   # RFC 791: what every IPv4 link must carry
 
@@ -108,7 +109,9 @@ class NetworkService(CoreResourceService):
 
         def work(session: Session) -> dict[str, Any]:
             network = models.Network(
-                name=body["name"], description=body["description"],
+                # A local server of a region copies a central network, id and all.
+                id=body.get("id") or models.new_id(), name=body["name"],
+                description=body["description"],
                 project_id=body["project_id"], admin_state_up=body["admin_state_up"],
                 shared=body["shared"], router_external=body.get("router:external", False),
                 status="ACTIVE")

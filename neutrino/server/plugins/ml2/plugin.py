@@ -33,7 +33,7 @@ class Ml2Plugin(CorePlugin):
         self.extension_drivers = ExtensionDrivers(conf.ml2.extension_drivers)
         self.notifier = L2AgentNotifier(context.notifier)
         self.agents = AgentService(db, conf.agent_down_time)
-        self.binder = PortBinder(self.type_manager, conf.agent_down_time)
+        self.binder = self.make_binder()
         self.l2pop = l2pop.L2Population(db, self.notifier, conf.ml2.l2_population)
         drivers = self.extension_drivers
         self.networks = NetworkService(db, self.type_manager, self.notifier, context.events,
@@ -43,6 +43,10 @@ class Ml2Plugin(CorePlugin):
         self.subnets = SubnetService(db, self.ports, context.events, drivers)
         self.rpc = L2RpcEndpoint(db, self.agents, self.binder, TunnelEndpoints(db),
                                  self.type_manager, self.notifier, self.l2pop)
+
+    def make_binder(self) -> PortBinder:
+        """What binds ports to hosts (a region's server binds shadow ports too)."""
+        return PortBinder(self.type_manager, self.context.conf.agent_down_time)
 
     @property
     def supported_aliases(self) -> tuple[str, ...]:

@@ -110,7 +110,9 @@ class PortService(CoreResourceService):
     def add(self, session: Session, body: dict[str, Any]) -> models.Port:
         """Create a port from a checked create body, in the caller's transaction."""
         network = load_network(session, body["network_id"])
-        port = models.Port(id=models.new_id(), network_id=network.id, status="DOWN",
+        # A local server of a region gives the central copy's id.
+        port = models.Port(id=body.get("id") or models.new_id(), network_id=network.id,
+                           status="DOWN",
                            project_id=body["project_id"],
                            **{column: body[name] for name, column in _COLUMNS.items()})
         if "mac_address" in body:

@@ -114,7 +114,8 @@ class SubnetService(CoreResourceService):
             load_network(session, body["network_id"])
             _check_overlap(session, body["network_id"], cidr)
             subnet = models.Subnet(
-                network_id=body["network_id"], project_id=body["project_id"],
+                id=body.get("id") or models.new_id(), network_id=body["network_id"],
+                project_id=body["project_id"],
                 cidr=str(cidr), ip_version=cidr.version,
                 gateway_ip=None if gateway is None else str(gateway),
                 allocation_pools=_pool_rows(ranges),

@@ -1,0 +1,350 @@
+"""The central server's service plugin (role central): regions, routings, jobs.
+
+- ``/v1.0/pods``: the regions, each with the API of its local server;
+- ``/v1.0/routings``: which local resource in which region a central one
+  is (local servers add one when they copy a network, subnet or port);
+- ``/v1.0/jobs``: the work across regions and how it went; ``PUT`` on a
+  failed job runs it again.
+
+A port reported bound in one region, or deleted, queues a
+``shadow_port_setup`` job on its network: every region with the network
+then gets a shadow of each port bound in another region, and loses the
+shadows of ports gone.  Deleting a network or subnet centrally deletes
+every region's copy first (a region that refuses or cannot be reached
+fails the delete, and nothing changes).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from neutrino.server.db import models
+from neutrino.server.lib import clock, errors, events
+from neutrino.server.lib import validators as v
+from neutrino.server.lib.attributes import REQUIRED, Attribute, ResourceAttributes, read_only
+from neutrino.server.plugins.base import (
+    CorePlugin,
+    PeriodicTask,
+    PluginContext,
+    Resource,
+    ServicePlugin,
+)
+from neutrino.server.plugins.regions import jobs, shadows
+from neutrino.server.plugins.regions.remote import RemoteApi
+
+LOG = logging.getLogger(__name__)
+
+V1 = "/v1.0"
+SHADOW_PORT_SETUP = "shadow_port_setup"
+RESOURCE_TYPES = ("network", "subnet", "port")
+
+
+def _endpoint(value: Any) -> str:
+    url = v.string(value)
+    if not url.startswith(("http://", "https://")):
+        raise ValueError(f"'{url}' is not an http:// or https:// URL")
+    return url.rstrip("/")
+
+
+POD = ResourceAttributes("pod", (
+    Attribute("pod_id"),
+    Attribute("region_name", v.string, REQUIRED, update=False),
+    Attribute("az_name", v.string, ""),
+    Attribute("dc_name", v.string, ""),
+    Attribute("endpoint", _endpoint, REQUIRED),
+))
+
+ROUTING = ResourceAttributes("routing", (
+    Attribute("id"),
+    Attribute("top_id", v.uuid_string, REQUIRED, update=False),
+    Attribute("bottom_id", v.uuid_string, REQUIRED, update=False),
+    Attribute("pod_id", v.uuid_string, update=False),
+    Attribute("region_name", v.string, update=False),
+    Attribute("resource_type", v.one_of(*RESOURCE_TYPES), REQUIRED, update=False),
+    Attribute("project_id", v.string, "", update=False),
+    *read_only("created_at", "updated_at"),
+))
+
+JOB = ResourceAttributes("job", (
+    Attribute("id"),
+    Attribute("type", v.string, REQUIRED, update=False),
+    Attribute("resource_id", v.uuid_string, REQUIRED, update=False),
+    Attribute("project_id", v.string, "", update=False),
+    *read_only("status", "attempts", "last_error", "created_at", "updated_at"),
+))
+
+
+def pod_dict(pod: models.Pod) -> dict[str, Any]:
+    return {"pod_id": pod.pod_id, "region_name": pod.region_name, "az_name": pod.az_name,
+            "dc_name": pod.dc_name, "endpoint": pod.endpoint}
+
+
+def routing_dict(routing: models.ResourceRouting, region_name: str) -> dict[str, Any]:
+    return {"id": routing.id, "top_id": routing.top_id, "bottom_id": routing.bottom_id,
+            "pod_id": routing.pod_id, "region_name": region_name,
+            "resource_type": routing.resource_type, "project_id": routing.project_id,
+            "created_at": clock.to_api(routing.created_at),
+            "updated_at": clock.to_api(routing.updated_at)}
+
+
+def job_dict(job: models.AsyncJob) -> dict[str, Any]:
+    return {"id": job.id, "type": job.type, "resource_id": job.resource_id,
+            "project_id": job.project_id, "status": job.status, "attempts": job.attempts,
+            "last_error": job.last_error, "created_at": clock.to_api(job.created_at),
+            "updated_at": clock.to_api(job.updated_at)}
+
+
+def _load(session: Session, model: Any, what: str, key: str) -> Any:
+    row = session.get(model, key)
+    if row is None:
+        raise errors.NotFound(f"{what} {key} could not be found", f"{what}NotFound")
+    return row
+
+
+class PodService:
+    def __init__(self, plugin: RegionsPlugin):
+        self.db = plugin.context.db
+
+    def list(self) -> list[dict[str, Any]]:
+        return self.db.run(lambda session: [pod_dict(pod) for pod in session.scalars(
+            sa.select(models.Pod).order_by(models.Pod.region_name))])
+
+    def get(self, pod_id: str) -> dict[str, Any]:
+        return self.db.run(lambda session: pod_dict(_load(session, models.Pod, "Pod", pod_id)))
+
+    def create(self, body: dict[str, Any]) -> dict[str, Any]:
+        def work(session: Session) -> dict[str, Any]:
+            name = body["region_name"]
+            if not name:
+                raise errors.invalid_input("region_name", "a region needs a name")
+            if session.scalar(sa.select(models.Pod).where(models.Pod.region_name == name)):
+                raise errors.Conflict(f"Region {name} is already a pod", "PodExists")
+            pod = models.Pod(region_name=name, az_name=body["az_name"],
+                             dc_name=body["dc_name"], endpoint=body["endpoint"])
+            session.add(pod)
+            session.flush()
+            return pod_dict(pod)
+        return self.db.run(work)
+
+    def update(self, pod_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        def work(session: Session) -> dict[str, Any]:
+            pod = _load(session, models.Pod, "Pod", pod_id)
+            for name in ("az_name", "dc_name", "endpoint"):
+                if name in body:
+                    setattr(pod, name, body[name])
+            return pod_dict(pod)
+        return self.db.run(work)
+
+    def delete(self, pod_id: str) -> None:
+        def work(session: Session) -> None:
+            pod = _load(session, models.Pod, "Pod", pod_id)
+            if session.scalar(sa.select(sa.func.count()).select_from(models.ResourceRouting)
+                              .where(models.ResourceRouting.pod_id == pod_id)):
+                raise errors.Conflict(f"Region {pod.region_name} still has resources of the "
+                                      "central server; delete them first", "PodInUse")
+            session.delete(pod)
+        self.db.run(work)
+
+
+class RoutingService:
+    def __init__(self, plugin: RegionsPlugin):
+        self.plugin = plugin
+        self.db = plugin.context.db
+
+    def _view(self, session: Session, routing: models.ResourceRouting) -> dict[str, Any]:
+        pod = session.get(models.Pod, routing.pod_id)
+        return routing_dict(routing, pod.region_name if pod else "")
+
+    def list(self) -> list[dict[str, Any]]:
+        return self.db.run(lambda session: [self._view(session, row) for row in session.scalars(
+            sa.select(models.ResourceRouting).order_by(models.ResourceRouting.created_at))])
+
+    def get(self, routing_id: str) -> dict[str, Any]:
+        return self.db.run(lambda session: self._view(
+            session, _load(session, models.ResourceRouting, "Routing", routing_id)))
+
+    def create(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Idempotent: a local server that copies a resource again gets the same routing."""
+        def work(session: Session) -> dict[str, Any]:
+            pod = self._pod(session, body)
+            row = session.scalar(sa.select(models.ResourceRouting).where(
+                models.ResourceRouting.top_id == body["top_id"],
+                models.ResourceRouting.pod_id == pod.pod_id,
+                models.ResourceRouting.resource_type == body["resource_type"]))
+            if row is None:
+                row = models.ResourceRouting(
+                    top_id=body["top_id"], bottom_id=body["bottom_id"], pod_id=pod.pod_id,
+                    resource_type=body["resource_type"], project_id=body["project_id"])
+                session.add(row)
+                session.flush()
+                if body["resource_type"] == "network":
+                    # The region may need shadows of ports bound elsewhere.
+                    self.plugin.runner.enqueue(session, SHADOW_PORT_SETUP, body["top_id"],
+                                               body["project_id"])
+            return self._view(session, row)
+        return self.db.run(work)
+
+    @staticmethod
+    def _pod(session: Session, body: dict[str, Any]) -> models.Pod:
+        if body.get("pod_id"):
+            return _load(session, models.Pod, "Pod", body["pod_id"])
+        name = body.get("region_name")
+        if not name:
+            raise errors.BadRequest("Failed to parse request. Required attribute 'pod_id' "
+                                    "or 'region_name' not specified")
+        pod = session.scalar(sa.select(models.Pod).where(models.Pod.region_name == name))
+        if pod is None:
+            raise errors.invalid_input("region_name", f"no pod is region {name}")
+        return pod
+
+    def update(self, routing_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        return self.get(routing_id)   # nothing of a routing may change
+
+    def delete(self, routing_id: str) -> None:
+        def work(session: Session) -> None:
+            session.delete(_load(session, models.ResourceRouting, "Routing", routing_id))
+        self.db.run(work)
+
+
+class JobService:
+    def __init__(self, plugin: RegionsPlugin):
+        self.plugin = plugin
+        self.db = plugin.context.db
+
+    def list(self) -> list[dict[str, Any]]:
+        return self.db.run(lambda session: [job_dict(job) for job in session.scalars(
+            sa.select(models.AsyncJob).order_by(models.AsyncJob.created_at))])
+
+    def get(self, job_id: str) -> dict[str, Any]:
+        return self.db.run(lambda session: job_dict(
+            _load(session, models.AsyncJob, "Job", job_id)))
+
+    def create(self, body: dict[str, Any]) -> dict[str, Any]:
+        return self.db.run(lambda session: job_dict(self.plugin.runner.enqueue(
+            session, body["type"], body["resource_id"], body["project_id"])))
+
+    def update(self, job_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Run a failed job again (the body names nothing: ``{"job": {}}``)."""
+        def work(session: Session) -> dict[str, Any]:
+            job = _load(session, models.AsyncJob, "Job", job_id)
+            self.plugin.runner.redo(session, job)
+            return job_dict(job)
+        return self.db.run(work)
+
+    def delete(self, job_id: str) -> None:
+        def work(session: Session) -> None:
+            job = _load(session, models.AsyncJob, "Job", job_id)
+            if job.status == jobs.RUNNING:
+                raise errors.Conflict(f"Job {job_id} is running", "JobRunning")
+            session.delete(job)
+        self.db.run(work)
+
+
+class RegionsPlugin(ServicePlugin):
+    def __init__(self, context: PluginContext, core: CorePlugin):
+        super().__init__(context, core)
+        region_conf = context.conf.region
+        self.timeout = region_conf.request_timeout
+        self.redo_interval = region_conf.failed_job_redo_interval
+        self.workers = region_conf.job_workers
+        self.runner = jobs.JobRunner(context.db, {SHADOW_PORT_SETUP: self.set_up_shadow_ports},
+                                     region_conf.job_attempts, region_conf.job_retry_delay)
+        self.pods = PodService(self)
+        self.routings = RoutingService(self)
+        self.jobs = JobService(self)
+        context.events.subscribe(self._port_updated, events.PORT, events.AFTER_UPDATE)
+        context.events.subscribe(self._port_deleted, events.PORT, events.AFTER_DELETE)
+        context.events.subscribe(self._delete_in_regions("networks", "network"),
+                                 events.NETWORK, events.PRECOMMIT_DELETE)
+        context.events.subscribe(self._delete_in_regions("subnets", "subnet"),
+                                 events.SUBNET, events.PRECOMMIT_DELETE)
+
+    def initialize(self) -> None:
+        self.runner.recover()
+
+    def resources(self) -> Sequence[Resource]:
+        return (
+            Resource("pod", "pods", POD, self.pods, prefix=V1),
+            Resource("routing", "routings", ROUTING, self.routings, prefix=V1),
+            Resource("job", "jobs", JOB, self.jobs, prefix=V1),
+        )
+
+    def periodic_tasks(self) -> Sequence[PeriodicTask]:
+        tasks = [PeriodicTask(f"job-worker-{n}", 0.0, self.runner.work)
+                 for n in range(1, self.workers + 1)]
+        if self.redo_interval > 0:
+            tasks.append(PeriodicTask("failed-job-redo", self.redo_interval,
+                                      self.runner.redo_failed))
+        return tasks
+
+    # -- what queues jobs -------------------------------------------------------
+    def _port_updated(self, payload: events.Payload) -> None:
+        before, after = payload.states
+        if shadows.Placement.of(before) != shadows.Placement.of(after):
+            self.runner.queue(SHADOW_PORT_SETUP, after["network_id"], after["project_id"])
+
+    def _port_deleted(self, payload: events.Payload) -> None:
+        before = payload.states[0]
+        if shadows.Placement.of(before) is not None:
+            self.runner.queue(SHADOW_PORT_SETUP, before["network_id"], before["project_id"])
+
+    # -- the regions ------------------------------------------------------------
+    def region_apis(self, session: Session, network_id: str) -> list[RemoteApi]:
+        """The local servers of the regions that have the network."""
+        pods = session.scalars(sa.select(models.Pod).join(
+            models.ResourceRouting, models.ResourceRouting.pod_id == models.Pod.pod_id).where(
+            models.ResourceRouting.top_id == network_id,
+            models.ResourceRouting.resource_type == "network").order_by(models.Pod.region_name))
+        return [RemoteApi(pod.endpoint, pod.region_name, self.timeout) for pod in pods]
+
+    def set_up_shadow_ports(self, network_id: str) -> None:
+        """The job: each region with the network has a shadow of every port bound in
+        another region, and no shadow of a port gone or moved."""
+        def read(session: Session) -> tuple[list[dict[str, Any]], list[RemoteApi]]:
+            ports = session.scalars(sa.select(models.Port).where(
+                models.Port.network_id == network_id))
+            return ([self.core.port_dict(session, port) for port in ports],
+                    self.region_apis(session, network_id))
+
+        central_ports, regions = self.context.db.run(read)
+        failures = []
+        for api in regions:
+            try:
+                self._shadow_ports_in(api, network_id, central_ports)
+            except errors.ApiError as error:
+                failures.append(f"{api.who}: {error.message}")
+        if failures:
+            raise RuntimeError("; ".join(failures))
+
+    @staticmethod
+    def _shadow_ports_in(api: RemoteApi, network_id: str,
+                         central_ports: list[dict[str, Any]]) -> None:
+        wanted = {port["id"]: placement for port in central_ports
+                  if (placement := shadows.shadow_of(port, api.who)) is not None}
+        local = {port["id"]: port for port in api.list("ports", network_id=network_id)}
+        for port in local.values():
+            if shadows.is_shadow(port) and (
+                    shadows.Placement.of(port) != wanted.get(port["id"])):
+                api.delete("ports", port["id"])
+                LOG.info("shadow of port %s removed from region %s", port["id"], api.who)
+                local.pop(port["id"])
+        for port_id in wanted.keys() - local.keys():
+            # The region copies the central port as a shadow when asked for it.
+            api.show("ports", "port", port_id)
+            LOG.info("port %s shadowed in region %s", port_id, api.who)
+
+    def _delete_in_regions(self, collection: str, resource: str):
+        def delete(payload: events.Payload) -> None:
+            session = payload.session
+            state = payload.states[0]
+            network_id = state["id"] if resource == "network" else state["network_id"]
+            for api in self.region_apis(session, network_id):
+                api.delete(collection, state["id"])
+            session.execute(sa.delete(models.ResourceRouting).where(
+                models.ResourceRouting.top_id == state["id"]))
+        return delete
