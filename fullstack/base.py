@@ -97,6 +97,8 @@ class BaseFullStackTestCase(HarnessTestCase):
 
     Provides ``environment``, ``client`` (raw API), ``safe_client`` (deletes
     what it created), ``tenant_id`` and ``engine`` (the per-test database).
+    With regions, these are the central server's; each region's are
+    ``environment.region(name).client``, ``.safe_client`` and ``.engine``.
     """
 
     def setUp(self, environment: Environment) -> None:  # type: ignore[override]
@@ -105,6 +107,8 @@ class BaseFullStackTestCase(HarnessTestCase):
         # anything is built: a test module runs against any service unchanged.
         service = services.load(environment.env_desc.service or self.settings.service)
         reason = service.unsupported(environment.env_desc)
+        if not reason and environment.regions_desc:
+            reason = service.unsupported_regions()
         if reason:
             self.skipTest(f"{service.name}: {reason}")
         # The test described its environment before this run existed.
@@ -123,6 +127,10 @@ class BaseFullStackTestCase(HarnessTestCase):
         self.engine = self.environment.engine
         self.client = self.environment.server.client
         self.safe_client = self.useFixture(client.SafeClient(self.client))
+        for region in self.environment.regions:
+            # The test's own, made after the central one: what a test made in a
+            # region (machines' ports) goes before the central networks do.
+            region.safe_client = self.useFixture(client.SafeClient(region.client))
         self.tenant_id = uuid.uuid4().hex
 
     def require_feature(self, feature: str, why_missing: str) -> None:
@@ -140,9 +148,12 @@ class BaseFullStackTestCase(HarnessTestCase):
 
     def boot_machines(self, hosts: Iterable[Host], network_id: str,
                       use_dhcp: bool = False) -> machine.FakeFullstackMachinesList:
-        """A machine on each of ``hosts``, booted side by side."""
-        return machine.boot_machines(self.useFixture, hosts, network_id, self.tenant_id,
-                                     self.safe_client, use_dhcp)
+        """A machine on each of ``hosts``, booted side by side.  With regions, each
+        is made through its host's region (the central network's id is enough
+        there), as a compute service of that region would."""
+        return machine.boot_machines(
+            self.useFixture, hosts, network_id, self.tenant_id, self.safe_client, use_dhcp,
+            client_for=self.environment.client_for)
 
     def tearDown(self) -> None:
         self._draw_topology()

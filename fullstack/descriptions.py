@@ -1,13 +1,16 @@
 """Descriptions of a deployment: plain, frozen data, validated before anything is built.
 
 ``EnvironmentDescription`` holds the choices of the whole deployment,
-``HostDescription`` those of one host; the Environment and its Hosts turn
-them into namespaces, bridges and processes.
+``HostDescription`` those of one host, ``RegionDescription`` the hosts of
+one region; the Environment and its Hosts turn them into namespaces,
+bridges and processes.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import re
+from collections.abc import Sequence
 
 NETWORK_TYPES = ("vxlan", "gre", "vlan", "flat")
 TUNNEL_TYPES = ("vxlan", "gre")
@@ -111,3 +114,37 @@ class HostDescription:
         if (self.l3_agent or self.dhcp_agent) and not self.l2_agent:
             raise ValueError("l3_agent and dhcp_agent need l2_agent: their ports on br-int "
                              "are wired by the L2 agent")
+
+
+_REGION_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,31}$")
+
+
+@dataclasses.dataclass(frozen=True)
+class RegionDescription:
+    """One region of a multi-region deployment (the Tricircle shape): its hosts.
+
+    Each region gets a vhost, a database and a local server of its own; the
+    environment's central server owns the networks all regions share.
+    """
+
+    name: str
+    hosts: tuple[HostDescription, ...] = (HostDescription(),)
+
+    def __init__(self, name: str, hosts: Sequence[HostDescription] = (HostDescription(),)):
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "hosts", tuple(hosts) if isinstance(hosts, (list, tuple))
+                           else hosts)
+        self.__post_init__()
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not _REGION_NAME.match(self.name):
+            raise ValueError(f"name {self.name!r}: a region's name is a letter, then up to 31 "
+                             "letters, digits, '_' or '-' (it names the region's vhost, "
+                             "database and log files)")
+        if not isinstance(self.hosts, tuple) or not self.hosts:
+            raise ValueError(f"hosts of region {self.name}: a list of at least one "
+                             "HostDescription")
+        for index, desc in enumerate(self.hosts):
+            if not isinstance(desc, HostDescription):
+                raise ValueError(f"hosts[{index}] of region {self.name} must be a "
+                                 "HostDescription")

@@ -59,6 +59,7 @@ class CentralSite:
     wait_for_server: Callable[[], None]
     check_processes: Callable[[], None]   # ProcessExited if any process of the deployment died
     next_machine_number: Callable[[], int]   # machines are numbered across the environment
+    region: str = ""                      # the host's region, in a multi-region deployment
 
     def __repr__(self) -> str:
         return f"<CentralSite {self.ctx.prefix} ns={self.data_bridge.namespace}>"

@@ -305,16 +305,18 @@ class FakeFullstackMachinesList(list):
 
 def boot_machines(use_fixture: Callable[[FakeFullstackMachine], FakeFullstackMachine],
                   hosts: Iterable[Host], network_id: str, tenant_id: str,
-                  safe_client: client.SafeClient,
-                  use_dhcp: bool = False) -> FakeFullstackMachinesList:
+                  safe_client: client.SafeClient, use_dhcp: bool = False,
+                  client_for: Callable[[Host], client.SafeClient | None] = lambda host: None,
+                  ) -> FakeFullstackMachinesList:
     """A machine on each of ``hosts`` (a host twice: two machines), all booted.
 
     Every port is created and plugged before the first wait, so the agents
-    wire them side by side.  ``use_fixture`` is the owner's ``useFixture``.
+    wire them side by side.  ``use_fixture`` is the owner's ``useFixture``;
+    ``client_for`` may name another client for a host's machine (its region's).
     """
     vms = FakeFullstackMachinesList(
-        use_fixture(FakeFullstackMachine(host, network_id, tenant_id, safe_client,
-                                         use_dhcp=use_dhcp))
+        use_fixture(FakeFullstackMachine(host, network_id, tenant_id,
+                                         client_for(host) or safe_client, use_dhcp=use_dhcp))
         for host in hosts)
     vms.block_until_all_boot()
     return vms

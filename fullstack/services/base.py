@@ -44,7 +44,18 @@ class ServerSpec:
     bind_port: int
     transport_url: str          # RabbitMQ as the server reaches it
     database_url: str
-    broker: Broker              # the test's vhost, as its admin sees it
+    broker: Broker | None       # the test's vhost, as its admin sees it (None: no agents)
+    # In a multi-region deployment: "central" (no agents, no broker) or
+    # "local" (one region's server, reaching the central one at central_url).
+    role: str = "standalone"
+    region_name: str = ""
+    central_url: str = ""
+
+    @property
+    def process_name(self) -> str:
+        """What the server's log and config files are named after: its role and region."""
+        return {"standalone": "server", "central": "central-server"}.get(
+            self.role, f"server-{self.region_name}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -83,6 +94,11 @@ class Service(abc.ABC):
     def unsupported(self, env_desc: EnvironmentDescription) -> str | None:
         """Why the system cannot deploy ``env_desc``, or None: a test is skipped so."""
         return None
+
+    def unsupported_regions(self) -> str | None:
+        """Why the system cannot deploy several regions (central and local servers),
+        or None if it can."""
+        return f"{self.name} has no central and local server roles"
 
     def check_settings(self, settings: prerequisites.Settings) -> None:  # noqa: B027
         """Refuse, with what to change, settings the service cannot run with."""

@@ -48,6 +48,9 @@ class NeutrinoService(Service):
         "stateless-security-groups",
     })
 
+    def unsupported_regions(self) -> str | None:
+        return None
+
     def server(self, spec: ServerSpec) -> process.Server:
         desc = spec.env_desc
         sections: process.Sections = {
@@ -70,7 +73,15 @@ class NeutrinoService(Service):
                 f"{net}:{VLAN_RANGE[0]}:{VLAN_RANGE[1]}" for net in desc.physical_networks]},
             "ml2_type_flat": {"flat_networks": [*desc.physical_networks, EXTERNAL_PHYSNET]},
         }
-        name = "neutrino-server"
+        if spec.role != "standalone":
+            sections["DEFAULT"]["role"] = spec.role
+            region: dict[str, object] = {
+                # A scenario asks for a failed job again itself.
+                "failed_job_redo_interval": 0}
+            if spec.role == "local":
+                region.update(region_name=spec.region_name, central_url=spec.central_url)
+            sections["region"] = region
+        name = f"neutrino-{spec.process_name}"
         return process.ServerProcess(
             spec.ctx, name, self._command("neutrino.server", spec.ctx, name), sections,
             spec.bind_host, spec.bind_port)

@@ -39,6 +39,8 @@ class NeutronServer(process.Server):
         ctx = spec.ctx
         self.url = f"http://{spec.bind_host}:{spec.bind_port}"
         self.client = client.ApiClient(self.url)
+        if spec.broker is None:
+            raise ValueError("Neutron's server needs the test's vhost (ServerSpec.broker)")
         self._broker = spec.broker
         # Forks the agents (see zygote.py); it imports while the server loads.
         self.zygote = forking.Zygote(ctx)
