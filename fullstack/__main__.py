@@ -40,6 +40,9 @@ def _parser() -> argparse.ArgumentParser:
                     help="a DHCP agent on host-1; machines then get their address by DHCP")
     up.add_argument("--machines", type=int, default=0,
                     help="machines on one network, spread over the hosts")
+    up.add_argument("--regions", type=int, default=0,
+                    help="that many regions (RegionOne, ...) of --hosts hosts each, and a "
+                         "central server (neutrino)")
     up.add_argument("--service", help=SERVICE_HELP)
     up.add_argument("--json", action="store_true", help="the summary as one JSON object")
     status = commands.add_parser("status", help="list the standing deployments")
@@ -84,7 +87,8 @@ def main(argv: list[str] | None = None) -> int:
 def run_up(args: argparse.Namespace) -> int:
     request = interactive.UpRequest(
         hosts=args.hosts, network_type=args.network_type, l2_pop=args.l2_pop,
-        l3=args.l3, dhcp=args.dhcp, machines=args.machines, service=args.service)
+        l3=args.l3, dhcp=args.dhcp, machines=args.machines, service=args.service,
+        regions=args.regions)
     start = time.monotonic()
 
     def progress(message: str) -> None:

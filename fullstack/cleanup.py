@@ -4,9 +4,10 @@ A run is identified by its prefix.  A prefix whose owning process (pid and
 start time, from the allocator's registry) is gone is dead; everything that
 carries a dead prefix is removed: recorded processes (by pid, after checking
 their start time), namespaces and root-namespace links named ``<prefix>-*``,
-the RabbitMQ vhost and user ``fullstack.<prefix>``, the database
-``fullstack_<prefix>``, the run directory and the allocations.  Nothing
-without a dead prefix of this harness is touched.
+the RabbitMQ vhosts and users ``fullstack.<prefix>`` (and its regions'
+``fullstack.<prefix>-<region>``), the databases ``fullstack_<prefix>*``, the
+run directory and the allocations.  Nothing without a dead prefix of this
+harness is touched.
 """
 
 from __future__ import annotations
@@ -66,11 +67,16 @@ def _delete_network_things(prefix: str) -> list[str]:
 def _delete_services(settings: prerequisites.Settings, prefix: str) -> list[str]:
     removed = []
     api = rabbitmq.ManagementApi(settings.rabbit_admin_url)
-    name = rabbitmq.VHOST_STEM + prefix
-    if name in api.vhosts():
+    stem = rabbitmq.VHOST_STEM + prefix
+
+    def ours(name: str) -> bool:
+        # The run's own, and each of its regions' (<stem>-<region>).
+        return name == stem or name.startswith(stem + "-")
+
+    for name in filter(ours, api.vhosts()):
         api.delete_vhost(name)
         removed.append(f"vhost {name}")
-    if name in api.users():
+    for name in filter(ours, api.users()):
         api.delete_user(name)
         removed.append(f"rabbitmq user {name}")
     # The run's database, and any it made on the side (a schema being migrated).

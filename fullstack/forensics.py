@@ -50,8 +50,26 @@ def ovs_state(instance) -> str:
     return "\n".join(parts)
 
 
-def api_view(environment: Environment) -> str:
+def regions_view(environment: Environment) -> str:
+    """The central server's pods, routings and jobs (what went where, and how)."""
     client = environment.server.client
+    view: dict[str, object] = {}
+    for collection in ("pods", "routings", "jobs"):
+        try:
+            view[collection] = client.request("GET", f"/v1.0/{collection}")[collection]
+        except Exception as exc:
+            view[collection] = f"(unavailable: {exc})"
+    jobs = view["jobs"]
+    lines = [f"job {job['id']} {job['type']} of {job['resource_id']}: {job['status']} "
+             f"after {job['attempts']} attempt(s) {job['last_error']}".rstrip()
+             for job in (jobs if isinstance(jobs, list) else [])]
+    return "\n".join(lines) + "\n\n" + json.dumps(view, indent=1, default=str)
+
+
+def api_view(environment: Environment, client=None) -> str:
+    """What the server (``client``'s, else the environment's) lists, agents and
+    ports first, in a line each."""
+    client = client or environment.server.client
     view: dict[str, object] = {}
     for resource in ("network", "subnet", "port", "agent"):
         try:
@@ -95,8 +113,12 @@ def dump(environment: Environment) -> dict[str, str]:
     write("ovs-central.txt", ovs_state(environment.central_ovs))
     for host in environment.hosts:
         write(f"ovs-{host.hostname}.txt", ovs_state(host.ovs))
-    summary = {"forensics-api": api_view(environment),
-               "forensics-processes": process_tails(environment)}
+    summary = {"forensics-api": api_view(environment)}
+    if environment.regions:
+        summary["forensics-regions"] = regions_view(environment)
+        for region in environment.regions:
+            summary[f"forensics-api-{region.name}"] = api_view(environment, region.client)
+    summary["forensics-processes"] = process_tails(environment)
     for name, text in summary.items():
         write(f"{name}.txt", text)
     return summary

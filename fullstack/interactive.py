@@ -40,12 +40,22 @@ class UpRequest:
     dhcp: bool = False
     machines: int = 0
     service: str | None = None   # None: the run's (FULLSTACK_SERVICE, else neutrino)
+    # 0: one region (the usual deployment); N: N regions of ``hosts`` hosts each,
+    # RegionOne, RegionTwo, ..., and a central server.
+    regions: int = 0
 
     def __post_init__(self) -> None:
         if self.hosts < 1:
             raise ValueError(f"hosts must be at least 1, not {self.hosts}")
         if self.machines < 0:
             raise ValueError(f"machines must be 0 or more, not {self.machines}")
+        if self.regions < 0:
+            raise ValueError(f"regions must be 0 or more, not {self.regions}")
+        if self.regions and (self.l3 or self.dhcp):
+            raise ValueError("regions: --l3 and --dhcp are for one region only so far")
+
+    def region_names(self) -> list[str]:
+        return [region_name(number) for number in range(1, self.regions + 1)]
 
     def environment(self, ctx: context.RunContext) -> environment.Environment:
         env_desc = environment.EnvironmentDescription(
@@ -53,7 +63,18 @@ class UpRequest:
         hosts = [environment.HostDescription(l3_agent=self.l3 and number == 1,
                                              dhcp_agent=self.dhcp and number == 1)
                  for number in range(1, self.hosts + 1)]
+        if self.regions:
+            return environment.Environment(env_desc, ctx=ctx, regions=[
+                environment.RegionDescription(name, hosts) for name in self.region_names()])
         return environment.Environment(env_desc, hosts, ctx=ctx)
+
+
+_NUMBERS = ("One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine")
+
+
+def region_name(number: int) -> str:
+    """RegionOne, RegionTwo, ... as OpenStack names its regions; Region10 and on."""
+    return f"Region{_NUMBERS[number - 1] if number <= len(_NUMBERS) else number}"
 
 
 class Deployment(fixtures.Fixture):
@@ -89,9 +110,13 @@ class Deployment(fixtures.Fixture):
         if self.request.l3:
             self._route(safe, tenant, subnet["id"])
         hosts = self.env.hosts
+        # With regions, a machine's port is made through its host's region.
+        regional = {region.name: self.useFixture(client.SafeClient(region.client))
+                    for region in self.env.regions}
         self.machines = list(machine.boot_machines(
             self.useFixture, [hosts[index % len(hosts)] for index in range(self.request.machines)],
-            net["id"], tenant, safe, use_dhcp=self.request.dhcp))
+            net["id"], tenant, safe, use_dhcp=self.request.dhcp,
+            client_for=lambda host: regional.get(host.site.region)))
         self.progress(f"{len(self.machines)} machine(s) booted on {TENANT_CIDR}")
 
     def _route(self, safe: client.SafeClient, tenant: str, subnet_id: str) -> None:
@@ -111,7 +136,13 @@ class Deployment(fixtures.Fixture):
             "name": host.hostname, "namespace": host.namespace,
             "control_ip": host.control_ip.split("/")[0], "tunnel_ip": host.tunnel_ip,
             "processes": [{"name": p.name, "pid": p.pid} for p in host.processes()],
+            "region": host.site.region or None,
         } for host in env.hosts]
+        regions = [{"name": region.name, "api_url": region.server.url,
+                    "db_url": region.database.url,
+                    "rabbitmq_vhost": region.rabbitmq_environment.vhost,
+                    "hosts": [host.hostname for host in region.hosts]}
+                   for region in env.regions]
         machines = [{"namespace": vm.namespace, "ip": vm.ip, "host": vm.host.hostname,
                      "port_id": vm.port["id"]} for vm in self.machines]
         return {
@@ -121,7 +152,9 @@ class Deployment(fixtures.Fixture):
             "central_namespace": env.central_namespace.name,
             "hosts": hosts, "machines": machines, **self.extras,
             "api_url": env.server.url, "db_url": env.database.url,
-            "rabbitmq_vhost": env.rabbitmq_environment.vhost,
+            # With regions the central server has no broker: each region has its vhost.
+            "rabbitmq_vhost": None if regions else env.rabbitmq_environment.vhost,
+            "regions": regions,
             "log_dir": self.ctx.log_dir, "topology_svg": self.topology_svg,
             "enter": "ip netns exec NAMESPACE bash",
             "down": f"python -m fullstack down {self.ctx.prefix}",
@@ -175,13 +208,19 @@ def down(settings: prerequisites.Settings, prefix: str) -> list[str]:
 
 
 def render_summary(summary: dict) -> str:
+    regions = summary.get("regions") or []
     lines = [f"deployment {summary['id']} ({summary['network_type']}) is up",
-             f"  API:       {summary['api_url']}",
-             f"  database:  {summary['db_url']}",
-             f"  RabbitMQ:  vhost {summary['rabbitmq_vhost']}",
-             f"  logs:      {summary['log_dir']}",
-             f"  topology:  {summary['topology_svg']}",
-             f"  central:   ip netns exec {summary['central_namespace']} bash"]
+             f"  API:       {summary['api_url']}{' (central)' if regions else ''}",
+             f"  database:  {summary['db_url']}"]
+    if not regions:
+        lines.append(f"  RabbitMQ:  vhost {summary['rabbitmq_vhost']}")
+    for region in regions:
+        lines.append(f"  {region['name']}: API {region['api_url']}, database "
+                     f"{region['db_url']}, vhost {region['rabbitmq_vhost']}, hosts "
+                     f"{', '.join(region['hosts'])}")
+    lines += [f"  logs:      {summary['log_dir']}",
+              f"  topology:  {summary['topology_svg']}",
+              f"  central:   ip netns exec {summary['central_namespace']} bash"]
     for host in summary["hosts"]:
         processes = ", ".join(f"{p['name']} ({p['pid']})" for p in host["processes"])
         lines.append(f"  {host['name']}:    ip netns exec {host['namespace']} bash   "

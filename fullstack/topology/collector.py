@@ -165,7 +165,7 @@ def _read_ovs(instance: ovs.OvsInstance) -> _OvsState:
 # -- putting the two views together --
 
 def _site(namespace: str, title: str, state: _OvsState, nics: list[_Nic],
-          agents: Iterable[Agent], central: bool) -> Site:
+          agents: Iterable[Agent], central: bool, region: str = "") -> Site:
     addresses = {nic.name: nic.addresses for nic in nics}
     bridges = tuple(Bridge(name, tuple(ports), addresses.get(name, ()))
                     for name, ports in state.bridges.items())
@@ -174,7 +174,7 @@ def _site(namespace: str, title: str, state: _OvsState, nics: list[_Nic],
     own = tuple(Interface(nic.name, nic.addresses) for nic in nics
                 if nic.name not in on_ovs and nic.name != "lo"
                 and (nic.addresses or nic.kind == "veth"))
-    return Site(namespace, title, bridges, tuple(agents), own, central)
+    return Site(namespace, title, bridges, tuple(agents), own, central, region)
 
 
 def _stack_kind(prefix: str, namespace: str) -> str:
@@ -234,14 +234,14 @@ def collect(env: Environment) -> Topology:
     prefix = env.ctx.prefix
     namespaces = namespace_module.starting_with(prefix + "-")
     kernel = _read_kernel(prefix, namespaces)
-    instances = [(env.central_namespace.name, "central", env.central_ovs, []),
-                 *((host.namespace, host.hostname, host.ovs, _agents(host))
+    instances = [(env.central_namespace.name, "central", env.central_ovs, [], ""),
+                 *((host.namespace, host.hostname, host.ovs, _agents(host), host.site.region)
                    for host in env.hosts)]
     sites, links, tunnels = [], _veth_links(kernel), []
-    for namespace, title, instance, agents in instances:
+    for namespace, title, instance, agents, region in instances:
         state = _read_ovs(instance)
         sites.append(_site(namespace, title, state, kernel.get(namespace, []), agents,
-                           central=instance is env.central_ovs))
+                           central=instance is env.central_ovs, region=region))
         links += _patch_links(namespace, state.patches)
         tunnels += [Tunnel(kind, Device(namespace, port), local_ip, remote_ip)
                     for kind, port, local_ip, remote_ip in state.tunnels]

@@ -53,6 +53,7 @@ class Site:
     agents: tuple[Agent, ...] = ()
     interfaces: tuple[Interface, ...] = ()   # the namespace's own, not OVS ports (ctl0)
     central: bool = False
+    region: str = ""    # a host's region, in a multi-region deployment (drawn as a cluster)
 
     def bridge_of(self, name: str) -> Bridge | None:
         """The bridge whose port (or LOCAL port) ``name`` is."""

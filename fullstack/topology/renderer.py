@@ -8,6 +8,7 @@ the bottom.  Every edge names the link's kind and both of its ends.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import html
 import itertools
@@ -361,11 +362,23 @@ def _draw_nodes(graph: graphviz.Graph, layout: _Layout) -> None:
                 for bridge in site.bridges if site.central else ():
                     top.node(bridge_id(site, bridge.name))
     parents = {stack.namespace: layout.parent(stack) for stack in topology.stacks}
-    for site in topology.sites:
-        stacks = [stack for stack in topology.stacks if parents[stack.namespace] is site]
-        loose = {node: label for node, (label, owner) in layout.loose.items() if owner is site}
-        _site_cluster(graph, site, stacks, loose)
-        _keep_layers(graph, layout, site, stacks)
+    regions = {site.region: None for site in topology.sites}
+    for region in regions:
+        with contextlib.ExitStack() as stack_of_clusters:
+            into = graph
+            if region:
+                # A region's hosts in a cluster of their own, inside the drawing.
+                into = stack_of_clusters.enter_context(
+                    graph.subgraph(name=f"cluster_region_{region}"))
+                into.attr(label=f"region {region}", style="rounded,dashed", color="#6a1b9a",
+                          fontcolor="#6a1b9a")
+            for site in (site for site in topology.sites if site.region == region):
+                stacks = [stack for stack in topology.stacks
+                          if parents[stack.namespace] is site]
+                loose = {node: label for node, (label, owner) in layout.loose.items()
+                         if owner is site}
+                _site_cluster(into, site, stacks, loose)
+                _keep_layers(graph, layout, site, stacks)
     for stack in topology.stacks:
         if parents[stack.namespace] is None:
             _stack_node(graph, stack)

@@ -27,6 +27,12 @@ with run.HarnessRun(settings, 'killed-run') as harness:
         sys.stdin.read()
 """
 
+# The same with two regions: two more vhosts, databases and servers.
+BUILD_REGIONS = BUILD_ENVIRONMENT.replace(
+    "[environment.HostDescription() for _ in range(2)],",
+    "regions=[environment.RegionDescription('RegionOne'), "
+    "environment.RegionDescription('RegionTwo')],")
+
 # A run that ends normally but leaves a namespace and a process behind.
 LEAKY_RUN = """
 import sys
@@ -56,11 +62,20 @@ def running(pid: int) -> bool:
 
 class TestCleanupAfterKill(base.HarnessTestCase):
     def test_sigkilled_setup_is_cleaned(self):
-        runner = subprocess.Popen([sys.executable, "-c", BUILD_ENVIRONMENT],
+        self.check_killed_run_is_cleaned(BUILD_ENVIRONMENT)
+
+    def test_sigkilled_setup_of_two_regions_is_cleaned(self):
+        removed = self.check_killed_run_is_cleaned(BUILD_REGIONS)
+        for region in ("regionone", "regiontwo"):
+            self.assertIn(f"vhost fullstack.{self.killed}-{region}", removed)
+            self.assertIn(f"database fullstack_{self.killed}_{region}", removed)
+
+    def check_killed_run_is_cleaned(self, script: str) -> list[str]:
+        runner = subprocess.Popen([sys.executable, "-c", script],
                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         self.addCleanup(runner.wait)
         self.addCleanup(runner.kill)
-        prefix = runner.stdout.readline().strip()
+        prefix = self.killed = runner.stdout.readline().strip()
         self.assertRegex(prefix, r"^fs[a-z0-9]{4}$")
         # Kill it in the middle: once the first host exists, before it is done.
         wait.wait_until_true(lambda: f"{prefix}-h1" in netns.listnetns(), timeout=60,
@@ -82,6 +97,7 @@ class TestCleanupAfterKill(base.HarnessTestCase):
         self.assertEqual([], [pid for pid in pids if running(pid)])
         self.assertEqual([], records.recorded_processes(self.settings.state_dir, prefix))
         self.assertNotIn(prefix, cleanup.dead_prefixes(self.settings))
+        return removed
 
 
 class TestCleanupAfterLeak(base.HarnessTestCase):

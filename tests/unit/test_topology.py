@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import os
 import re
 import shutil
@@ -109,6 +111,22 @@ class TestRender(testtools.TestCase):
         for bridge in ("br-fabric", "br-int", "br-phys", "br-tun"):
             self.assertIn(f'"{H2}/{bridge}"', self.source)
         self.assertIn("240.0.1.11/24", self.source)   # the tunnel endpoint on br-fabric
+
+    def test_hosts_of_a_region_sit_in_its_cluster(self):
+        snap = snapshot()
+        central, h1, h2 = snap.sites
+        regional = topology.Topology(
+            snap.prefix, (central, dataclasses.replace(h1, region="RegionOne"),
+                          dataclasses.replace(h2, region="RegionTwo")),
+            snap.stacks, snap.links, snap.tunnels, snap.control)
+        source = topology.render(regional)
+        for region, namespace in (("RegionOne", H1), ("RegionTwo", H2)):
+            start = source.index(f"subgraph cluster_region_{region} {{")
+            self.assertIn(f'label="region {region}"', source[start:])
+            # The host's own cluster opens inside the region's.
+            self.assertLess(start, source.index(f'subgraph "cluster_{namespace}"'))
+        self.assertNotIn("cluster_region_", source.split('subgraph "cluster_' + CENTRAL)[1]
+                         .split("}")[0])
 
     def test_links_name_their_kind_and_both_ends(self):
         self.assertEqual(r"veth\nh1-data ↔ data0", self.edge_between(
