@@ -22,6 +22,8 @@ def _parser() -> argparse.ArgumentParser:
     bench_parser.add_argument("--runs", type=int, default=5)
     bench_parser.add_argument("--network-type", default="vxlan",
                               choices=descriptions.NETWORK_TYPES)
+    bench_parser.add_argument("--regions", type=int, default=0,
+                              help="that many regions of --hosts hosts each (neutrino)")
     bench_parser.add_argument("--service", help=SERVICE_HELP)
     bench_parser.add_argument("--json", action="store_true", help="one JSON object")
     sg_bench = commands.add_parser(
@@ -74,9 +76,10 @@ def main(argv: list[str] | None = None) -> int:
             sg = bench_sg.run_bench(args.samples, args.rules, args.service)
             print(json.dumps(sg) if args.json else bench_sg.render(sg))
             return 0
-        if args.hosts < 1 or args.runs < 1:
-            parser.error("--hosts and --runs must be at least 1")
-        result = bench.run_rounds(args.hosts, args.runs, args.network_type, args.service)
+        if args.hosts < 1 or args.runs < 1 or args.regions < 0:
+            parser.error("--hosts and --runs must be at least 1, --regions at least 0")
+        result = bench.run_rounds(args.hosts, args.runs, args.network_type, args.service,
+                                  args.regions)
         print(bench.render(result, args.json))
         return 0
     except (prerequisites.MissingPrerequisite, ValueError) as exc:

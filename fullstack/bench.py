@@ -7,7 +7,10 @@ into its parts (the Environment times them as it builds): ``central``,
 ``server``, per host ``host`` (its wiring and agent launches) and
 ``host_ovs`` (its OVS instance alone), per agent ``agent_alive`` (from its
 start until the server lists it alive) and ``agents_alive`` (from the last
-host built until every agent is alive).  ``rss_mb_per_host`` is the peak
+host built until every agent is alive).  With ``--regions N`` the round is
+N regions of ``--hosts`` hosts each, a machine per host on one central
+network, and ``server`` is each server's (the central one's and each
+region's).  ``rss_mb_per_host`` is the peak
 resident memory (VmHWM) of a host's OVS daemons and agents.
 """
 
@@ -21,7 +24,7 @@ import uuid
 import fixtures
 import psutil
 
-from fullstack import environment, machine, prerequisites, run
+from fullstack import environment, interactive, machine, prerequisites, run
 from fullstack import host as host_module
 from fullstack.resources import client
 
@@ -32,28 +35,37 @@ class ConnectivityRound(fixtures.Fixture):
     """One round: environment, one network, a machine per host, ping_all."""
 
     def __init__(self, settings: prerequisites.Settings, hosts: int, network_type: str,
-                 service: str | None = None):
+                 service: str | None = None, regions: int = 0):
         super().__init__()
         self.settings = settings
         self.hosts = hosts
         self.network_type = network_type
         self.service = service
+        self.regions = regions
         self.marks: dict[str, float] = {}
 
     def _setUp(self) -> None:
         start = time.monotonic()
         ctx = self.useFixture(run.HarnessRun(self.settings, "bench")).ctx
-        env = environment.Environment(
-            environment.EnvironmentDescription(network_type=self.network_type,
-                                               service=self.service),
-            [environment.HostDescription() for _ in range(self.hosts)], ctx=ctx)
+        env_desc = environment.EnvironmentDescription(network_type=self.network_type,
+                                                      service=self.service)
+        hosts = [environment.HostDescription() for _ in range(self.hosts)]
+        if self.regions:
+            env = environment.Environment(env_desc, ctx=ctx, regions=[
+                environment.RegionDescription(interactive.region_name(number), hosts)
+                for number in range(1, self.regions + 1)])
+        else:
+            env = environment.Environment(env_desc, hosts, ctx=ctx)
         self.useFixture(env)
         self.marks["env_up"] = time.monotonic() - start
         safe = self.useFixture(client.SafeClient(env.server.client))
+        regional = {region.name: self.useFixture(client.SafeClient(region.client))
+                    for region in env.regions}
         tenant = uuid.uuid4().hex
         net = safe.create_network(tenant, **env.env_desc.network_attrs())
         safe.create_subnet(tenant, net["id"], "20.0.0.0/24")
-        vms = machine.boot_machines(self.useFixture, env.hosts, net["id"], tenant, safe)
+        vms = machine.boot_machines(self.useFixture, env.hosts, net["id"], tenant, safe,
+                                    client_for=lambda host: regional.get(host.site.region))
         self.marks["boot"] = time.monotonic() - start - self.marks["env_up"]
         before_ping = time.monotonic()
         vms.ping_all()
@@ -73,6 +85,8 @@ def env_parts(env: environment.Environment) -> dict[str, list[float]]:
             part = "host_ovs"
         elif name.startswith("host-"):
             part = "host"
+        elif name.endswith("-server"):
+            part = "server"   # with regions: the central one and each region's
         else:
             part = name
         parts.setdefault(part, []).append(seconds)
@@ -96,14 +110,16 @@ def host_peak_rss_mb(host: host_module.Host) -> float:
     return sum(peak_rss_mb(daemon.pid) for daemon in host.processes())
 
 
-def run_rounds(hosts: int, runs: int, network_type: str, service: str | None = None) -> dict:
-    """``runs`` rounds; ``service`` None: the run's (FULLSTACK_SERVICE, else neutrino)."""
+def run_rounds(hosts: int, runs: int, network_type: str, service: str | None = None,
+               regions: int = 0) -> dict:
+    """``runs`` rounds; ``service`` None: the run's (FULLSTACK_SERVICE, else neutrino);
+    ``regions`` N: that many regions of ``hosts`` hosts each."""
     settings = prerequisites.Settings.from_environment()
     samples: dict[str, list[float]] = {phase: [] for phase in PHASES}
     parts: dict[str, list[float]] = {}
     rss: list[float] = []
     for _ in range(runs):
-        round_ = ConnectivityRound(settings, hosts, network_type, service)
+        round_ = ConnectivityRound(settings, hosts, network_type, service, regions)
         round_.setUp()  # a failed set-up unwinds itself and raises
         teardown_start = time.monotonic()
         round_.cleanUp()
@@ -117,7 +133,7 @@ def run_rounds(hosts: int, runs: int, network_type: str, service: str | None = N
         rss.extend(round_.rss_mb)
     return {
         "service": service or settings.service,
-        "hosts": hosts, "runs": runs, "network_type": network_type,
+        "hosts": hosts, "regions": regions, "runs": runs, "network_type": network_type,
         "cores": psutil.cpu_count(), "ram_gb": round(psutil.virtual_memory().total / 2**30),
         "phases": {phase: _stats(values) for phase, values in samples.items()},
         "env_up_parts": {part: _stats(values) for part, values in parts.items()},
@@ -133,7 +149,10 @@ def _stats(values: list[float]) -> dict[str, float]:
 def render(result: dict, as_json: bool) -> str:
     if as_json:
         return json.dumps(result)
-    lines = [f"{result['service']}, {result['hosts']} hosts, {result['network_type']}, "
+    regions = result.get("regions")
+    hosts = (f"{regions} regions of {result['hosts']} hosts" if regions
+             else f"{result['hosts']} hosts")
+    lines = [f"{result['service']}, {hosts}, {result['network_type']}, "
              f"{result['runs']} runs "
              f"({result['cores']} cores, {result['ram_gb']} GiB)",
              f"{'phase':<14} {'median s':>9} {'max s':>9}"]

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import dataclasses
-import threading
 import types
 
 import testtools
@@ -72,11 +71,52 @@ class TestEnvironment(testtools.TestCase):
         self.assertIs(descriptions.EnvironmentDescription, environment.EnvironmentDescription)
         self.assertIs(descriptions.HostDescription, environment.HostDescription)
 
+    def test_regions_number_their_hosts_across_the_environment(self):
+        env = environment.Environment(
+            descriptions.EnvironmentDescription(), regions=[
+                environment.RegionDescription("RegionOne", [descriptions.HostDescription()] * 2),
+                environment.RegionDescription(
+                    "RegionTwo", [descriptions.HostDescription(l3_agent=True)])])
+        self.assertEqual(3, len(env.hosts_desc))
+        self.assertEqual(4, env.expected_agents())
+        self.assertEqual(["RegionOne", "RegionTwo"], [r.name for r in env.regions_desc])
+        self.assertIn("regions=2", repr(env))
+
+    def test_bad_regions_are_refused_naming_the_field(self):
+        one = environment.RegionDescription("RegionOne")
+        cases = [
+            ({"hosts_desc": [descriptions.HostDescription()], "regions": [one]}, "hosts_desc"),
+            ({"regions": []}, "regions"),
+            ({"regions": [one, "RegionTwo"]}, "regions[1]"),
+            ({"regions": [one, environment.RegionDescription("regionone")]}, "names must differ"),
+            ({"regions": [one], "env_desc": descriptions.EnvironmentDescription(
+                network_type="vlan")}, "network_type"),
+            ({"regions": [one], "env_desc": descriptions.EnvironmentDescription(
+                private_broker=True)}, "private_broker"),
+        ]
+        for kwargs, field in cases:
+            env_desc = kwargs.pop("env_desc", descriptions.EnvironmentDescription())
+            exc = self.assertRaises(ValueError, environment.Environment, env_desc, **kwargs)
+            self.assertIn(field, str(exc))
+
+    def test_a_region_description_checks_its_name_and_hosts(self):
+        for kwargs, field in (({"name": ""}, "name"), ({"name": "Region One"}, "name"),
+                              ({"name": "R1", "hosts": []}, "hosts"),
+                              ({"name": "R1", "hosts": [{}]}, "hosts[0]")):
+            exc = self.assertRaises(ValueError, descriptions.RegionDescription, **kwargs)
+            self.assertIn(field, str(exc))
+
+    def test_an_unknown_region_names_the_known_ones(self):
+        env = environment.Environment(descriptions.EnvironmentDescription(),
+                                      [descriptions.HostDescription()])
+        exc = self.assertRaises(KeyError, env.region, "RegionOne")
+        self.assertIn("none (one region)", str(exc))
+
     def test_agents_not_alive_at_the_deadline_are_named(self):
         env = environment.Environment(descriptions.EnvironmentDescription(),
                                       [descriptions.HostDescription()] * 2,
                                       ctx=types.SimpleNamespace(log_dir="/logs/t", prefix="fs1"))
-        env._server_ready, env._server_lock = True, threading.Lock()
+        env._server_waiter = lambda: None   # the server answers
         listed = [{"host": "host-1", "binary": "neutrino-openvswitch-agent", "alive": True}]
         env.server = types.SimpleNamespace(processes=lambda: [],
                                            client=types.SimpleNamespace(list_agents=lambda: listed))
