@@ -11,26 +11,34 @@ from __future__ import annotations
 
 import testscenarios
 
-from fullstack import base, environment, wait
+from fullstack import base, environment, machine, wait
 
 load_tests = testscenarios.load_tests_apply_scenarios
 
 SHADOW_OWNER = "compute:shadow"
 
 
-def two_regions(l2_pop: bool = False) -> environment.Environment:
+EXTERNAL_CIDR = "172.24.4.0/24"
+PEER_CIDR = "172.24.4.1/24"   # the external peer is also the external subnet's gateway
+
+
+def two_regions(l2_pop: bool = False, router_in_two: bool = False) -> environment.Environment:
+    """RegionOne: host-1, host-2; RegionTwo: host-3 (with an L3 agent if
+    ``router_in_two``), host-4."""
     hosts = [environment.HostDescription() for _ in range(2)]
+    two = [environment.HostDescription(l3_agent=router_in_two), environment.HostDescription()]
     return environment.Environment(
         environment.EnvironmentDescription(network_type="vxlan", l2_pop=l2_pop),
         regions=[environment.RegionDescription("RegionOne", hosts=hosts),
-                 environment.RegionDescription("RegionTwo", hosts=hosts)])
+                 environment.RegionDescription("RegionTwo", hosts=two)])
 
 
 class RegionsTestCase(base.BaseFullStackTestCase):
     l2_pop = False
+    router_in_two = False
 
     def setUp(self):
-        super().setUp(two_regions(self.l2_pop))
+        super().setUp(two_regions(self.l2_pop, self.router_in_two))
         self.one = self.environment.region("RegionOne")
         self.two = self.environment.region("RegionTwo")
 
@@ -118,14 +126,9 @@ class TestRegionOutage(RegionsTestCase):
         self.wait_for_jobs()
         self.one.server.stop()
         vm_two = self.boot_machine(self.two.hosts[0], network["id"])
-        failed: list[dict] = []
-
-        def one_failed() -> bool:
-            failed[:] = [job for job in self.jobs() if job["status"] == "FAIL"]
-            return bool(failed)
-
-        wait.wait_until_true(one_failed, timeout=60, sleep=0.2,
-                             exception="no job failed while RegionOne's server was down")
+        # Every job tried all it could while RegionOne was down.
+        failed = [job for job in self.wait_for_jobs() if job["status"] == "FAIL"]
+        self.assertNotEqual([], failed)
         self.assertIn("RegionOne", failed[-1]["last_error"])
         self.one.server.start()
         self.assertNotIn(vm_two.port["id"], self.local_port_ids(self.one, network["id"]))
@@ -135,3 +138,46 @@ class TestRegionOutage(RegionsTestCase):
         self.client.request("PUT", f"/v1.0/jobs/{failed[-1]['id']}", {"job": {}})
         self.assert_all_jobs_succeeded()
         vm_one.block_until_ping(vm_two.ip)
+
+
+class TestRouterInOneRegion(RegionsTestCase):
+    router_in_two = True
+
+    def test_a_router_in_region_two_gives_both_regions_snat_and_a_floating_ip(self):
+        ext = self.safe_client.create_network(self.tenant_id, name="public",
+                                              **self.environment.external_network_attrs())
+        self.safe_client.create_subnet(
+            self.tenant_id, ext["id"], EXTERNAL_CIDR, gateway_ip=PEER_CIDR.split("/")[0],
+            allocation_pools=[{"start": "172.24.4.10", "end": "172.24.4.100"}])
+        peer = self.useFixture(machine.ExternalMachine(self.environment, PEER_CIDR))
+        network, subnet = self.central_network()
+        router = self.safe_client.create_router(
+            self.tenant_id, external_network=ext["id"], availability_zone_hints=["RegionTwo"])
+        self.safe_client.add_router_interface(router["id"], subnet["id"])
+        vm_one = self.boot_machine(self.one.hosts[0], network["id"])
+        vm_two = self.boot_machine(self.two.hosts[1], network["id"])
+        fip = self.safe_client.create_floatingip(self.tenant_id, ext["id"],
+                                                 port_id=vm_one.port["id"])
+        self.wait_for_jobs()
+
+        # The router lives in RegionTwo alone, on the addresses the central server gave.
+        central = self.client.show("router", router["id"])
+        local = self.two.client.show("router", router["id"])
+        self.assertEqual(central["external_gateway_info"]["external_fixed_ips"],
+                         local["external_gateway_info"]["external_fixed_ips"])
+        self.assertNotIn(router["id"], {r["id"] for r in self.one.client.list_of("router")})
+        self.assertEqual(fip["floating_ip_address"], self.two.client.show(
+            "floatingip", fip["id"])["floating_ip_address"])
+        # SNAT for both regions' machines (the peer has no route to them), and
+        # RegionOne's machine reached by its floating IP through RegionTwo.
+        vm_two.block_until_ping(peer.ip)
+        vm_one.block_until_ping(peer.ip)
+        peer.block_until_ping(fip["floating_ip_address"])
+
+        # Undone centrally, the router goes from RegionTwo too.
+        self.client.delete("floatingip", fip["id"])
+        self.client.remove_router_interface(router["id"], subnet["id"])
+        self.client.delete("router", router["id"])
+        self.assert_all_jobs_succeeded()
+        self.assertEqual([], self.two.client.list_of("router"))
+        vm_one.block_until_no_ping(peer.ip)

@@ -149,7 +149,8 @@ class TestDefaultServer(ServerTestCase):
         self.assertEqual(["agent", "binding", "dhcp_agent_scheduler", "ext-gw-mode",
                           "external-net", "l3_agent_scheduler", "net-mtu",
                           "net-mtu-writable", "port-security", "provider", "router",
-                          "security-group", "stateful-security-group"],
+                          "router_availability_zone", "security-group",
+                          "stateful-security-group"],
                          [e["alias"] for e in body["extensions"]])
         self.assertEqual({"alias", "name", "description", "updated", "links"},
                          set(body["extensions"][0]))

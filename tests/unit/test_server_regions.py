@@ -9,6 +9,8 @@ from neutrino.server.lib import device_owners
 from tests.unit import test_server_support as support
 
 TUNNEL_IPS = {"host-1": "240.0.0.11", "host-2": "240.0.0.12", "host-3": "240.0.0.13"}
+L3_HOST = "host-2"   # RegionTwo's L3 agent
+TYPES = {"ml2.type_drivers": ["vxlan", "flat"]}
 
 
 class RegionsTestCase(support.ServerTestCase):
@@ -20,18 +22,20 @@ class RegionsTestCase(support.ServerTestCase):
         super().setUp()
         self.central = self.useFixture(support.ServerFixture(
             {"role": "central", "region.job_retry_delay": 0.05,
-             "region.failed_job_redo_interval": 0.0}))
+             "region.failed_job_redo_interval": 0.0, **TYPES}))
         self.client = self.central.client
         self.local: dict[str, support.ServerFixture] = {}
         for name, hosts in self.regions.items():
             server = self.local[name] = self.useFixture(support.ServerFixture(
                 {"role": "local", "region.region_name": name,
                  "region.central_url": self.central.server.url,
-                 "region.request_timeout": 2.0}))
+                 "region.request_timeout": 2.0, **TYPES}))
             for host in hosts:
                 rpc = server.server.core.rpc
                 rpc.report_state(support.agent_state(host))
                 rpc.tunnel_sync(TUNNEL_IPS[host], "vxlan", host)
+                if host == L3_HOST:
+                    rpc.report_state(support.l3_agent_state(host))
             self.ok("POST", "/v1.0/pods", {"pod": {"region_name": name,
                                                    "endpoint": server.server.url}})
         self.network = self.ok("POST", "/v2.0/networks", {"network": {"name": "net"}})["network"]
@@ -175,3 +179,51 @@ class TestCentralAndLocal(RegionsTestCase):
             f.write("[DEFAULT]\n" + "".join(f"{k} = {v}\n" for k, v in options.items())
                     + "[database]\nconnection = sqlite://\n")
         return path
+
+
+class TestRoutersAcrossRegions(RegionsTestCase):
+    def test_a_central_router_lives_in_its_hinted_region_with_the_central_addresses(self):
+        ext = self.ok("POST", "/v2.0/networks", {"network": {
+            "name": "public", "router:external": True, "provider:network_type": "flat",
+            "provider:physical_network": "extnet"}})["network"]
+        self.ok("POST", "/v2.0/subnets", {"subnet": {
+            "network_id": ext["id"], "cidr": "172.24.4.0/24", "ip_version": 4,
+            "gateway_ip": "172.24.4.1", "enable_dhcp": False}})
+        router = self.ok("POST", "/v2.0/routers", {"router": {
+            "name": "r", "availability_zone_hints": ["RegionTwo"],
+            "external_gateway_info": {"network_id": ext["id"]}}})["router"]
+        self.assertEqual(["RegionTwo"], router["availability_zone_hints"])
+        interface = self.ok("PUT", f"/v2.0/routers/{router['id']}/add_router_interface",
+                            {"subnet_id": self.subnet["id"]})
+        vm = self.boot("RegionOne", "host-1")
+        fip = self.ok("POST", "/v2.0/floatingips", {"floatingip": {
+            "floating_network_id": ext["id"], "port_id": vm["id"]}})["floatingip"]
+        self.assertEqual({"SUCCESS"}, {job["status"] for job in self.wait_for_jobs()})
+
+        local = self.in_region("RegionTwo", "GET", f"/v2.0/routers/{router['id']}")["router"]
+        self.assertEqual(router["external_gateway_info"]["external_fixed_ips"],
+                         local["external_gateway_info"]["external_fixed_ips"])
+        ports = self.ports_in("RegionTwo")
+        self.assertEqual(("network:router_interface", L3_HOST),
+                         (ports[interface["port_id"]]["device_owner"],
+                          ports[interface["port_id"]]["binding:host_id"]))
+        local_fip = self.in_region("RegionTwo", "GET",
+                                   f"/v2.0/floatingips/{fip['id']}")["floatingip"]
+        self.assertEqual((fip["floating_ip_address"], vm["id"], router["id"]),
+                         (local_fip["floating_ip_address"], local_fip["port_id"],
+                          local_fip["router_id"]))
+        self.assertEqual(device_owners.SHADOW, ports[vm["id"]]["device_owner"])
+        # The interface, bound to RegionTwo's L3 host, is a shadow in RegionOne.
+        self.assertEqual(device_owners.SHADOW,
+                         self.ports_in("RegionOne")[interface["port_id"]]["device_owner"])
+        self.assertNotIn(router["id"], {r["id"] for r in self.in_region(
+            "RegionOne", "GET", "/v2.0/routers")["routers"]})
+
+        self.ok("DELETE", f"/v2.0/floatingips/{fip['id']}")
+        self.ok("PUT", f"/v2.0/routers/{router['id']}/remove_router_interface",
+                {"subnet_id": self.subnet["id"]})
+        self.ok("DELETE", f"/v2.0/routers/{router['id']}")
+        self.assertEqual({"SUCCESS"}, {job["status"] for job in self.wait_for_jobs()})
+        self.assertEqual([], self.in_region("RegionTwo", "GET", "/v2.0/routers")["routers"])
+        self.assertEqual([], self.in_region("RegionTwo", "GET",
+                                            "/v2.0/floatingips")["floatingips"])

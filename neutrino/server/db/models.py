@@ -267,6 +267,8 @@ class Router(Base):
     gw_port_id: Mapped[str | None] = mapped_column(
         sa.ForeignKey("ports.id", ondelete="SET NULL"), nullable=True)
     enable_snat: Mapped[bool] = mapped_column(default=True)
+    # Where it should live; with regions, a region's name (its pod's region_name).
+    availability_zone_hints: Mapped[list] = mapped_column(JsonText, default=list)
     created_at: Mapped[datetime.datetime] = _created_at()
     updated_at: Mapped[datetime.datetime] = _updated_at()
 

@@ -23,6 +23,7 @@ CORE_PLUGINS = {
 }
 SERVICE_PLUGINS = {
     "router": "neutrino.server.plugins.l3.plugin:L3RouterPlugin",
+    "router_local": "neutrino.server.plugins.regions.local_l3:LocalL3RouterPlugin",
     "dhcp_agent_scheduler": "neutrino.server.plugins.dhcp.plugin:DhcpAgentSchedulerPlugin",
     "security_group": "neutrino.server.plugins.securitygroup.plugin:SecurityGroupPlugin",
     "regions": "neutrino.server.plugins.regions.central:RegionsPlugin",
@@ -37,7 +38,7 @@ def for_role(role: str, core_plugin: str,
     if role == "local":
         if core_plugin not in ("ml2", "ml2_local"):
             raise ValueError(f"role local works with core_plugin ml2, not {core_plugin!r}")
-        return "ml2_local", services
+        return "ml2_local", ["router_local" if name == "router" else name for name in services]
     if role == "central" and "regions" not in services:
         services.append("regions")
     return core_plugin, services

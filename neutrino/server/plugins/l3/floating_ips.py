@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from neutrino.server.db import database, models
 from neutrino.server.db.lookups import load_network, load_port
-from neutrino.server.lib import clock, device_owners, errors
+from neutrino.server.lib import clock, device_owners, errors, events
 from neutrino.server.lib import validators as v
 from neutrino.server.lib.attributes import REQUIRED, Attribute, ResourceAttributes, read_only
 from neutrino.server.plugins.base import CorePlugin
@@ -152,10 +152,12 @@ def _associate(session: Session, fip: models.FloatingIP, port_id: str | None,
 
 
 class FloatingIpService:
-    def __init__(self, db: database.Database, core: CorePlugin, notifier: L3AgentNotifier):
+    def __init__(self, db: database.Database, core: CorePlugin, notifier: L3AgentNotifier,
+                 registry: events.Registry | None = None):
         self.db = db
         self.core = core
         self.notifier = notifier
+        self.events = registry or events.Registry()
 
     def create(self, body: dict[str, Any]) -> dict[str, Any]:
         def work(session: Session) -> tuple[dict[str, Any], list[str]]:
@@ -165,7 +167,8 @@ class FloatingIpService:
                     "floating_network_id",
                     f"network {network.id} is not an external network "
                     "(router:external is false)")
-            fip_id = models.new_id()
+            # A region's local server copies a central floating IP, id and all.
+            fip_id = body.get("id") or models.new_id()
             port = self.core.add_port(session, {
                 "network_id": network.id,
                 # No project, as in Neutron: tenants see the floating IP, not its port.
@@ -204,6 +207,9 @@ class FloatingIpService:
 
         fip, routers = self.db.run(work)
         self.notifier.routers_updated(routers)
+        # Who else must hear of an association (the central server's regions).
+        self.events.publish(FLOATINGIP.resource, events.AFTER_UPDATE,
+                            events.Payload(fip_id, (fip,)))
         return fip
 
     def delete(self, fip_id: str) -> None:

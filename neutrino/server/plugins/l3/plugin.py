@@ -40,7 +40,7 @@ _ROUTER_OWNERS = (device_owners.ROUTER_INTERFACE, device_owners.ROUTER_GATEWAY)
 
 class L3RouterPlugin(ServicePlugin):
     supported_extension_aliases: ClassVar[tuple[str, ...]] = (
-        "router", "ext-gw-mode", "l3_agent_scheduler")
+        "router", "ext-gw-mode", "l3_agent_scheduler", "router_availability_zone")
 
     def __init__(self, context: PluginContext, core: CorePlugin):
         super().__init__(context, core)
@@ -49,7 +49,7 @@ class L3RouterPlugin(ServicePlugin):
         self.scheduler = L3Scheduler(core, context.conf.agent_down_time)
         self.routers = RouterService(db, core, self.scheduler, self.notifier)
         self.interfaces = RouterInterfaces(db, core, self.scheduler, self.notifier)
-        self.floating_ips = FloatingIpService(db, core, self.notifier)
+        self.floating_ips = FloatingIpService(db, core, self.notifier, context.events)
         self.rpc = L3RpcEndpoint(db, self.scheduler, self.floating_ips, self.notifier)
         self.failover = RouterFailover(db, self.scheduler, self.notifier,
                                        context.conf.agent_down_time)

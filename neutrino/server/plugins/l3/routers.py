@@ -78,6 +78,8 @@ def router_dict(router: models.Router) -> dict[str, Any]:
         "admin_state_up": router.admin_state_up,
         "status": router.status,
         "external_gateway_info": gateway_info(router),
+        "availability_zone_hints": list(router.availability_zone_hints or ()),
+        "availability_zones": list(router.availability_zone_hints or ()),
         "created_at": clock.to_api(router.created_at),
         "updated_at": clock.to_api(router.updated_at),
     }
@@ -151,8 +153,11 @@ class RouterService:
     def create(self, body: dict[str, Any]) -> dict[str, Any]:
         def work(session: Session) -> dict[str, Any]:
             router = models.Router(
+                # A region's local server copies a central router, id and all.
+                id=body.get("id") or models.new_id(),
                 name=body["name"], description=body["description"],
                 project_id=body["project_id"], admin_state_up=body["admin_state_up"],
+                availability_zone_hints=body.get("availability_zone_hints") or [],
                 status="ACTIVE")
             session.add(router)
             session.flush()

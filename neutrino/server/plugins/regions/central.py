@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from neutrino.server.db import models
-from neutrino.server.lib import clock, errors, events
+from neutrino.server.lib import clock, device_owners, errors, events
 from neutrino.server.lib import validators as v
 from neutrino.server.lib.attributes import REQUIRED, Attribute, ResourceAttributes, read_only
 from neutrino.server.plugins.base import (
@@ -41,7 +41,10 @@ LOG = logging.getLogger(__name__)
 
 V1 = "/v1.0"
 SHADOW_PORT_SETUP = "shadow_port_setup"
-RESOURCE_TYPES = ("network", "subnet", "port")
+ROUTER_SETUP = "router_setup"
+FLOATINGIP_SETUP = "floatingip_setup"
+RESOURCE_TYPES = ("network", "subnet", "port", "router", "floatingip")
+_ROUTER_PORTS = (device_owners.ROUTER_INTERFACE, device_owners.ROUTER_GATEWAY)
 
 
 def _endpoint(value: Any) -> str:
@@ -252,13 +255,19 @@ class RegionsPlugin(ServicePlugin):
         self.timeout = region_conf.request_timeout
         self.redo_interval = region_conf.failed_job_redo_interval
         self.workers = region_conf.job_workers
-        self.runner = jobs.JobRunner(context.db, {SHADOW_PORT_SETUP: self.set_up_shadow_ports},
-                                     region_conf.job_attempts, region_conf.job_retry_delay)
+        self.runner = jobs.JobRunner(
+            context.db, {SHADOW_PORT_SETUP: self.set_up_shadow_ports,
+                         ROUTER_SETUP: self.set_up_router,
+                         FLOATINGIP_SETUP: self.set_up_floating_ip},
+            region_conf.job_attempts, region_conf.job_retry_delay)
         self.pods = PodService(self)
         self.routings = RoutingService(self)
         self.jobs = JobService(self)
         context.events.subscribe(self._port_updated, events.PORT, events.AFTER_UPDATE)
         context.events.subscribe(self._port_deleted, events.PORT, events.AFTER_DELETE)
+        for event in (events.AFTER_CREATE, events.AFTER_DELETE):
+            context.events.subscribe(self._router_or_fip_port, events.PORT, event)
+        context.events.subscribe(self._fip_updated, "floatingip", events.AFTER_UPDATE)
         context.events.subscribe(self._delete_in_regions("networks", "network"),
                                  events.NETWORK, events.PRECOMMIT_DELETE)
         context.events.subscribe(self._delete_in_regions("subnets", "subnet"),
@@ -292,6 +301,20 @@ class RegionsPlugin(ServicePlugin):
         before = payload.states[0]
         if shadows.Placement.of(before) is not None:
             self.runner.queue(SHADOW_PORT_SETUP, before["network_id"], before["project_id"])
+
+    def _router_or_fip_port(self, payload: events.Payload) -> None:
+        """A router's gateway or interface, or a floating IP's port, came or went."""
+        port = payload.states[-1] if payload.states else {}
+        owner, device = port.get("device_owner"), port.get("device_id")
+        if not device:
+            return
+        if owner in _ROUTER_PORTS:
+            self.runner.queue(ROUTER_SETUP, device)
+        elif owner == device_owners.FLOATINGIP:
+            self.runner.queue(FLOATINGIP_SETUP, device)
+
+    def _fip_updated(self, payload: events.Payload) -> None:
+        self.runner.queue(FLOATINGIP_SETUP, payload.resource_id)
 
     # -- the regions ------------------------------------------------------------
     def region_apis(self, session: Session, network_id: str) -> list[RemoteApi]:
@@ -348,3 +371,112 @@ class RegionsPlugin(ServicePlugin):
             session.execute(sa.delete(models.ResourceRouting).where(
                 models.ResourceRouting.top_id == state["id"]))
         return delete
+
+    # -- routers and floating IPs: they live in the region their hint names -------
+    def _pod_api(self, pod: models.Pod) -> RemoteApi:
+        return RemoteApi(pod.endpoint, pod.region_name, self.timeout)
+
+    def _home(self, session: Session, resource_type: str, resource_id: str,
+              hints: Sequence[str]) -> models.Pod | None:
+        """The pod the resource lives in: the one it is routed to, else its hint's
+        (and then it is routed there)."""
+        routed = session.scalar(sa.select(models.Pod).join(
+            models.ResourceRouting, models.ResourceRouting.pod_id == models.Pod.pod_id).where(
+            models.ResourceRouting.top_id == resource_id,
+            models.ResourceRouting.resource_type == resource_type))
+        if routed is not None or not hints:
+            return routed
+        pod = session.scalar(sa.select(models.Pod).where(models.Pod.region_name == hints[0]))
+        if pod is None:
+            raise RuntimeError(f"{resource_type} {resource_id}: no region {hints[0]} (its "
+                               "availability zone hint) among the pods")
+        session.add(models.ResourceRouting(top_id=resource_id, bottom_id=resource_id,
+                                           pod_id=pod.pod_id, resource_type=resource_type))
+        session.flush()
+        return pod
+
+    def _unroute(self, resource_id: str) -> None:
+        self.context.db.run(lambda session: session.execute(sa.delete(
+            models.ResourceRouting).where(models.ResourceRouting.top_id == resource_id)))
+
+    def set_up_router(self, router_id: str) -> None:
+        """The job: the router of the region it lives in has the central router's
+        gateway and interfaces (the same ports), or is gone with it."""
+        def read(session: Session) -> tuple[Any, RemoteApi | None]:
+            router = session.get(models.Router, router_id)
+            pod = self._home(session, "router", router_id,
+                             router.availability_zone_hints if router else ())
+            if router is None:
+                return None, self._pod_api(pod) if pod else None
+            gateway = router.gw_port
+            wanted = {
+                "gateway": ({"network_id": gateway.network_id,
+                             "enable_snat": router.enable_snat} if gateway else None),
+                "interfaces": {attached.port_id: attached.port.fixed_ips[0].subnet_id
+                               for attached in router.attached_ports
+                               if attached.port_type == device_owners.ROUTER_INTERFACE
+                               and attached.port.fixed_ips},
+            }
+            return wanted, self._pod_api(pod) if pod else None
+
+        wanted, api = self.context.db.run(read)
+        if api is None:
+            return   # a router of the central server only
+        if wanted is None:
+            self._remove_router(api, router_id)
+            return
+        local = api.show("routers", "router", router_id)   # copied there if missing
+        have = (local.get("external_gateway_info") or {}).get("network_id")
+        want = (wanted["gateway"] or {}).get("network_id")
+        if have != want:
+            if want:
+                api.show("networks", "network", want)
+            api.update("routers", "router", router_id,
+                       {"external_gateway_info": wanted["gateway"]})
+        interfaces = {port["id"] for port in api.list(
+            "ports", device_id=router_id, device_owner=device_owners.ROUTER_INTERFACE)}
+        for port_id, subnet_id in wanted["interfaces"].items():
+            if port_id not in interfaces:
+                api.show("subnets", "subnet", subnet_id)
+                api.request("PUT", f"/v2.0/routers/{router_id}/add_router_interface",
+                            {"subnet_id": subnet_id})
+        for port_id in interfaces - wanted["interfaces"].keys():
+            api.request("PUT", f"/v2.0/routers/{router_id}/remove_router_interface",
+                        {"port_id": port_id})
+        LOG.info("router %s set up in region %s", router_id, api.who)
+
+    def _remove_router(self, api: RemoteApi, router_id: str) -> None:
+        if api.find("routers", "router", router_id) is not None:
+            for port in api.list("ports", device_id=router_id,
+                                 device_owner=device_owners.ROUTER_INTERFACE):
+                api.request("PUT", f"/v2.0/routers/{router_id}/remove_router_interface",
+                            {"port_id": port["id"]})
+            api.delete("routers", router_id)
+        self._unroute(router_id)
+        LOG.info("router %s removed from region %s", router_id, api.who)
+
+    def set_up_floating_ip(self, fip_id: str) -> None:
+        """The job: the floating IP lives in its router's region, mapped to the same
+        port (there a shadow, if the port is another region's), or is gone."""
+        def read(session: Session) -> tuple[Any, RemoteApi | None]:
+            fip = session.get(models.FloatingIP, fip_id)
+            router = session.get(models.Router, fip.router_id) if fip and fip.router_id else None
+            pod = self._home(session, "floatingip", fip_id,
+                             router.availability_zone_hints if router else ())
+            return (fip.fixed_port_id if fip else False), (self._pod_api(pod) if pod else None)
+
+        port_id, api = self.context.db.run(read)
+        if api is None:
+            return
+        if port_id is False:
+            api.delete("floatingips", fip_id)
+            self._unroute(fip_id)
+            return
+        local = api.find("floatingips", "floatingip", fip_id)
+        if local is None:
+            api.show("floatingips", "floatingip", fip_id)   # copied there, associated
+        elif local.get("port_id") != port_id:
+            if port_id:
+                api.show("ports", "port", port_id)
+            api.update("floatingips", "floatingip", fip_id, {"port_id": port_id})
+        LOG.info("floating IP %s set up in region %s", fip_id, api.who)

@@ -60,6 +60,11 @@ _CENTRAL_PORT_FIELDS = ("network_id", "name", "description", "project_id", "mac_
                         "fixed_ips", "device_id", "device_owner", "admin_state_up")
 
 
+# Ports of resources the central server may have made already (same device id).
+_ADOPTED_OWNERS = (device_owners.ROUTER_GATEWAY, device_owners.ROUTER_INTERFACE,
+                   device_owners.FLOATINGIP)
+
+
 def _fields(item: dict[str, Any], names: Sequence[str]) -> dict[str, Any]:
     return {name: item[name] for name in names if name in item}
 
@@ -226,14 +231,36 @@ class LocalMl2Plugin(Ml2Plugin):
                 "fixed_ips": _fixed_ips(central)}
 
     def add_port(self, session: Session, fields: dict[str, Any]) -> models.Port:
-        """A service plugin's port (a router's, a DHCP server's): centrally first too."""
+        """A service plugin's port (a router's, a DHCP server's): centrally first too.
+
+        A router's or floating IP's port that the central server made already
+        for the same router or floating IP (the ids are the same here) is
+        that port: its address is the one the central server handed out.
+        """
         body = internal_body(fields)
-        central = self.create_port_centrally(body)
+        central = self._central_port_for(body)
+        made = central is None
+        if central is None:
+            central = self.create_port_centrally(body)
         try:
             return self.ports.add(session, internal_body(self.local_body(body, central)))
         except Exception:
-            self.central.delete("ports", central["id"])
+            if made:
+                self.central.delete("ports", central["id"])
             raise
+
+    def _central_port_for(self, body: dict[str, Any]) -> dict[str, Any] | None:
+        if body.get("device_owner") not in _ADOPTED_OWNERS or not body.get("device_id"):
+            return None
+        wanted = {ip.get("subnet_id") for ip in body.get("fixed_ips") or ()} - {None}
+        for port in self.central.list("ports", device_id=body["device_id"],
+                                      device_owner=body["device_owner"],
+                                      network_id=body["network_id"]):
+            if not wanted or wanted & {ip["subnet_id"] for ip in port["fixed_ips"]}:
+                LOG.info("%s port %s of %s is the central server's", body["device_owner"],
+                         port["id"], body["device_id"])
+                return port
+        return None
 
     def _delete_centrally(self, payload: events.Payload) -> None:
         """The last step of deleting one of this region's ports: its central copy.
