@@ -272,8 +272,9 @@ class Environment(fixtures.Fixture):
         self.site = self.regions[0].site
         self._wait_for_central()
         for region in self.regions:
-            self.server.client.request("POST", "/v1.0/pods", {"pod": {
-                "region_name": region.name, "endpoint": region.server.url}})
+            # The central server reaches a region's server that is still loading
+            # later, when it first has work there.
+            self.service.register_region(self.server, region.name, region.server)
         self._build_hosts([(region.site, region.first_host + index, desc)
                            for region in self.regions
                            for index, desc in enumerate(region.hosts_desc)])

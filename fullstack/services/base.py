@@ -100,6 +100,13 @@ class Service(abc.ABC):
         or None if it can."""
         return f"{self.name} has no central and local server roles"
 
+    def register_region(self, central: process.Server, region_name: str,
+                        local: process.Server) -> None:
+        """Tell the central server of a region and its local server, once both
+        answer: by default as Tricircle's admin does, a pod of /v1.0/pods."""
+        central.client.request("POST", "/v1.0/pods", {"pod": {
+            "region_name": region_name, "endpoint": local.url}})
+
     def check_settings(self, settings: prerequisites.Settings) -> None:  # noqa: B027
         """Refuse, with what to change, settings the service cannot run with."""
 
