@@ -227,3 +227,16 @@ class TestRoutersAcrossRegions(RegionsTestCase):
         self.assertEqual([], self.in_region("RegionTwo", "GET", "/v2.0/routers")["routers"])
         self.assertEqual([], self.in_region("RegionTwo", "GET",
                                             "/v2.0/floatingips")["floatingips"])
+
+    def test_an_interface_added_by_port_reaches_the_region_too(self):
+        router = self.ok("POST", "/v2.0/routers", {"router": {
+            "name": "r", "availability_zone_hints": ["RegionTwo"]}})["router"]
+        port = self.ok("POST", "/v2.0/ports", {"port": {
+            "network_id": self.network["id"],
+            "fixed_ips": [{"subnet_id": self.subnet["id"], "ip_address": "10.0.0.254"}]}})["port"]
+        self.ok("PUT", f"/v2.0/routers/{router['id']}/add_router_interface",
+                {"port_id": port["id"]})
+        self.assertEqual({"SUCCESS"}, {job["status"] for job in self.wait_for_jobs()})
+        local = self.ports_in("RegionTwo")[port["id"]]
+        self.assertEqual(("network:router_interface", router["id"], port["fixed_ips"]),
+                         (local["device_owner"], local["device_id"], local["fixed_ips"]))

@@ -265,7 +265,7 @@ class RegionsPlugin(ServicePlugin):
         self.jobs = JobService(self)
         context.events.subscribe(self._port_updated, events.PORT, events.AFTER_UPDATE)
         context.events.subscribe(self._port_deleted, events.PORT, events.AFTER_DELETE)
-        for event in (events.AFTER_CREATE, events.AFTER_DELETE):
+        for event in (events.AFTER_CREATE, events.AFTER_UPDATE, events.AFTER_DELETE):
             context.events.subscribe(self._router_or_fip_port, events.PORT, event)
         context.events.subscribe(self._fip_updated, "floatingip", events.AFTER_UPDATE)
         context.events.subscribe(self._delete_in_regions("networks", "network"),
@@ -303,15 +303,19 @@ class RegionsPlugin(ServicePlugin):
             self.runner.queue(SHADOW_PORT_SETUP, before["network_id"], before["project_id"])
 
     def _router_or_fip_port(self, payload: events.Payload) -> None:
-        """A router's gateway or interface, or a floating IP's port, came or went."""
-        port = payload.states[-1] if payload.states else {}
-        owner, device = port.get("device_owner"), port.get("device_id")
-        if not device:
-            return
-        if owner in _ROUTER_PORTS:
-            self.runner.queue(ROUTER_SETUP, device)
-        elif owner == device_owners.FLOATINGIP:
-            self.runner.queue(FLOATINGIP_SETUP, device)
+        """A router's gateway or interface, or a floating IP's port, came or went (or a
+        port became one, or stopped being one: an interface added by port id)."""
+        owners = {(state.get("device_owner"), state.get("device_id"))
+                  for state in payload.states}
+        if len(payload.states) == 2 and len(owners) == 1:
+            return   # an update that left the port's owner as it was
+        for owner, device in owners:
+            if not device:
+                continue
+            if owner in _ROUTER_PORTS:
+                self.runner.queue(ROUTER_SETUP, device)
+            elif owner == device_owners.FLOATINGIP:
+                self.runner.queue(FLOATINGIP_SETUP, device)
 
     def _fip_updated(self, payload: events.Payload) -> None:
         self.runner.queue(FLOATINGIP_SETUP, payload.resource_id)

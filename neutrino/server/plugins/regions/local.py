@@ -117,8 +117,8 @@ class LocalMl2Plugin(Ml2Plugin):
     def resources(self) -> Sequence[Resource]:
         own = {resource.name: resource for resource in super().resources()}
         return (
-            Resource("network", "networks", NETWORK, LocalNetworks(self)),
-            Resource("subnet", "subnets", SUBNET, LocalSubnets(self)),
+            Resource("network", "networks", NETWORK, _CopiedFromCentral(self, "network")),
+            Resource("subnet", "subnets", SUBNET, _CopiedFromCentral(self, "subnet")),
             Resource("port", "ports", PORT, LocalPorts(self)),
             own["agent"],
         )
@@ -302,51 +302,35 @@ class LocalMl2Plugin(Ml2Plugin):
         return shadows.Placement(self.region, host, address) if address else None
 
 
-class LocalNetworks:
-    """A region's networks: the central server's, copied here when first asked for."""
+class _CopiedFromCentral:
+    """A region's networks or subnets: the central server's, copied here when first
+    asked for, and made centrally (where ids, segments and pools are handed out),
+    then copied, when created here.  Updates and deletes are this region's copy's:
+    the central server deletes its own, and the regions' with it."""
 
-    def __init__(self, plugin: LocalMl2Plugin):
+    def __init__(self, plugin: LocalMl2Plugin, resource: str):
         self.plugin = plugin
+        self.resource = resource
+        self.service = plugin.networks if resource == "network" else plugin.subnets
+        self.copy = plugin.network_copy if resource == "network" else plugin.subnet_copy
 
     def list(self) -> list[dict[str, Any]]:
-        return self.plugin.networks.list()
+        return self.service.list()
 
-    def get(self, network_id: str) -> dict[str, Any]:
-        return self.plugin.network_copy(network_id)
-
-    def create(self, body: dict[str, Any]) -> dict[str, Any]:
-        """Made centrally (the central server picks the segmentation id), copied here."""
-        central = self.plugin.central.create("networks", "network", body)
-        return self.plugin.network_copy(central["id"])
-
-    def update(self, network_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        return self.plugin.networks.update(network_id, body)
-
-    def delete(self, network_id: str) -> None:
-        """This region's copy only: the central server deletes its own."""
-        self.plugin.networks.delete(network_id)
-
-
-class LocalSubnets:
-    def __init__(self, plugin: LocalMl2Plugin):
-        self.plugin = plugin
-
-    def list(self) -> list[dict[str, Any]]:
-        return self.plugin.subnets.list()
-
-    def get(self, subnet_id: str) -> dict[str, Any]:
-        return self.plugin.subnet_copy(subnet_id)
+    def get(self, resource_id: str) -> dict[str, Any]:
+        return self.copy(resource_id)
 
     def create(self, body: dict[str, Any]) -> dict[str, Any]:
-        self.plugin.network_copy(body["network_id"])
-        central = self.plugin.central.create("subnets", "subnet", body)
-        return self.plugin.subnet_copy(central["id"])
+        if self.resource == "subnet":
+            self.plugin.network_copy(body["network_id"])
+        central = self.plugin.central.create(f"{self.resource}s", self.resource, body)
+        return self.copy(central["id"])
 
-    def update(self, subnet_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        return self.plugin.subnets.update(subnet_id, body)
+    def update(self, resource_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        return self.service.update(resource_id, body)
 
-    def delete(self, subnet_id: str) -> None:
-        self.plugin.subnets.delete(subnet_id)
+    def delete(self, resource_id: str) -> None:
+        self.service.delete(resource_id)
 
 
 class LocalPorts:
