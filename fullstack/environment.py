@@ -45,7 +45,7 @@ class _ServerWaiter:
     """Waits once, for every host thread, until a server that was launched answers."""
 
     def __init__(self, server: process.Server, name: str,
-                 report: Callable[[str, float], None]):
+                 report: Callable[[str, process.Server, float], None]):
         self.server = server
         self.name = name
         self._report = report
@@ -58,7 +58,7 @@ class _ServerWaiter:
                 return
             self.server.wait_until_ready()
             self._ready = True
-            self._report(self.name, time.monotonic() - self.server.started_at)
+            self._report(self.name, self.server, time.monotonic() - self.server.started_at)
 
 
 class Region:
@@ -272,8 +272,8 @@ class Environment(fixtures.Fixture):
         self.site = self.regions[0].site
         self._wait_for_central()
         for region in self.regions:
-            # The central server reaches a region's server that is still loading
-            # later, when it first has work there.
+            # The region's server may still be loading: the central server calls
+            # it only once it has work there.
             self.service.register_region(self.server, region.name, region.server)
         self._build_hosts([(region.site, region.first_host + index, desc)
                            for region in self.regions
@@ -418,10 +418,9 @@ class Environment(fixtures.Fixture):
             broker=broker, role=role, region_name=region_name,
             central_url=self.server.url if role == "local" else "")))
 
-    def _server_up(self, name: str, seconds: float) -> None:
-        key = name.replace(" ", "-")
-        self.timings[key] = seconds
-        self.progress(f"{name}: answering ({seconds:.1f} s after launch)")
+    def _server_up(self, name: str, server: process.Server, seconds: float) -> None:
+        self.timings[name.replace(" ", "-")] = seconds
+        self.progress(f"{name}: answering at {server.url} ({seconds:.1f} s after launch)")
 
     def _central_site(self, vhost: rabbitmq.RabbitmqVhost, server: process.Server,
                       wait_for_server: Callable[[], None], next_machine_number: Callable[[], int],

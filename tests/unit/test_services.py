@@ -84,6 +84,28 @@ class TestNeutrinoService(testtools.TestCase):
         self.assertEqual(["-m", "neutrino.server", "--config-file", server.config_path],
                          server.cmd[1:])
 
+    def test_central_and_local_servers_are_named_and_configured_by_role(self):
+        def server(role: str, region: str = "", central_url: str = ""):
+            return self.service.server(ServerSpec(
+                ctx=self.ctx, env_desc=descriptions.EnvironmentDescription(),
+                bind_host="240.0.0.1", bind_port=23456, transport_url="",
+                database_url="sqlite:////tmp/x.db", broker=None, role=role,
+                region_name=region, central_url=central_url))
+
+        central = server("central")
+        self.assertEqual(("neutrino-central-server", "central"),
+                         (central.name, central.sections["DEFAULT"]["role"]))
+        self.assertNotIn("central_url", central.sections["region"])
+        local = server("local", "RegionTwo", "http://240.0.0.1:1")
+        self.assertEqual("neutrino-server-RegionTwo", local.name)
+        self.assertEqual(("RegionTwo", "http://240.0.0.1:1", 0),
+                         (local.sections["region"]["region_name"],
+                          local.sections["region"]["central_url"],
+                          local.sections["region"]["failed_job_redo_interval"]))
+        self.assertIsNone(self.service.unsupported_regions())
+        self.assertIn("no central and local server roles",
+                      services.load("neutron").unsupported_regions())
+
     def test_each_agent_gets_the_hosts_values(self):
         spec = _agent_spec(self.ctx)
         l2 = self.service.agent("l2", spec)
