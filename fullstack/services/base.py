@@ -98,7 +98,7 @@ class Service(abc.ABC):
     def unsupported_regions(self) -> str | None:
         """Why the system cannot deploy several regions (central and local servers),
         or None if it can."""
-        return f"{self.name} has no central and local server roles"
+        return "no central and local server roles"
 
     def register_region(self, central: process.Server, region_name: str,
                         local: process.Server) -> None:

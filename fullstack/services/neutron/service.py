@@ -48,6 +48,10 @@ class NeutronService(Service):
                     "ports only (its use_veth_interconnection option is gone)")
         return None
 
+    def unsupported_regions(self) -> str | None:
+        return ("no central and local server roles: Tricircle gave Neutron those, and it "
+                "was retired in 2020 and does not run with Neutron 29")
+
     def check_settings(self, settings: prerequisites.Settings) -> None:
         installation.check()
         schema.check_mysql(settings)
