@@ -79,6 +79,17 @@ class TestCentralAndLocal(RegionsTestCase):
             "pod": {"region_name": "RegionOne", "endpoint": "http://240.0.0.1:1"}}))
         self.assertError(400, "HTTPBadRequest", self.client.request("POST", "/v1.0/pods", {
             "pod": {"region_name": "RegionThree", "endpoint": "ftp://x"}}), "endpoint")
+        # As Tricircle's guide makes them: a name and an availability zone.
+        three = self.ok("POST", "/v1.0/pods", {"pod": {"region_name": "RegionThree",
+                                                       "az_name": "az3"}})["pod"]
+        self.assertEqual(("az3", None), (three["az_name"], three["endpoint"]))
+        self.ok("DELETE", f"/v1.0/pods/{three['pod_id']}")
+        self.assertEqual(["RegionOne", "RegionTwo"],
+                         [pod["region_name"] for pod in self.ok("GET", "/v1.0/pods")["pods"]])
+        # A region that has the central server's resources stays.
+        self.boot("RegionOne", "host-1")
+        self.assertError(409, "PodInUse", self.client.request(
+            "DELETE", f"/v1.0/pods/{pods[0]['pod_id']}"))
 
     def test_a_central_network_is_absent_from_the_regions_until_a_port_needs_it(self) -> None:
         for region in self.regions:

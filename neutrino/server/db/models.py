@@ -427,9 +427,10 @@ class Pod(Base):
 
     pod_id: Mapped[str] = _id_column()
     region_name: Mapped[str] = mapped_column(sa.String(255), unique=True)
+    pod_az_name: Mapped[str] = mapped_column(sa.String(255), default="")
     az_name: Mapped[str] = mapped_column(sa.String(255), default="")
     dc_name: Mapped[str] = mapped_column(sa.String(255), default="")
-    endpoint: Mapped[str] = mapped_column(sa.String(255))
+    endpoint: Mapped[str] = mapped_column(sa.String(255), default="")
 
 
 class ResourceRouting(Base):

@@ -57,9 +57,12 @@ def _endpoint(value: Any) -> str:
 POD = ResourceAttributes("pod", (
     Attribute("pod_id"),
     Attribute("region_name", v.string, REQUIRED, update=False),
+    Attribute("pod_az_name", v.string, ""),
     Attribute("az_name", v.string, ""),
     Attribute("dc_name", v.string, ""),
-    Attribute("endpoint", _endpoint, REQUIRED),
+    # Where the region's local server answers (Tricircle read it from Keystone's
+    # catalogue); a pod without one is listed, but no job can reach it.
+    Attribute("endpoint", v.nullable(_endpoint), None),
 ))
 
 ROUTING = ResourceAttributes("routing", (
@@ -83,8 +86,9 @@ JOB = ResourceAttributes("job", (
 
 
 def pod_dict(pod: models.Pod) -> dict[str, Any]:
-    return {"pod_id": pod.pod_id, "region_name": pod.region_name, "az_name": pod.az_name,
-            "dc_name": pod.dc_name, "endpoint": pod.endpoint}
+    return {"pod_id": pod.pod_id, "region_name": pod.region_name,
+            "pod_az_name": pod.pod_az_name, "az_name": pod.az_name, "dc_name": pod.dc_name,
+            "endpoint": pod.endpoint or None}
 
 
 def routing_dict(routing: models.ResourceRouting, region_name: str) -> dict[str, Any]:
@@ -100,6 +104,14 @@ def job_dict(job: models.AsyncJob) -> dict[str, Any]:
             "project_id": job.project_id, "status": job.status, "attempts": job.attempts,
             "last_error": job.last_error, "created_at": clock.to_api(job.created_at),
             "updated_at": clock.to_api(job.updated_at)}
+
+
+def _api(pod: models.Pod, timeout: float) -> RemoteApi:
+    """The region's local server; a pod registered without an endpoint fails the job."""
+    if not pod.endpoint:
+        raise RuntimeError(f"region {pod.region_name} has no endpoint: set the pod's "
+                           "endpoint to its local server's API")
+    return RemoteApi(pod.endpoint, pod.region_name, timeout)
 
 
 def _load(session: Session, model: Any, what: str, key: str) -> Any:
@@ -127,8 +139,9 @@ class PodService:
                 raise errors.invalid_input("region_name", "a region needs a name")
             if session.scalar(sa.select(models.Pod).where(models.Pod.region_name == name)):
                 raise errors.Conflict(f"Region {name} is already a pod", "PodExists")
-            pod = models.Pod(region_name=name, az_name=body["az_name"],
-                             dc_name=body["dc_name"], endpoint=body["endpoint"])
+            pod = models.Pod(region_name=name, pod_az_name=body["pod_az_name"],
+                             az_name=body["az_name"], dc_name=body["dc_name"],
+                             endpoint=body["endpoint"] or "")
             session.add(pod)
             session.flush()
             return pod_dict(pod)
@@ -137,9 +150,11 @@ class PodService:
     def update(self, pod_id: str, body: dict[str, Any]) -> dict[str, Any]:
         def work(session: Session) -> dict[str, Any]:
             pod = _load(session, models.Pod, "Pod", pod_id)
-            for name in ("az_name", "dc_name", "endpoint"):
+            for name in ("pod_az_name", "az_name", "dc_name"):
                 if name in body:
                     setattr(pod, name, body[name])
+            if "endpoint" in body:
+                pod.endpoint = body["endpoint"] or ""
             return pod_dict(pod)
         return self.db.run(work)
 
@@ -327,7 +342,7 @@ class RegionsPlugin(ServicePlugin):
             models.ResourceRouting, models.ResourceRouting.pod_id == models.Pod.pod_id).where(
             models.ResourceRouting.top_id == network_id,
             models.ResourceRouting.resource_type == "network").order_by(models.Pod.region_name))
-        return [RemoteApi(pod.endpoint, pod.region_name, self.timeout) for pod in pods]
+        return [_api(pod, self.timeout) for pod in pods]
 
     def set_up_shadow_ports(self, network_id: str) -> None:
         """The job: each region with the network has a shadow of every port bound in
@@ -378,7 +393,7 @@ class RegionsPlugin(ServicePlugin):
 
     # -- routers and floating IPs: they live in the region their hint names -------
     def _pod_api(self, pod: models.Pod) -> RemoteApi:
-        return RemoteApi(pod.endpoint, pod.region_name, self.timeout)
+        return _api(pod, self.timeout)
 
     def _home(self, session: Session, resource_type: str, resource_id: str,
               hints: Sequence[str]) -> models.Pod | None:
