@@ -369,7 +369,7 @@ class RegionsPlugin(ServicePlugin):
         wanted = {port["id"]: placement for port in central_ports
                   if (placement := shadows.shadow_of(port, api.who)) is not None}
         local = {port["id"]: port for port in api.list("ports", network_id=network_id)}
-        for port in local.values():
+        for port in list(local.values()):   # shadows removed go from ``local`` too
             if shadows.is_shadow(port) and (
                     shadows.Placement.of(port) != wanted.get(port["id"])):
                 api.delete("ports", port["id"])
