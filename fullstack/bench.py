@@ -47,16 +47,9 @@ class ConnectivityRound(fixtures.Fixture):
     def _setUp(self) -> None:
         start = time.monotonic()
         ctx = self.useFixture(run.HarnessRun(self.settings, "bench")).ctx
-        env_desc = environment.EnvironmentDescription(network_type=self.network_type,
-                                                      service=self.service)
-        hosts = [environment.HostDescription() for _ in range(self.hosts)]
-        if self.regions:
-            env = environment.Environment(env_desc, ctx=ctx, regions=[
-                environment.RegionDescription(interactive.region_name(number), hosts)
-                for number in range(1, self.regions + 1)])
-        else:
-            env = environment.Environment(env_desc, hosts, ctx=ctx)
-        self.useFixture(env)
+        env = self.useFixture(interactive.UpRequest(
+            hosts=self.hosts, network_type=self.network_type, service=self.service,
+            regions=self.regions).environment(ctx))
         self.marks["env_up"] = time.monotonic() - start
         safe = self.useFixture(client.SafeClient(env.server.client))
         regional = {region.name: self.useFixture(client.SafeClient(region.client))

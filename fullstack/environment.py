@@ -166,7 +166,7 @@ class Environment(fixtures.Fixture):
 
     def region_of(self, host: host_module.Host) -> Region | None:
         """The region ``host`` belongs to, None in a one-region environment."""
-        return next((region for region in self.regions if host in region.hosts), None)
+        return self.region(host.site.region) if host.site.region else None
 
     def client_for(self, host: host_module.Host) -> client.SafeClient | None:
         """The safe client that machines on ``host`` are made with: its region's, or
@@ -226,13 +226,8 @@ class Environment(fixtures.Fixture):
         self._start_server()
         self.site = self._central_site(self.rabbitmq_environment, self.server,
                                        self._server_waiter, itertools.count(1).__next__)
-        self._build_hosts([(self.site, number, desc)
-                           for number, desc in enumerate(self.hosts_desc, start=1)])
-        # Runs before the hosts' own cleanups: stopping every agent at once
-        # saves a shutdown per host.
-        self.addCleanup(self._stop_agents)
-        with self.phase("agents_alive", f"all {self.expected_agents()} agents alive"):
-            self.wait_until_env_is_up()
+        self._build_hosts_and_wait([(self.site, number, desc)
+                                    for number, desc in enumerate(self.hosts_desc, start=1)])
 
     def _set_up_regions(self) -> None:
         """A central server (its database, no agents) and each region's vhost,
@@ -275,9 +270,15 @@ class Environment(fixtures.Fixture):
             # The region's server may still be loading: the central server calls
             # it only once it has work there.
             self.service.register_region(self.server, region.name, region.server)
-        self._build_hosts([(region.site, region.first_host + index, desc)
-                           for region in self.regions
-                           for index, desc in enumerate(region.hosts_desc)])
+        self._build_hosts_and_wait([(region.site, region.first_host + index, desc)
+                                    for region in self.regions
+                                    for index, desc in enumerate(region.hosts_desc)])
+
+    def _build_hosts_and_wait(
+            self, placed: list[tuple[host_module.CentralSite, int, HostDescription]]) -> None:
+        self._build_hosts(placed)
+        # Runs before the hosts' own cleanups: stopping every agent at once
+        # saves a shutdown per host.
         self.addCleanup(self._stop_agents)
         with self.phase("agents_alive", f"all {self.expected_agents()} agents alive"):
             self.wait_until_env_is_up()

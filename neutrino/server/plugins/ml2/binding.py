@@ -63,6 +63,14 @@ class PortBinder:
 
     def bind(self, session: Session, port: models.Port, network: models.Network) -> Binding:
         """Set ``port.binding``'s VIF type and details for its host."""
+        result = self.binding_for(session, port, network)
+        port.binding.vif_type = result.vif_type
+        port.binding.vif_details = dict(result.vif_details)
+        return result
+
+    def binding_for(self, session: Session, port: models.Port,
+                    network: models.Network) -> Binding:
+        """What ``port`` binds as on its host: a live agent there must serve the network."""
         host = port.binding.host
         live = agents.alive_agents_on_host(session, wire.OVS_AGENT_TYPE, host,
                                            self.agent_down_time) if host else []
@@ -72,6 +80,4 @@ class PortBinder:
             LOG.warning("could not bind port %s on host %s: no live %s there serves %s",
                         port.id, host, wire.OVS_AGENT_TYPE,
                         ", ".join(s.network_type for s in network_segments(network)))
-        port.binding.vif_type = result.vif_type
-        port.binding.vif_details = dict(result.vif_details)
         return result

@@ -35,11 +35,10 @@ from neutrino.server.plugins.base import (
     ServicePlugin,
 )
 from neutrino.server.plugins.regions import jobs, shadows
-from neutrino.server.plugins.regions.remote import RemoteApi
+from neutrino.server.plugins.regions.remote import V1, RemoteApi
 
 LOG = logging.getLogger(__name__)
 
-V1 = "/v1.0"
 SHADOW_PORT_SETUP = "shadow_port_setup"
 ROUTER_SETUP = "router_setup"
 FLOATINGIP_SETUP = "floatingip_setup"
@@ -392,9 +391,6 @@ class RegionsPlugin(ServicePlugin):
         return delete
 
     # -- routers and floating IPs: they live in the region their hint names -------
-    def _pod_api(self, pod: models.Pod) -> RemoteApi:
-        return _api(pod, self.timeout)
-
     def _home(self, session: Session, resource_type: str, resource_id: str,
               hints: Sequence[str]) -> models.Pod | None:
         """The pod the resource lives in: the one it is routed to, else its hint's
@@ -425,8 +421,9 @@ class RegionsPlugin(ServicePlugin):
             router = session.get(models.Router, router_id)
             pod = self._home(session, "router", router_id,
                              router.availability_zone_hints if router else ())
+            api = _api(pod, self.timeout) if pod else None
             if router is None:
-                return None, self._pod_api(pod) if pod else None
+                return None, api
             gateway = router.gw_port
             wanted = {
                 "gateway": ({"network_id": gateway.network_id,
@@ -436,7 +433,7 @@ class RegionsPlugin(ServicePlugin):
                                if attached.port_type == device_owners.ROUTER_INTERFACE
                                and attached.port.fixed_ips},
             }
-            return wanted, self._pod_api(pod) if pod else None
+            return wanted, api
 
         wanted, api = self.context.db.run(read)
         if api is None:
@@ -452,24 +449,30 @@ class RegionsPlugin(ServicePlugin):
                 api.show("networks", "network", want)
             api.update("routers", "router", router_id,
                        {"external_gateway_info": wanted["gateway"]})
-        interfaces = {port["id"] for port in api.list(
-            "ports", device_id=router_id, device_owner=device_owners.ROUTER_INTERFACE)}
+        interfaces = self._interfaces(api, router_id)
         for port_id, subnet_id in wanted["interfaces"].items():
             if port_id not in interfaces:
                 api.show("subnets", "subnet", subnet_id)
                 api.request("PUT", f"/v2.0/routers/{router_id}/add_router_interface",
                             {"subnet_id": subnet_id})
-        for port_id in interfaces - wanted["interfaces"].keys():
+        self._remove_interfaces(api, router_id, interfaces - wanted["interfaces"].keys())
+        LOG.info("router %s set up in region %s", router_id, api.who)
+
+    @staticmethod
+    def _interfaces(api: RemoteApi, router_id: str) -> set[str]:
+        """The ids of the router's interface ports in the region."""
+        return {port["id"] for port in api.list(
+            "ports", device_id=router_id, device_owner=device_owners.ROUTER_INTERFACE)}
+
+    @staticmethod
+    def _remove_interfaces(api: RemoteApi, router_id: str, port_ids: set[str]) -> None:
+        for port_id in port_ids:
             api.request("PUT", f"/v2.0/routers/{router_id}/remove_router_interface",
                         {"port_id": port_id})
-        LOG.info("router %s set up in region %s", router_id, api.who)
 
     def _remove_router(self, api: RemoteApi, router_id: str) -> None:
         if api.find("routers", "router", router_id) is not None:
-            for port in api.list("ports", device_id=router_id,
-                                 device_owner=device_owners.ROUTER_INTERFACE):
-                api.request("PUT", f"/v2.0/routers/{router_id}/remove_router_interface",
-                            {"port_id": port["id"]})
+            self._remove_interfaces(api, router_id, self._interfaces(api, router_id))
             api.delete("routers", router_id)
         self._unroute(router_id)
         LOG.info("router %s removed from region %s", router_id, api.who)
@@ -482,7 +485,7 @@ class RegionsPlugin(ServicePlugin):
             router = session.get(models.Router, fip.router_id) if fip and fip.router_id else None
             pod = self._home(session, "floatingip", fip_id,
                              router.availability_zone_hints if router else ())
-            return (fip.fixed_port_id if fip else False), (self._pod_api(pod) if pod else None)
+            return (fip.fixed_port_id if fip else False), (_api(pod, self.timeout) if pod else None)
 
         port_id, api = self.context.db.run(read)
         if api is None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -49,10 +49,6 @@ class JobRunner:
         self.attempts = attempts
         self.retry_delay = retry_delay
         self._wake = threading.Event()
-
-    @property
-    def types(self) -> Sequence[str]:
-        return tuple(self.handlers)
 
     def recover(self) -> None:
         """At start: what a stopped server was running is queued again, its locks gone."""
@@ -133,9 +129,7 @@ class JobRunner:
 
     def _run(self, job_id: str, job_type: str, resource_id: str) -> None:
         error: Exception | None = None
-        attempts = 0
-        for attempt in range(self.attempts):
-            attempts += 1
+        for attempt in range(1, self.attempts + 1):
             try:
                 self.handlers[job_type](resource_id)
                 error = None
@@ -143,10 +137,10 @@ class JobRunner:
             except Exception as failure:  # noqa: BLE001 - recorded with the job
                 error = failure
                 LOG.warning("job %s (%s of %s), attempt %d of %d failed: %s", job_id,
-                            job_type, resource_id, attempt + 1, self.attempts, failure)
-                if attempt + 1 < self.attempts:
-                    time.sleep(self.retry_delay * 2 ** attempt)
-        self.db.run(lambda session: self._finish(session, job_id, attempts, error))
+                            job_type, resource_id, attempt, self.attempts, failure)
+                if attempt < self.attempts:
+                    time.sleep(self.retry_delay * 2 ** (attempt - 1))
+        self.db.run(lambda session: self._finish(session, job_id, attempt, error))
         # A job held back by this one's lock may run now.
         self._wake.set()
 

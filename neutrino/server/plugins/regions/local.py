@@ -31,19 +31,16 @@ from neutrino.server.db import models
 from neutrino.server.db.database import after_commit
 from neutrino.server.lib import device_owners, errors, events
 from neutrino.server.plugins.base import PluginContext, Resource
-from neutrino.server.plugins.ml2 import binding
+from neutrino.server.plugins.ml2 import binding, l2pop
 from neutrino.server.plugins.ml2.networks import NETWORK
 from neutrino.server.plugins.ml2.plugin import Ml2Plugin
 from neutrino.server.plugins.ml2.ports import PORT, internal_body
 from neutrino.server.plugins.ml2.subnets import SUBNET
 from neutrino.server.plugins.ml2.tunnel_endpoints import TunnelEndpoints
 from neutrino.server.plugins.regions import shadows
-from neutrino.server.plugins.regions.remote import RemoteApi
+from neutrino.server.plugins.regions.remote import V1, RemoteApi
 
 LOG = logging.getLogger(__name__)
-
-V1 = "/v1.0"
-TUNNEL_TYPES = ("vxlan", "gre")
 
 # What of a network, subnet or port the central copy gives the local one.
 _NETWORK_FIELDS = ("id", "name", "description", "project_id", "admin_state_up", "shared",
@@ -81,18 +78,15 @@ class RegionPortBinder(binding.PortBinder):
         super().__init__(type_manager, agent_down_time)
         self.region = region
 
-    def bind(self, session: Session, port: models.Port,
-             network: models.Network) -> binding.Binding:
+    def binding_for(self, session: Session, port: models.Port,
+                    network: models.Network) -> binding.Binding:
         placement = shadows.shadow_of({"binding:profile": port.binding.profile}, self.region)
         if port.device_owner != device_owners.SHADOW or placement is None:
-            return super().bind(session, port, network)
+            return super().binding_for(session, port, network)
         segments = binding.network_segments(network)
-        result = binding.Binding(binding.VIF_TYPE_OVS,
-                                 {"port_filter": False, "region": placement.region},
-                                 segments[0] if segments else None)
-        port.binding.vif_type = result.vif_type
-        port.binding.vif_details = dict(result.vif_details)
-        return result
+        return binding.Binding(binding.VIF_TYPE_OVS,
+                               {"port_filter": False, "region": placement.region},
+                               segments[0] if segments else None)
 
 
 class LocalMl2Plugin(Ml2Plugin):
@@ -105,7 +99,7 @@ class LocalMl2Plugin(Ml2Plugin):
         self.tunnels = TunnelEndpoints(context.db)
         # Copies are made one at a time: two requests for one missing network
         # must not both create it.
-        self._copy_lock = threading.RLock()
+        self.copy_lock = threading.RLock()
         context.events.subscribe(self._report_binding, events.PORT, events.AFTER_CREATE)
         context.events.subscribe(self._report_binding, events.PORT, events.AFTER_UPDATE)
         context.events.subscribe(self._delete_centrally, events.PORT, events.PRECOMMIT_DELETE)
@@ -145,7 +139,7 @@ class LocalMl2Plugin(Ml2Plugin):
 
     def network_copy(self, network_id: str) -> dict[str, Any]:
         """The network, copied from the central server (with its subnets) if missing."""
-        with self._copy_lock:
+        with self.copy_lock:
             local = self._local(self.networks, network_id)
             if local is not None:
                 return local
@@ -161,7 +155,7 @@ class LocalMl2Plugin(Ml2Plugin):
             return self.networks.get(network_id)
 
     def subnet_copy(self, subnet_id: str) -> dict[str, Any]:
-        with self._copy_lock:
+        with self.copy_lock:
             local = self._local(self.subnets, subnet_id)
             if local is not None:
                 return local
@@ -175,7 +169,7 @@ class LocalMl2Plugin(Ml2Plugin):
 
     def port_copy(self, port_id: str) -> dict[str, Any]:
         """The port; a port of another region becomes a shadow here."""
-        with self._copy_lock:
+        with self.copy_lock:
             local = self._local(self.ports, port_id)
             if local is not None:
                 return local
@@ -194,7 +188,7 @@ class LocalMl2Plugin(Ml2Plugin):
     def _add_shadow(self, central: dict[str, Any], placement: shadows.Placement) -> None:
         network = self.networks.get(central["network_id"])
         tunnel_type = network.get("provider:network_type")
-        if tunnel_type in TUNNEL_TYPES:
+        if tunnel_type in l2pop.TUNNEL_TYPES:
             self.tunnels.sync(placement.tunnel_ip, tunnel_type, placement.host)
         body = internal_body({
             **_fields(central, _PORT_FIELDS), "fixed_ips": _fixed_ips(central),
@@ -206,7 +200,7 @@ class LocalMl2Plugin(Ml2Plugin):
             port.status = "ACTIVE"   # no agent here reports it: it is up where it lives
 
             def tell_agents() -> None:
-                if tunnel_type in TUNNEL_TYPES:
+                if tunnel_type in l2pop.TUNNEL_TYPES:
                     self.notifier.tunnel_update(placement.tunnel_ip, tunnel_type,
                                                 placement.host)
                 self.l2pop.port_up(central["network_id"])

@@ -45,7 +45,7 @@ class LocalL3RouterPlugin(L3RouterPlugin):
     def copy(self, resource: str, resource_id: str) -> dict[str, Any]:
         core = self.local_core
         service = self.routers if resource == "router" else self.floating_ips
-        with core._copy_lock:
+        with core.copy_lock:
             try:
                 return service.get(resource_id)
             except errors.NotFound:

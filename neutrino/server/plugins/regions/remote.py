@@ -19,6 +19,8 @@ from neutrino.server.lib import errors
 
 LOG = logging.getLogger(__name__)
 
+V1 = "/v1.0"   # the regions' own API (pods, routings, jobs), beside Neutron's /v2.0
+
 _BY_STATUS: dict[int, type[errors.ApiError]] = {
     400: errors.BadRequest, 404: errors.NotFound, 405: errors.MethodNotAllowed,
     409: errors.Conflict, 503: errors.ServiceUnavailable}
