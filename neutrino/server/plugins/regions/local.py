@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -137,53 +137,53 @@ class LocalMl2Plugin(Ml2Plugin):
             "region_name": self.region, "resource_type": resource_type,
             "project_id": resource.get("project_id") or ""}, prefix=V1)
 
+    def copied(self, service: Any, resource: str, resource_id: str,
+               make: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+        """``service``'s ``resource``; one missing here is first made by ``make`` from
+        the central server's (a 404 if that has none either)."""
+        with self.copy_lock:
+            local = self._local(service, resource_id)
+            if local is None:
+                make(self._central(f"{resource}s", resource, resource_id))
+                local = service.get(resource_id)
+            return local
+
     def network_copy(self, network_id: str) -> dict[str, Any]:
         """The network, copied from the central server (with its subnets) if missing."""
-        with self.copy_lock:
-            local = self._local(self.networks, network_id)
-            if local is not None:
-                return local
-            central = self._central("networks", "network", network_id)
-            # Routed first: should the copy fail half-way, the central server's
-            # next job asks again, and that copies it.
-            self._route("network", central)
-            self.networks.create(_fields(central, _NETWORK_FIELDS))
-            LOG.info("network %s (segmentation id %s) copied from the central server",
-                     network_id, central.get("provider:segmentation_id"))
-            for subnet_id in central.get("subnets") or ():
-                self.subnet_copy(subnet_id)
-            return self.networks.get(network_id)
+        return self.copied(self.networks, "network", network_id, self._copy_network)
+
+    def _copy_network(self, central: dict[str, Any]) -> None:
+        # Routed first: should the copy fail half-way, the central server's
+        # next job asks again, and that copies it.
+        self._route("network", central)
+        self.networks.create(_fields(central, _NETWORK_FIELDS))
+        LOG.info("network %s (segmentation id %s) copied from the central server",
+                 central["id"], central.get("provider:segmentation_id"))
+        for subnet_id in central.get("subnets") or ():
+            self.subnet_copy(subnet_id)
 
     def subnet_copy(self, subnet_id: str) -> dict[str, Any]:
-        with self.copy_lock:
-            local = self._local(self.subnets, subnet_id)
-            if local is not None:
-                return local
-            central = self._central("subnets", "subnet", subnet_id)
-            self.network_copy(central["network_id"])   # may have copied this subnet
-            local = self._local(self.subnets, subnet_id)
-            if local is not None:
-                return local
+        return self.copied(self.subnets, "subnet", subnet_id, self._copy_subnet)
+
+    def _copy_subnet(self, central: dict[str, Any]) -> None:
+        self.network_copy(central["network_id"])   # may have copied this subnet
+        if self._local(self.subnets, central["id"]) is None:
             self.subnets.create(_fields(central, _SUBNET_FIELDS))
-            return self.subnets.get(subnet_id)
 
     def port_copy(self, port_id: str) -> dict[str, Any]:
         """The port; a port of another region becomes a shadow here."""
-        with self.copy_lock:
-            local = self._local(self.ports, port_id)
-            if local is not None:
-                return local
-            central = self._central("ports", "port", port_id)
-            self.network_copy(central["network_id"])
-            for fixed_ip in _fixed_ips(central):
-                self.subnet_copy(fixed_ip["subnet_id"])
-            placement = shadows.shadow_of(central, self.region)
-            if placement is None:
-                body = {**_fields(central, _PORT_FIELDS), "fixed_ips": _fixed_ips(central)}
-                self.context.db.run(lambda session: self.ports.add(session, internal_body(body)))
-            else:
-                self._add_shadow(central, placement)
-            return self.ports.get(port_id)
+        return self.copied(self.ports, "port", port_id, self._copy_port)
+
+    def _copy_port(self, central: dict[str, Any]) -> None:
+        self.network_copy(central["network_id"])
+        for fixed_ip in _fixed_ips(central):
+            self.subnet_copy(fixed_ip["subnet_id"])
+        placement = shadows.shadow_of(central, self.region)
+        if placement is None:
+            body = {**_fields(central, _PORT_FIELDS), "fixed_ips": _fixed_ips(central)}
+            self.context.db.run(lambda session: self.ports.add(session, internal_body(body)))
+        else:
+            self._add_shadow(central, placement)
 
     def _add_shadow(self, central: dict[str, Any], placement: shadows.Placement) -> None:
         network = self.networks.get(central["network_id"])

@@ -14,7 +14,6 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from neutrino.server.lib import errors
 from neutrino.server.plugins.base import CorePlugin, PluginContext, Resource
 from neutrino.server.plugins.l3.floating_ips import FLOATINGIP
 from neutrino.server.plugins.l3.plugin import L3RouterPlugin
@@ -45,14 +44,8 @@ class LocalL3RouterPlugin(L3RouterPlugin):
     def copy(self, resource: str, resource_id: str) -> dict[str, Any]:
         core = self.local_core
         service = self.routers if resource == "router" else self.floating_ips
-        with core.copy_lock:
-            try:
-                return service.get(resource_id)
-            except errors.NotFound:
-                pass
-            central = core.central.find(f"{resource}s", resource, resource_id)
-            if central is None:
-                raise errors.resource_not_found(resource, resource_id)
+
+        def make(central: dict[str, Any]) -> None:
             if resource == "router":
                 body = {name: central[name] for name in _ROUTER_FIELDS if name in central}
             else:
@@ -63,7 +56,8 @@ class LocalL3RouterPlugin(L3RouterPlugin):
                         if central.get(name) is not None}
             service.create(body)
             LOG.info("%s %s copied from the central server", resource, resource_id)
-            return service.get(resource_id)
+
+        return core.copied(service, resource, resource_id, make)
 
 
 class _Copied:
