@@ -7,13 +7,13 @@ import os
 import re
 import sys
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import fixtures
 import testtools
 from testtools import content
 
-from fullstack import forensics, machine, prerequisites, services, topology
+from fullstack import forensics, machine, prerequisites, services, topology, wait
 from fullstack import run as run_module
 from fullstack.environment import Environment
 from fullstack.host import Host
@@ -139,6 +139,24 @@ class BaseFullStackTestCase(HarnessTestCase):
         service = self.environment.service
         if feature not in service.features:
             self.skipTest(f"{service.name} has no {feature}: {why_missing}")
+
+    def expect_known_bug(self, bug: str, check: Callable[[], None]) -> None:
+        """Run ``check``, which fails where the deployed service has ``bug``: there
+        its failure is expected (and its success unexpected, failing the test,
+        so a fixed bug is noticed); elsewhere it is an ordinary check."""
+        service = self.environment.service
+        what = service.known_bugs.get(bug)
+        if what is None:
+            check()
+            return
+
+        def check_failing_as_assertion() -> None:
+            try:
+                check()
+            except wait.WaitTimeout as timeout:
+                raise AssertionError(str(timeout)) from timeout
+
+        self.expectFailure(f"{service.name}: {what}", check_failing_as_assertion)
 
     def boot_machine(self, host: Host, network_id: str,
                      use_dhcp: bool = False) -> machine.FakeFullstackMachine:

@@ -33,3 +33,30 @@ def wait_until_true(
                 exception = exception()
             raise WaitTimeout(exception or f"condition not met after {timeout} s")
         time.sleep(sleep)
+
+
+class DidNotHold(AssertionError):
+    """A condition that had to stay true for a while stopped being true."""
+
+
+def holds_for(
+    predicate: Callable[[], object],
+    duration: float,
+    sleep: float = 0.5,
+    exception: str | Callable[[], str] | None = None,
+) -> None:
+    """Check that ``predicate()`` stays true for ``duration`` s; raise at once when not.
+
+    The other half of ``wait_until_true``: that something does *not* happen
+    (a change undone, traffic back on an old path) can only be seen over a
+    window, which should span the period of whatever could undo it.
+    """
+    deadline = time.monotonic() + duration
+    while True:
+        if not predicate():
+            if callable(exception):
+                exception = exception()
+            raise DidNotHold(exception or f"condition stopped holding within {duration} s")
+        if time.monotonic() >= deadline:
+            return
+        time.sleep(sleep)

@@ -87,6 +87,11 @@ class Service(abc.ABC):
     # What scenarios may check of this system beyond the Neutron API's
     # behaviour (BaseFullStackTestCase.require_feature), by name.
     features: ClassVar[frozenset[str]] = frozenset()
+    # Bugs of this system that scenarios find, by name, with what goes wrong:
+    # the check that finds one is an expected failure on this system
+    # (BaseFullStackTestCase.expect_known_bug), so the suite stays green and
+    # an unexpected success says when the bug is gone.
+    known_bugs: ClassVar[dict[str, str]] = {}
 
     def __repr__(self) -> str:
         return f"<Service {self.name}>"

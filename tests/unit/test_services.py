@@ -8,7 +8,7 @@ import types
 import fixtures
 import testtools
 
-from fullstack import descriptions, prerequisites, process, services
+from fullstack import descriptions, prerequisites, process, services, wait
 from fullstack.services import neutrino
 from fullstack.services.base import AgentSpec, ServerSpec, Service
 
@@ -141,3 +141,57 @@ class TestDescriptionsForEveryService(testtools.TestCase):
         self.assertEqual({"provider:network_type": "flat",
                           "provider:physical_network": "physnet1"}, flat.network_attrs())
         self.assertEqual({}, descriptions.EnvironmentDescription().network_attrs())
+
+
+class TestKnownBugs(testtools.TestCase):
+    """A check that finds a service's known bug is an expected failure there only."""
+
+    def outcome(self, known_bugs: dict[str, str], check) -> testtools.TestResult:
+        from fullstack import base
+
+        class Case(base.BaseFullStackTestCase):
+            def setUp(self):
+                testtools.TestCase.setUp(self)   # no deployment: only the service
+                self.environment = types.SimpleNamespace(service=types.SimpleNamespace(
+                    name="fake", known_bugs=known_bugs))
+
+            def tearDown(self):
+                testtools.TestCase.tearDown(self)
+
+            def test_it(self):
+                self.expect_known_bug("moves-undone", check)
+
+        result = testtools.TestResult()
+        Case("test_it").run(result)
+        return result
+
+    def failing(self) -> None:
+        raise AssertionError("back on VLAN 1790")
+
+    def test_the_bug_where_known_is_an_expected_failure(self):
+        result = self.outcome({"moves-undone": "agents undo moves"}, self.failing)
+        self.assertTrue(result.wasSuccessful())
+        self.assertEqual(1, len(result.expectedFailures))
+
+    def test_a_wait_that_times_out_counts_as_the_failure(self):
+        def times_out() -> None:
+            raise wait.WaitTimeout("no echo on VLAN 1791")
+
+        result = self.outcome({"moves-undone": "agents undo moves"}, times_out)
+        self.assertEqual(1, len(result.expectedFailures))
+
+    def test_a_known_bug_that_does_not_show_fails_the_test(self):
+        result = self.outcome({"moves-undone": "agents undo moves"}, lambda: None)
+        self.assertFalse(result.wasSuccessful())
+        self.assertEqual(1, len(result.unexpectedSuccesses))
+
+    def test_elsewhere_the_check_is_an_ordinary_one(self):
+        result = self.outcome({}, self.failing)
+        self.assertEqual(1, len(result.failures))
+        self.assertIn("back on VLAN 1790", result.failures[0][1])
+        self.assertTrue(self.outcome({}, lambda: None).wasSuccessful())
+
+    def test_neutron_names_what_goes_wrong_for_each_of_its_known_bugs(self):
+        from fullstack.services.neutron.service import NeutronService
+        self.assertIn("vlan-segmentation-update-undone", NeutronService.known_bugs)
+        self.assertEqual({}, neutrino.NeutrinoService.known_bugs)

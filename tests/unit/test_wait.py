@@ -40,6 +40,22 @@ class TestWaitUntilTrue(testtools.TestCase):
         self.assertEqual(f"polled {len(seen)} times", str(exc))
 
 
+class TestHoldsFor(testtools.TestCase):
+    def test_returns_after_the_window_when_it_held(self):
+        calls = itertools.count(1)
+        wait.holds_for(lambda: next(calls), duration=0.05, sleep=0.01)
+        self.assertGreater(next(calls), 2)
+
+    def test_fails_at_the_first_false_naming_what(self):
+        polls = iter([True, True, False, True])
+        exc = self.assertRaises(wait.DidNotHold, wait.holds_for, lambda: next(polls),
+                                duration=30, sleep=0, exception=lambda: "back on VLAN 1790")
+        self.assertEqual("back on VLAN 1790", str(exc))
+        self.assertEqual([True], list(polls))
+        # An assertion: a test that checks it fails, it does not error.
+        self.assertIsInstance(exc, AssertionError)
+
+
 class TestReadinessTimeout(testtools.TestCase):
     def test_log_tail_is_the_one_at_the_deadline(self):
         """A process that logs after its launch: the timeout shows what it logged last."""
