@@ -38,6 +38,12 @@ class HarnessTestCase(testtools.TestCase):
             # Never kept: a pending alarm would fire in a later test.
             testtools.TestCase.addCleanup(self, timeout.cleanUp)
         self._failed = False
+        # testscenarios makes a test's scenarios by copying it, and the copies
+        # share testtools' list of onException handlers: an exception in one
+        # calls the handlers of every copy that ran before it in the worker.
+        # Ours act only while their own test runs (this cleanup runs last).
+        self._running = True
+        testtools.TestCase.addCleanup(self, setattr, self, "_running", False)
         self.addOnException(self._note_failure)
         # Registered first, so it runs last: after every other cleanup.
         self.addCleanup(self._check_no_leaks)
@@ -85,7 +91,10 @@ class HarnessTestCase(testtools.TestCase):
                       f"has ended, 'python -m fullstack cleanup' removes such leftovers")
 
     def _note_failure(self, exc_info) -> None:
-        self._failed = True
+        # A skip raised once the deployment stands (require_feature) is no
+        # failure: nothing to keep or to look at.
+        if self._running and not issubclass(exc_info[0], self.skipException):
+            self._failed = True
 
     def keep_on_failure(self) -> bool:
         """True when this test failed and the user asked to keep its state."""
@@ -191,7 +200,8 @@ class BaseFullStackTestCase(HarnessTestCase):
                 f"drawing {path} failed: {exc!r}"))
 
     def _dump_forensics(self, exc_info) -> None:
-        if getattr(self, "_forensics_done", False):
+        if (not self._running or getattr(self, "_forensics_done", False)
+                or issubclass(exc_info[0], self.skipException)):
             return
         self._forensics_done = True
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import fixtures
+import testscenarios
 import testtools
 from pyroute2 import netns
 
@@ -25,6 +26,18 @@ class FailingScenario(base.BaseFullStackTestCase):
         self.safe_client.create_subnet(self.tenant_id, net["id"], "20.0.0.0/24")
         self.vm = self.boot_machine(self.environment.hosts[0], net["id"])
         self.fail("on purpose")
+
+    fail_on_purpose = True
+
+    def boots_and_maybe_fails(self):
+        net = self.safe_client.create_network(self.tenant_id)
+        self.safe_client.create_subnet(self.tenant_id, net["id"], "20.0.0.0/24")
+        self.vm = self.boot_machine(self.environment.hosts[0], net["id"])
+        if self.fail_on_purpose:
+            self.fail("on purpose")
+
+    def skips_once_deployed(self):
+        self.require_feature("no-such-feature", "asked for on purpose")
 
     def database_name(self) -> str:
         return database.database_name(self.prefix)
@@ -75,3 +88,36 @@ class TestKeepOnFailure(testtools.TestCase):
         self.assertIn(f"namespace {inner.vm.namespace}", removed)
         self.assertFalse(inner.environment.server.is_running())
         self.assertEqual({}, inventory.Inventory.take(settings, inner.prefix).leaks())
+
+
+class TestSkipOnceDeployed(testtools.TestCase):
+    def test_a_skip_is_no_failure_even_with_keep_on_failure(self):
+        """require_feature skips with the deployment up: no dump, nothing kept."""
+        self.useFixture(fixtures.EnvironmentVariable("FULLSTACK_KEEP_ON_FAILURE", "1"))
+        inner = FailingScenario("skips_once_deployed")
+        result = testtools.TestResult()
+        inner.run(result)
+        self.assertEqual(1, len(result.skip_reasons), (result.errors, result.failures))
+        self.assertNotIn("kept", inner.getDetails())
+        self.assertNotIn("forensics-api", inner.getDetails())
+        self.assertFalse(os.path.exists(os.path.join(inner.log_dir, "forensics")))
+        self.assertFalse(inner.environment.server.is_running())
+        settings = prerequisites.Settings.from_environment()
+        self.assertEqual({}, inventory.Inventory.take(settings, inner.prefix).leaks())
+
+
+class TestScenarioCopies(testtools.TestCase):
+    def test_a_failure_dumps_its_own_deployment_only(self):
+        """testscenarios copies a test per scenario, and the copies share testtools'
+        onException handlers: a later copy's failure must not dump the
+        deployment of one that passed before it."""
+        passed, failed = testscenarios.apply_scenarios(
+            [("passes", {"fail_on_purpose": False}), ("fails", {"fail_on_purpose": True})],
+            FailingScenario("boots_and_maybe_fails"))
+        result = testtools.TestResult()
+        passed.run(result)
+        failed.run(result)
+        self.assertEqual(1, len(result.failures), result.errors)
+        self.assertEqual(failed, result.failures[0][0])
+        self.assertTrue(os.path.isdir(os.path.join(failed.log_dir, "forensics")))
+        self.assertFalse(os.path.exists(os.path.join(passed.log_dir, "forensics")))
