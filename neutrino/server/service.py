@@ -124,7 +124,10 @@ class NeutrinoServer:
     def _run_periodically(self, task: PeriodicTask) -> None:
         """``task`` every interval until the server stops; a failed run is logged,
         and the next one comes as usual."""
-        LOG.info("periodic task %s runs every %.0f s", task.name, task.interval)
+        if task.interval:
+            LOG.info("periodic task %s runs every %g s", task.name, task.interval)
+        else:   # a worker that blocks waiting for work of its own (region jobs)
+            LOG.info("task %s runs again as soon as a run ends", task.name)
         while not self._stopping.wait(task.interval):
             try:
                 task.run()
