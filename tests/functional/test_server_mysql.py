@@ -13,32 +13,36 @@ from tests.unit import test_server_support as support
 DATABASE_PREFIX = "fullstack_srvt"
 
 
+def make_database(test: testtools.TestCase) -> str:
+    """A MySQL database of the test's own (dropped in its cleanup): its URL.
+    Skips the test, saying why, where MySQL is not reachable."""
+    admin_url = prerequisites.Settings.from_environment().db_admin_url
+    admin = sa.create_engine(admin_url)
+    test.addCleanup(admin.dispose)
+    try:
+        with admin.connect():
+            pass
+    except sa.exc.OperationalError as error:
+        test.skipTest(str(prerequisites.MissingPrerequisite(
+            f"MySQL at {admin_url} is not reachable ({error.orig})")))
+    name = DATABASE_PREFIX + secrets.token_hex(4)
+    with admin.begin() as connection:
+        connection.exec_driver_sql(f"CREATE DATABASE {name} CHARACTER SET utf8mb4")
+    test.addCleanup(_drop, admin, name)
+    return sa.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+
+
+def _drop(admin: sa.Engine, name: str) -> None:
+    with admin.begin() as connection:
+        connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {name}")
+
+
 class MySqlServerTestCase(testtools.TestCase):
     def setUp(self):
         super().setUp()
-        admin_url = prerequisites.Settings.from_environment().db_admin_url
-        admin = sa.create_engine(admin_url)
-        self.addCleanup(admin.dispose)
-        try:
-            with admin.connect():
-                pass
-        except sa.exc.OperationalError as error:
-            self.skipTest(str(prerequisites.MissingPrerequisite(
-                f"MySQL at {admin_url} is not reachable ({error.orig})")))
-        name = DATABASE_PREFIX + secrets.token_hex(4)
-        with admin.begin() as connection:
-            connection.exec_driver_sql(f"CREATE DATABASE {name} CHARACTER SET utf8mb4")
-        self.addCleanup(self._drop, admin, name)
-        url = sa.make_url(admin_url).set(database=name)
-        fixture = self.useFixture(support.ServerFixture(
-            connection=url.render_as_string(hide_password=False)))
+        fixture = self.useFixture(support.ServerFixture(connection=make_database(self)))
         self.server = fixture.server
         self.client = fixture.client
-
-    @staticmethod
-    def _drop(admin, name):
-        with admin.begin() as connection:
-            connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {name}")
 
 
 class TestApiOnMySql(MySqlServerTestCase):

@@ -22,14 +22,16 @@ class RegionsTestCase(support.ServerTestCase):
         super().setUp()
         self.central = self.useFixture(support.ServerFixture(
             {"role": "central", "region.job_retry_delay": 0.05,
-             "region.failed_job_redo_interval": 0.0, **TYPES}))
+             "region.failed_job_redo_interval": 0.0, **TYPES},
+            connection=self.database_url("central")))
         self.client = self.central.client
         self.local: dict[str, support.ServerFixture] = {}
         for name, hosts in self.regions.items():
             server = self.local[name] = self.useFixture(support.ServerFixture(
                 {"role": "local", "region.region_name": name,
                  "region.central_url": self.central.server.url,
-                 "region.request_timeout": 2.0, **TYPES}))
+                 "region.request_timeout": 2.0, **TYPES},
+                connection=self.database_url(name)))
             for host in hosts:
                 rpc = server.server.core.rpc
                 rpc.report_state(support.agent_state(host))
@@ -42,6 +44,11 @@ class RegionsTestCase(support.ServerTestCase):
         self.subnet = self.ok("POST", "/v2.0/subnets", {"subnet": {
             "network_id": self.network["id"], "cidr": "10.0.0.0/24", "ip_version": 4,
             "enable_dhcp": False}})["subnet"]
+
+    def database_url(self, server: str) -> str | None:
+        """The database of the central server or of a region's: by default a
+        SQLite file of its own."""
+        return None
 
     def region(self, name: str) -> support.ApiClient:
         return self.local[name].client
