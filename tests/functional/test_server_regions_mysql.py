@@ -19,10 +19,11 @@ class TestRegionsOnMySql(test_server_regions.RegionsTestCase):
         return make_database(self)
 
     def test_deletes_before_the_router_job_ran_take_the_router_out_of_the_region(self):
-        """A test's cleanup order: interface, router, subnet, network, each at once.
-        The router's job has not run yet (held by a lock, as behind a busy
-        worker); the region's copy still has the interface and the gateway,
-        and the central deletes take them out rather than fail on them."""
+        """A test's cleanup order: floating IP, interface, router, machine, subnets,
+        networks, each at once.  The router's and floating IP's jobs have not
+        run yet (held by their locks, as behind a busy worker); the region's
+        copies still have the floating IP, the interface and the gateway, and
+        the central deletes take them out rather than fail on them."""
         ext = self.ok("POST", "/v2.0/networks", {"network": {
             "name": "public", "router:external": True, "provider:network_type": "flat",
             "provider:physical_network": "extnet"}})["network"]
@@ -34,16 +35,23 @@ class TestRegionsOnMySql(test_server_regions.RegionsTestCase):
             "external_gateway_info": {"network_id": ext["id"]}}})["router"]
         self.ok("PUT", f"/v2.0/routers/{router['id']}/add_router_interface",
                 {"subnet_id": self.subnet["id"]})
+        vm = self.boot("RegionTwo", "host-2")
+        fip = self.ok("POST", "/v2.0/floatingips", {"floatingip": {
+            "floating_network_id": ext["id"], "port_id": vm["id"]}})["floatingip"]
         self.assertEqual({"SUCCESS"}, {job["status"] for job in self.wait_for_jobs()})
         self.assertEqual(2, len(self.in_region("RegionTwo", "GET", "/v2.0/ports?device_id="
                                                + router["id"])["ports"]))
+        self.in_region("RegionTwo", "GET", f"/v2.0/floatingips/{fip['id']}")
 
-        key = f"router_setup:{router['id']}"
-        self.central.server.db.run(lambda session: session.add(
-            models.JobLock(resource_key=key, job_id="held-by-the-test")))
+        keys = [f"router_setup:{router['id']}", f"floatingip_setup:{fip['id']}"]
+        self.central.server.db.run(lambda session: session.add_all([
+            models.JobLock(resource_key=key, job_id=f"held-by-the-test-{n}")
+            for n, key in enumerate(keys)]))
+        self.ok("DELETE", f"/v2.0/floatingips/{fip['id']}")
         self.ok("PUT", f"/v2.0/routers/{router['id']}/remove_router_interface",
                 {"subnet_id": self.subnet["id"]})
         self.ok("DELETE", f"/v2.0/routers/{router['id']}")
+        self.in_region("RegionTwo", "DELETE", f"/v2.0/ports/{vm['id']}")
         self.ok("DELETE", f"/v2.0/subnets/{self.subnet['id']}")
         self.ok("DELETE", f"/v2.0/networks/{self.network['id']}")
         self.ok("DELETE", f"/v2.0/subnets/{ext_subnet['id']}")
@@ -52,7 +60,9 @@ class TestRegionsOnMySql(test_server_regions.RegionsTestCase):
         self.assertEqual([], self.in_region("RegionTwo", "GET", "/v2.0/ports")["ports"])
 
         self.central.server.db.run(lambda session: session.execute(
-            sa.delete(models.JobLock).where(models.JobLock.resource_key == key)))
+            sa.delete(models.JobLock).where(models.JobLock.resource_key.in_(keys))))
         self.assertEqual({"SUCCESS"}, {job["status"] for job in self.wait_for_jobs()})
         self.assertEqual([], self.in_region("RegionTwo", "GET", "/v2.0/routers")["routers"])
+        self.assertEqual([], self.in_region("RegionTwo", "GET",
+                                            "/v2.0/floatingips")["floatingips"])
         self.assertEqual([], self.ok("GET", "/v1.0/routings")["routings"])

@@ -46,6 +46,11 @@ RESOURCE_TYPES = ("network", "subnet", "port", "router", "floatingip")
 _ROUTER_PORTS = (device_owners.ROUTER_INTERFACE, device_owners.ROUTER_GATEWAY)
 
 
+# A region's ports of the central server's routers and floating IPs.
+_RELEASED_OWNERS = (device_owners.ROUTER_INTERFACE, device_owners.ROUTER_GATEWAY,
+                    device_owners.FLOATINGIP)
+
+
 def _endpoint(value: Any) -> str:
     url = v.string(value)
     if not url.startswith(("http://", "https://")):
@@ -392,10 +397,11 @@ class RegionsPlugin(ServicePlugin):
         return delete
 
     def _release_router_ports(self, session: Session, api: RemoteApi, network_id: str) -> None:
-        """Take out of the region the router ports on ``network_id`` that the
-        central server no longer has: their router's job has not run yet (queued
-        behind others, or failed), and the region would refuse the delete for
-        them.  What the job would do for them; it then finds it done.
+        """Take out of the region the router and floating IP ports on
+        ``network_id`` that the central server no longer has: their job has not
+        run yet (queued behind others, or failed), and the region would refuse
+        the delete for them.  What the job would do for them; it then finds it
+        done.
 
         Not on SQLite: there this transaction holds the database's write lock,
         and the region's delete calls this server back for the port (a 404,
@@ -404,19 +410,21 @@ class RegionsPlugin(ServicePlugin):
         if session.get_bind().dialect.name == "sqlite":
             return
         for port in api.list("ports", network_id=network_id):
-            owner, router_id = port["device_owner"], port["device_id"]
-            if (owner not in (device_owners.ROUTER_INTERFACE, device_owners.ROUTER_GATEWAY)
+            owner, device_id = port["device_owner"], port["device_id"]
+            if (owner not in _RELEASED_OWNERS
                     or session.get(models.Port, port["id"]) is not None):
                 continue
             try:
                 if owner == device_owners.ROUTER_INTERFACE:
-                    self._remove_interfaces(api, router_id, {port["id"]})
+                    self._remove_interfaces(api, device_id, {port["id"]})
+                elif owner == device_owners.ROUTER_GATEWAY:
+                    api.update("routers", "router", device_id, {"external_gateway_info": None})
                 else:
-                    api.update("routers", "router", router_id, {"external_gateway_info": None})
+                    api.delete("floatingips", device_id)
             except errors.NotFound:
-                pass   # the router's job got there first
-            LOG.info("router %s: port %s released in region %s before the delete of "
-                     "network %s", router_id, port["id"], api.who, network_id)
+                pass   # the job got there first
+            LOG.info("%s port %s of %s released in region %s before the delete of network "
+                     "%s", owner, port["id"], device_id, api.who, network_id)
 
     # -- routers and floating IPs: they live in the region their hint names -------
     def _home(self, session: Session, resource_type: str, resource_id: str,
