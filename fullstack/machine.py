@@ -175,7 +175,9 @@ class FakeFullstackMachine(PingingMachine):
 
     def renew_lease(self) -> None:
         """Ask again from scratch, as a rebooting instance would."""
-        assert self.dhcp_client is not None, "renew_lease() needs use_dhcp=True"
+        if self.dhcp_client is None:
+            raise RuntimeError(f"{self!r}: renew_lease() needs a machine booted "
+                               "with use_dhcp=True")
         self.dhcp_client.restart()
 
     def set_address(self, ip_cidr: str) -> None:

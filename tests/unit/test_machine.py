@@ -52,3 +52,10 @@ class TestMachinePort(testtools.TestCase):
         safe = FakeSafeClient()
         on_host(safe, {"id": "test-port", "device_owner": "compute:nova"})._bound_port()
         self.assertEqual([("test-port", {"binding:host_id": "host-2"})], safe.updated)
+
+
+class TestRenewLease(testtools.TestCase):
+    def test_a_machine_without_dhcp_says_so(self):
+        error = self.assertRaises(RuntimeError, on_host(FakeSafeClient()).renew_lease)
+        self.assertIn("on host-2>: renew_lease() needs a machine booted with use_dhcp=True",
+                      str(error))
