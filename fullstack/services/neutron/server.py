@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 
 from fullstack import process, wait
 from fullstack.resources import client, daemon
@@ -29,6 +30,7 @@ CONTROL_EXCHANGE = "neutron"
 READY_TIMEOUT = 120.0
 # What a graceful stop takes: about 6 s idle, more under load.
 GRACEFUL_STOP_TIMEOUT = 30.0
+RPC_MAIN = os.path.join(os.path.dirname(__file__), "rpc_main.py")
 
 
 class NeutronServer(process.Server):
@@ -61,14 +63,17 @@ class NeutronServer(process.Server):
             # It holds no state, and uWSGI's own shutdown waits 2 s for its worker.
             wait_at_setup=False, stop_signal=signal.SIGKILL)
         # SIGINT: both stop at once; SIGTERM drains (about 6 s), see restart().
-        self.rpc = self._neutron_process(ctx, "neutron-rpc-server", sections)
+        # The RPC server through rpc_main.py: Neutron's, its policy made first.
+        self.rpc = self._neutron_process(ctx, "neutron-rpc-server", sections,
+                                         [sys.executable, RPC_MAIN])
         self.periodic = self._neutron_process(ctx, "neutron-periodic-workers", sections)
 
     @staticmethod
-    def _neutron_process(ctx, name: str, sections: process.Sections) -> process.ServiceProcess:
+    def _neutron_process(ctx, name: str, sections: process.Sections,
+                         command: list[str] | None = None) -> process.ServiceProcess:
         return process.ServiceProcess(
-            ctx, name, [installation.script(name), "--config-file",
-                        process.config_path(ctx, name)],
+            ctx, name, (command or [installation.script(name)]) + [
+                "--config-file", process.config_path(ctx, name)],
             sections, wait_at_setup=False, stop_signal=signal.SIGINT)
 
     def _setUp(self) -> None:
