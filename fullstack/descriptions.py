@@ -10,7 +10,12 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Literal, get_args
+
+from fullstack.resources.config import Overlay, Repeated, check_overlay
+
+__all__ = ["EnvironmentDescription", "HostDescription", "RegionDescription", "Repeated"]
 
 NETWORK_TYPES = ("vxlan", "gre", "vlan", "flat")
 TUNNEL_TYPES = ("vxlan", "gre")
@@ -19,12 +24,21 @@ DATAPATHS = ("netdev", "system")
 # How a host's L2 agent enforces security groups: not at all (Neutron's
 # fullstack default), or with conntrack flows on br-int.
 FIREWALL_DRIVERS = ("noop", "openvswitch")
+AgentKind = Literal["l2", "l3", "dhcp"]
+AGENT_KINDS: tuple[AgentKind, ...] = get_args(AgentKind)
 EXTERNAL_PHYSNET = "extnet"   # flat physical network of cnt-ex, mapped to each br-ex
 
 
 def _one_of(field: str, value: object, allowed: tuple) -> None:
     if value not in allowed:
         raise ValueError(f"{field} {value!r} is not one of {', '.join(map(str, allowed))}")
+
+
+def _copied_overlay(field: str, overlay: object) -> dict[str, dict[str, object]]:
+    """A checked copy (later changes to the caller's dict change nothing)."""
+    check_overlay(field, overlay)
+    assert isinstance(overlay, Mapping)
+    return {section: dict(options) for section, options in overlay.items()}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,8 +63,15 @@ class EnvironmentDescription:
     # The system deployed: "neutrino", "neutron" or a Service's import path;
     # None: the run's choice (FULLSTACK_SERVICE, else neutrino).
     service: str | None = None
+    # Options for every server process, {section: {option: value}}, applied last
+    # over what the service writes (None removes an option; Repeated writes a
+    # multi-string option's key once per value).
+    server_config: Overlay = dataclasses.field(
+        default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "server_config",
+                           _copied_overlay("server_config", self.server_config))
         _one_of("network_type", self.network_type, NETWORK_TYPES)
         if self.service is not None and (not isinstance(self.service, str)
                                          or not self.service.strip()):
@@ -102,15 +123,32 @@ class HostDescription:
     l3_agent: bool = False
     dhcp_agent: bool = False
     firewall_driver: str = "noop"
+    # Options per kind of agent ("l2", "l3", "dhcp"): {kind: {section: {option:
+    # value}}}, applied last over what the service writes for that agent.
+    agent_config: Mapping[AgentKind, Overlay] = dataclasses.field(
+        default_factory=dict, hash=False)
 
     @property
-    def agent_kinds(self) -> tuple[str, ...]:
+    def agent_kinds(self) -> tuple[AgentKind, ...]:
         """The kinds of agent it runs, of "l2", "l3" and "dhcp"."""
-        wanted = {"l2": self.l2_agent, "l3": self.l3_agent, "dhcp": self.dhcp_agent}
+        wanted: dict[AgentKind, bool] = {
+            "l2": self.l2_agent, "l3": self.l3_agent, "dhcp": self.dhcp_agent}
         return tuple(kind for kind, on in wanted.items() if on)
 
     def __post_init__(self) -> None:
         _one_of("firewall_driver", self.firewall_driver, FIREWALL_DRIVERS)
+        if not isinstance(self.agent_config, Mapping):
+            raise ValueError(f"agent_config must be a dict of agent kinds "
+                             f"({', '.join(AGENT_KINDS)}) to sections, not "
+                             f"{type(self.agent_config).__name__}")
+        copied: dict[AgentKind, Overlay] = {}
+        for kind, overlay in self.agent_config.items():
+            _one_of("agent_config kind", kind, AGENT_KINDS)
+            if kind not in self.agent_kinds:
+                raise ValueError(f"agent_config[{kind!r}]: this host runs no {kind} agent "
+                                 f"(it runs {', '.join(self.agent_kinds) or 'none'})")
+            copied[kind] = _copied_overlay(f"agent_config[{kind!r}]", overlay)
+        object.__setattr__(self, "agent_config", copied)
         if (self.l3_agent or self.dhcp_agent) and not self.l2_agent:
             raise ValueError("l3_agent and dhcp_agent need l2_agent: their ports on br-int "
                              "are wired by the L2 agent")

@@ -212,6 +212,7 @@ class Environment(fixtures.Fixture):
                 "datapath 'netdev' needs none")
         self.service = services.load(self.env_desc.service or ctx.settings.service)
         self.service.check_settings(ctx.settings)
+        self.service.check_config(ctx, self.env_desc, self.hosts_desc)
         if self.regions_desc:
             self._set_up_regions()
             return
@@ -413,11 +414,15 @@ class Environment(fixtures.Fixture):
         """A server of ``role``, launched (not awaited) on a port of its own."""
         ctx = self.ctx
         port = self.useFixture(allocator.PortAllocation(ctx.registry, ctx.prefix)).port
-        return self.useFixture(self.service.server(ServerSpec(
+        server = self.service.server(ServerSpec(
             ctx=ctx, env_desc=self.env_desc, bind_host=self.control_ip, bind_port=port,
             transport_url=transport_url, database_url=database_url or self.database.url,
             broker=broker, role=role, region_name=region_name,
-            central_url=self.server.url if role == "local" else "")))
+            central_url=self.server.url if role == "local" else ""))
+        for proc in server.processes():
+            if isinstance(proc, process.ServiceProcess):
+                proc.apply_overlay(self.env_desc.server_config)
+        return self.useFixture(server)
 
     def _server_up(self, name: str, server: process.Server, seconds: float) -> None:
         self.timings[name.replace(" ", "-")] = seconds

@@ -138,7 +138,9 @@ class Host(fixtures.Fixture):
             # stopped: what they had no time to remove goes with the test.
             self.addCleanup(self.site.service.remove_agent_leftovers, self.agent_spec)
         for kind in self.desc.agent_kinds:
-            self.agents[kind] = self.useFixture(self.site.service.agent(kind, self.agent_spec))
+            agent = self.site.service.agent(kind, self.agent_spec)
+            agent.apply_overlay(self.desc.agent_config.get(kind))
+            self.agents[kind] = self.useFixture(agent)
 
     def _wire_control(self) -> None:
         root_end = f"{self.site.ctx.prefix}-c{self.number}"

@@ -17,7 +17,7 @@ import fixtures
 from fullstack import context
 from fullstack.resources import client, config, daemon
 
-Sections = dict[str, dict[str, object]]
+Sections = config.Sections
 
 
 def config_path(ctx: context.RunContext, name: str) -> str:
@@ -40,6 +40,10 @@ class ServiceProcess(daemon.ProcessFixture):
         # namespace (see runner.in_namespace).
         super().__init__(name, cmd, ctx.log_dir, ctx.settings.state_dir, ctx.prefix,
                          namespace=namespace, private_mounts=False, **kwargs)
+
+    def apply_overlay(self, overlay: config.Overlay | None) -> None:
+        """Put a test's options over the service's, before the file is written."""
+        self.sections = config.overlaid(self.sections, overlay)
 
     def _setUp(self) -> None:
         self.useFixture(config.ConfigFile(os.path.dirname(self.config_path),

@@ -13,15 +13,14 @@ from __future__ import annotations
 
 import abc
 import dataclasses
+from collections.abc import Sequence
 from typing import ClassVar, Protocol
 
 import psutil
 
 from fullstack import context, prerequisites, process
-from fullstack.descriptions import EnvironmentDescription
+from fullstack.descriptions import AgentKind, EnvironmentDescription, HostDescription
 from fullstack.resources import database
-
-AGENT_KINDS = ("l2", "l3", "dhcp")
 
 
 class Broker(Protocol):
@@ -115,6 +114,14 @@ class Service(abc.ABC):
     def check_settings(self, settings: prerequisites.Settings) -> None:  # noqa: B027
         """Refuse, with what to change, settings the service cannot run with."""
 
+    def check_config(self, ctx: context.RunContext,  # noqa: B027
+                     env_desc: EnvironmentDescription,
+                     hosts_desc: Sequence[HostDescription]) -> None:
+        """Before anything is built: raise a ValueError naming an option of the
+        descriptions' overlays (``server_config``, ``agent_config``) that the
+        system would not take.  By default nothing is checked (Neutron, as
+        oslo.config does, ignores options it does not know)."""
+
     def prepare_database(self, ctx: context.RunContext,  # noqa: B027
                          db: database.Database) -> None:
         """Give the per-test database its schema, if the server does not create it."""
@@ -124,8 +131,8 @@ class Service(abc.ABC):
         """The server; its set-up launches it and does not wait."""
 
     @abc.abstractmethod
-    def agent(self, kind: str, spec: AgentSpec) -> process.ServiceProcess:
-        """The agent of ``kind`` (one of AGENT_KINDS) for one host."""
+    def agent(self, kind: AgentKind, spec: AgentSpec) -> process.ServiceProcess:
+        """The agent of ``kind`` (one of descriptions.AGENT_KINDS) for one host."""
 
     def router_namespace(self, spec: AgentSpec, router_id: str) -> str:
         """The namespace the host's L3 agent builds a router in (Neutron's name,

@@ -7,17 +7,25 @@ dnsmasq outlives the DHCP agent by design.
 
 from __future__ import annotations
 
+import concurrent.futures
 import glob
 import os
 import shutil
 import sys
+from collections.abc import Sequence
 from typing import ClassVar
 
 import psutil
 
-from fullstack import process
-from fullstack.descriptions import EXTERNAL_PHYSNET, NETWORK_TYPES
-from fullstack.resources import namespace, records
+from fullstack import context, process
+from fullstack.descriptions import (
+    EXTERNAL_PHYSNET,
+    NETWORK_TYPES,
+    AgentKind,
+    EnvironmentDescription,
+    HostDescription,
+)
+from fullstack.resources import config, namespace, records, runner
 from fullstack.services.base import AgentSpec, ServerSpec, Service
 
 TUNNEL_ID_RANGE = "1001:2000"
@@ -51,7 +59,39 @@ class NeutrinoService(Service):
     def unsupported_regions(self) -> str | None:
         return None
 
-    def server(self, spec: ServerSpec) -> process.Server:
+    def check_config(self, ctx: context.RunContext, env_desc: EnvironmentDescription,
+                     hosts_desc: Sequence[HostDescription]) -> None:
+        """neutrino's processes refuse an option they do not know (or a bad value):
+        with ``--check-config`` they say so without starting, so each overlaid
+        file is checked first, side by side, in a process of its own."""
+        checks: dict[str, tuple[str, str, process.Sections]] = {}
+        if env_desc.server_config:
+            server = self.server(ServerSpec(ctx=ctx, env_desc=env_desc, bind_host="127.0.0.1",
+                                            bind_port=0, transport_url="", database_url="",
+                                            broker=None))
+            server.apply_overlay(env_desc.server_config)
+            checks["server_config"] = ("server", "neutrino.server", server.sections)
+        for number, host in enumerate(hosts_desc, start=1):
+            for kind, overlay in host.agent_config.items():
+                agent = self.agent(kind, _spec_for_check(ctx, env_desc, host, number))
+                agent.apply_overlay(overlay)
+                checks[f"agent_config[{kind!r}] of host-{number}"] = (
+                    f"host-{number}-{kind}", _AGENTS[kind][0], agent.sections)
+        folder = os.path.join(ctx.log_dir, "config-check")
+
+        def check(item: tuple[str, tuple[str, str, process.Sections]]) -> str:
+            what, (name, module, sections) = item
+            with config.ConfigFile(folder, f"{name}.ini", sections) as written:
+                done = runner.execute([*_python_module(module), "--check-config",
+                                       "--config-file", written.path], check=False)
+            return f"{what}: {done.stderr.strip()}" if done.returncode else ""
+
+        with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, len(checks))) as pool:
+            errors = [error for error in pool.map(check, checks.items()) if error]
+        if errors:
+            raise ValueError("; ".join(errors))
+
+    def server(self, spec: ServerSpec) -> process.ServerProcess:
         desc = spec.env_desc
         sections: process.Sections = {
             "DEFAULT": {
@@ -86,7 +126,7 @@ class NeutrinoService(Service):
             spec.ctx, name, self._command("neutrino.server", spec.ctx, name), sections,
             spec.bind_host, spec.bind_port)
 
-    def agent(self, kind: str, spec: AgentSpec) -> process.ServiceProcess:
+    def agent(self, kind: AgentKind, spec: AgentSpec) -> process.ServiceProcess:
         module, suffix = _AGENTS[kind]
         name = f"{spec.hostname}-{suffix}"
         sections = {"l2": self._l2_config, "l3": self._l3_config,
@@ -125,20 +165,21 @@ class NeutrinoService(Service):
 
     @staticmethod
     def _defaults(spec: AgentSpec) -> dict[str, object]:
-        return {"host": spec.hostname, "debug": True, "transport_url": spec.transport_url,
-                "report_interval": spec.env_desc.report_interval}
+        return {"host": spec.hostname, "debug": True, "transport_url": spec.transport_url}
 
     def _dhcp_config(self, spec: AgentSpec) -> process.Sections:
         return {
             "DEFAULT": {**self._defaults(spec), "namespace_prefix": spec.namespace_prefix,
                         "state_path": self._dhcp_state_path(spec),
                         "dhcp_lease_duration": 600},
+            "agent": {"report_interval": spec.env_desc.report_interval},
             "ovs": {"ovsdb_connection": spec.ovsdb_connection},
         }
 
     def _l3_config(self, spec: AgentSpec) -> process.Sections:
         return {
             "DEFAULT": {**self._defaults(spec), "namespace_prefix": spec.namespace_prefix},
+            "agent": {"report_interval": spec.env_desc.report_interval},
             "ovs": {"ovsdb_connection": spec.ovsdb_connection},
         }
 
@@ -152,7 +193,21 @@ class NeutrinoService(Service):
                 "bridge_mappings": spec.bridge_mappings,
                 "use_veth_interconnection": desc.interconnection == "veth",
             },
-            "agent": {"tunnel_types": desc.tunnel_types, "l2_population": desc.l2_pop,
+            "agent": {"report_interval": desc.report_interval,
+                      "tunnel_types": desc.tunnel_types, "l2_population": desc.l2_pop,
                       "arp_responder": desc.arp_responder},
             "securitygroup": {"firewall_driver": spec.firewall_driver},
         }
+
+
+def _spec_for_check(ctx: context.RunContext, env_desc: EnvironmentDescription,
+                    host: HostDescription, number: int) -> AgentSpec:
+    """What host ``number``'s agents would be given, for a check of their files:
+    where nothing stands yet, placeholders."""
+    hostname = f"host-{number}"
+    return AgentSpec(
+        ctx=ctx, env_desc=env_desc, hostname=hostname, namespace=f"{ctx.prefix}-h{number}",
+        transport_url="amqp://check", ovsdb_connection="unix:/nonexistent",
+        ovs_run_dir=ctx.ovs_run_dir(hostname), local_ip="127.0.0.1", bridge_mappings={},
+        namespace_prefix="", state_dir=os.path.join(ctx.run_dir, "agents", hostname),
+        firewall_driver=host.firewall_driver)

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import logging
 import signal
-from collections.abc import Callable
-from typing import Protocol
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+from oslo_config import cfg
+
+from neutrino.common import config_files
 
 
 class Agent(Protocol):
@@ -32,3 +37,18 @@ def run(factory: Callable[[], Agent], name: str, host: str, debug: bool) -> int:
     finally:
         agent.close()
     return 0
+
+
+def main(name: str, load: Callable[[Sequence[str], bool], Any],
+         build: Callable[[Any], Agent], argv: Sequence[str] | None = None) -> int:
+    """An agent's command: load its config (exit 2 naming what is wrong), stop there
+    with ``--check-config``, else build and run it."""
+    args, check_only = config_files.split_check_flag(sys.argv[1:] if argv is None else argv)
+    try:
+        conf = load(args, check_only)
+    except (ValueError, cfg.Error) as error:
+        print(error if str(error).startswith(name) else f"{name}: {error}", file=sys.stderr)
+        return 2
+    if check_only:
+        return 0
+    return run(lambda: build(conf), name, conf.host, conf.debug)

@@ -50,7 +50,7 @@ class ResyncingAgent:
 
     def run(self) -> None:
         self.listener.start()
-        heartbeat.start(self.plugin, self.conf.report_interval, self.stopping, self._state)
+        heartbeat.start(self.plugin, self.conf.agent.report_interval, self.stopping, self._state)
         self.work.put(FULL_SYNC)
         next_full_sync = time.monotonic() + self.conf.resync_interval
         while not self.stopping.is_set():

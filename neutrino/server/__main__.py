@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from oslo_config import cfg
 
+from neutrino.common import config_files
 from neutrino.server import config
 from neutrino.server.service import NeutrinoServer
 
@@ -29,11 +30,15 @@ def setup_logging(debug: bool) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    args, check_only = config_files.split_check_flag(sys.argv[1:] if argv is None else argv)
     try:
-        conf = config.load(sys.argv[1:] if argv is None else argv)
+        conf = config.load(args, check_only)
     except (ValueError, cfg.Error) as error:
-        print(f"neutrino-server: {error}", file=sys.stderr)
+        print(error if str(error).startswith("neutrino-server") else f"neutrino-server: {error}",
+              file=sys.stderr)
         return 2
+    if check_only:
+        return 0
     setup_logging(conf.debug)
     stop = threading.Event()
 

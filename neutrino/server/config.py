@@ -10,6 +10,8 @@ from collections.abc import Sequence
 
 from oslo_config import cfg
 
+from neutrino.common import config_files
+
 MAC_PATTERN = r"^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$"
 
 ROLES = ("standalone", "central", "local")
@@ -49,6 +51,9 @@ DEFAULT_OPTS = [
                     "serves /v1.0/pods and /v1.0/jobs; it has no agents. local: one "
                     "region's server, with agents; it takes what it does not have from "
                     "the central server ([region] central_url)."),
+    cfg.IntOpt("global_physnet_mtu", default=1500, min=68,
+               help="MTU of the underlying physical network: a VLAN or flat network's "
+                    "MTU, and a tunnel network's before its encapsulation overhead."),
     cfg.ListOpt("api_extensions_path", default=[],
                 help="Directories of extension descriptors, besides the server's own and "
                      "each loaded plugin's extensions/ folder; ',' or ':' between them."),
@@ -68,6 +73,10 @@ ML2_OPTS = [
                      "in order of preference."),
     cfg.BoolOpt("l2_population", default=False,
                 help="Tell agents about remote ports (fdb entries)."),
+    cfg.IntOpt("path_mtu", default=0, min=0,
+               help="MTU of the path tunnels take between hosts, when smaller than "
+                    "global_physnet_mtu; 0: global_physnet_mtu. A tunnel network's MTU is "
+                    "this less the encapsulation overhead (vxlan 50, gre 42 bytes)."),
     cfg.ListOpt("extension_drivers", default=[],
                 help="ML2 extension drivers (import paths of ExtensionDriver classes): each "
                      "adds its extension's attributes to networks, subnets or ports."),
@@ -132,15 +141,18 @@ def extension_paths(conf: cfg.ConfigOpts) -> list[str]:
     return [path for entry in conf.api_extensions_path for path in entry.split(":") if path]
 
 
-def load(argv: Sequence[str]) -> cfg.ConfigOpts:
-    """Parse ``argv`` (``--config-file FILE`` ...) into a new ConfigOpts."""
+def load(argv: Sequence[str], check_only: bool = False) -> cfg.ConfigOpts:
+    """Parse ``argv`` (``--config-file FILE`` ...) into a new ConfigOpts; a ValueError
+    names an option the files set that the server does not have.  ``check_only``:
+    for a check of the files alone, which need not name a database."""
     conf = cfg.ConfigOpts()
     register_opts(conf)
     # default_config_files=[]: a test process must never pick up a stray
     # /etc/neutrino/neutrino.conf or ~/.neutrino.conf by accident.
     conf(args=list(argv), project="neutrino", prog="neutrino-server",
          default_config_files=[])
-    if not conf.database.connection:
+    config_files.check_known(conf, "neutrino-server")
+    if not conf.database.connection and not check_only:
         raise ValueError("[database] connection is not set: give a SQLAlchemy URL "
                          "such as mysql+pymysql://user:pass@host/db")
     if conf.role == "local" and not (conf.region.region_name and conf.region.central_url):

@@ -128,3 +128,25 @@ class TestEnvironment(testtools.TestCase):
         self.assertIn("not all 2 agents alive after 0.05 s (not alive: host-2-ovs-agent)",
                       str(exc))
         self.assertIn("/logs/t", str(exc))
+
+
+class TestOverlayDescriptions(testtools.TestCase):
+    def test_overlays_are_copied_and_checked(self):
+        overlay = {"DEFAULT": {"global_physnet_mtu": 1400}}
+        desc = descriptions.EnvironmentDescription(server_config=overlay)
+        overlay["DEFAULT"]["global_physnet_mtu"] = 9000
+        self.assertEqual({"DEFAULT": {"global_physnet_mtu": 1400}}, desc.server_config)
+        self.assertIn("server_config['DEFAULT']", str(self.assertRaises(
+            ValueError, descriptions.EnvironmentDescription,
+            server_config={"DEFAULT": {"mtu": {1, 2}}})))
+
+    def test_agent_config_is_by_kind_of_agent_the_host_runs(self):
+        host = descriptions.HostDescription(
+            dhcp_agent=True, agent_config={"dhcp": {"DEFAULT": {"dhcp_lease_duration": 300}}})
+        self.assertEqual({"dhcp": {"DEFAULT": {"dhcp_lease_duration": 300}}}, host.agent_config)
+        self.assertIn("agent_config kind 'ovs'", str(self.assertRaises(
+            ValueError, descriptions.HostDescription, agent_config={"ovs": {}})))
+        self.assertIn("runs no l3 agent", str(self.assertRaises(
+            ValueError, descriptions.HostDescription, agent_config={"l3": {}})))
+        self.assertIn("agent_config['l2']['agent']", str(self.assertRaises(
+            ValueError, descriptions.HostDescription, agent_config={"l2": {"agent": 5}})))

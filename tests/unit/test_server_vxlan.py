@@ -7,7 +7,7 @@ import testtools
 
 from neutrino.server.lib import errors
 from neutrino.server.plugins.ml2.type_drivers import tunnel
-from neutrino.server.plugins.ml2.type_drivers.base import Segment
+from neutrino.server.plugins.ml2.type_drivers.base import Segment, Underlay
 from neutrino.server.plugins.ml2.type_drivers.manager import TypeManager
 from neutrino.server.plugins.ml2.type_drivers.vxlan import VxlanTypeDriver
 from tests.unit import test_server_support as support
@@ -75,7 +75,9 @@ class TestVxlanAllocation(testtools.TestCase):
         self.assertIn("provider:physical_network", error.message)
 
     def test_mtu_leaves_room_for_the_vxlan_headers(self):
-        self.assertEqual(1450, self.driver.mtu(None))
+        self.assertEqual(1450, self.driver.mtu(Underlay()))
+        self.assertEqual(1350, self.driver.mtu(Underlay(physnet_mtu=1400)))
+        self.assertEqual(1400, self.driver.mtu(Underlay(physnet_mtu=1500, path_mtu=1450)))
 
 
 class TestTypeManager(testtools.TestCase):

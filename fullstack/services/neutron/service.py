@@ -18,7 +18,7 @@ from typing import ClassVar
 import psutil
 
 from fullstack import context, prerequisites, process
-from fullstack.descriptions import EnvironmentDescription
+from fullstack.descriptions import AgentKind, EnvironmentDescription
 from fullstack.resources import client, database, namespace, records, runner
 from fullstack.services.base import AgentSpec, ServerSpec, Service
 from fullstack.services.neutron import configs, forking, installation, schema
@@ -77,7 +77,7 @@ class NeutronService(Service):
         self._server = NeutronServer(spec)
         return self._server
 
-    def agent(self, kind: str, spec: AgentSpec) -> process.ServiceProcess:
+    def agent(self, kind: AgentKind, spec: AgentSpec) -> process.ServiceProcess:
         if self._server is None:
             raise RuntimeError("NeutronService.agent() before server(): the server's zygote "
                                "forks the agents")

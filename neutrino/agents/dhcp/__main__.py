@@ -9,8 +9,7 @@ from neutrino.agents.dhcp import agent, config
 
 
 def main(argv: list[str] | None = None) -> int:
-    conf = config.load(sys.argv[1:] if argv is None else argv)
-    return launcher.run(lambda: agent.DhcpAgent(conf), "neutrino-dhcp-agent", conf.host, conf.debug)
+    return launcher.main("neutrino-dhcp-agent", config.load, agent.DhcpAgent, argv)
 
 
 if __name__ == "__main__":

@@ -41,7 +41,7 @@ class DhcpAgent(resync.ResyncingAgent):
 
     def full_sync(self) -> None:
         active = self.plugin.call("get_active_networks_info", host=self.host,
-                                  timeout=self.conf.rpc_timeout)
+                                  timeout=self.conf.rpc_response_timeout)
         present = {net["id"]: net for net in active}
         for network_id, data in present.items():
             self._apply(network_id, data)
@@ -51,7 +51,7 @@ class DhcpAgent(resync.ResyncingAgent):
     def sync(self, resource_ids: list[str]) -> None:
         for network_id in resource_ids:
             data = self.plugin.call("get_network_info", host=self.host, network_id=network_id,
-                                    timeout=self.conf.rpc_timeout)
+                                    timeout=self.conf.rpc_response_timeout)
             if data is None:
                 self._remove(network_id)
             else:

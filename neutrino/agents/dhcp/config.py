@@ -17,9 +17,6 @@ DHCP_OPTS = [
 ]
 
 
-def load(argv: Sequence[str]) -> cfg.ConfigOpts:
-    conf = cfg.ConfigOpts()
-    conf.register_opts(options.COMMON_OPTS + options.RESYNC_OPTS + DHCP_OPTS)
-    conf.register_opts(options.PLUGGING_OPTS, group="ovs")
-    conf(list(argv), project="neutrino", prog="neutrino-dhcp-agent")
-    return conf
+def load(argv: Sequence[str], check_only: bool = False) -> cfg.ConfigOpts:
+    return options.load(argv, "neutrino-dhcp-agent", {
+        None: options.RESYNC_OPTS + DHCP_OPTS, "ovs": options.PLUGGING_OPTS}, check_only)

@@ -33,7 +33,7 @@ class NetworkServer:
             self.disable(release_port=True)
             return
         port = self.plugin.call("get_dhcp_port", host=self.conf.host, network_id=self.id,
-                                device_id=self.device_id, timeout=self.conf.rpc_timeout)
+                                device_id=self.device_id, timeout=self.conf.rpc_response_timeout)
         ip.ensure_namespace(self.namespace)
         self.outside = f"tap{port['id'][:11]}"
         ip.ensure_veth(self.outside, NS_DEVICE, self.namespace, mac=port["mac_address"],
@@ -58,7 +58,7 @@ class NetworkServer:
         if release_port:
             try:
                 self.plugin.call("release_dhcp_port", host=self.conf.host, network_id=self.id,
-                                 device_id=self.device_id, timeout=self.conf.rpc_timeout)
+                                 device_id=self.device_id, timeout=self.conf.rpc_response_timeout)
             except Exception as exc:   # the network may be gone already
                 LOG.info("release_dhcp_port for %s: %s", self.id, exc)
         LOG.info("no longer serving network %s", self.id)

@@ -9,8 +9,7 @@ from neutrino.agents.l3 import agent, config
 
 
 def main(argv: list[str] | None = None) -> int:
-    conf = config.load(sys.argv[1:] if argv is None else argv)
-    return launcher.run(lambda: agent.L3Agent(conf), "neutrino-l3-agent", conf.host, conf.debug)
+    return launcher.main("neutrino-l3-agent", config.load, agent.L3Agent, argv)
 
 
 if __name__ == "__main__":

@@ -42,7 +42,7 @@ class L3Agent(resync.ResyncingAgent):
 
     def _apply_all(self, router_ids: list[str] | None) -> None:
         routers = self.plugin.call("sync_routers", host=self.host, router_ids=router_ids,
-                                   timeout=self.conf.rpc_timeout)
+                                   timeout=self.conf.rpc_response_timeout)
         present = {data["id"]: data for data in routers}
         for router_id, data in present.items():
             self._apply(router_id, data)

@@ -9,9 +9,6 @@ from oslo_config import cfg
 from neutrino.agents import options
 
 
-def load(argv: Sequence[str]) -> cfg.ConfigOpts:
-    conf = cfg.ConfigOpts()
-    conf.register_opts(options.COMMON_OPTS + options.RESYNC_OPTS)
-    conf.register_opts(options.PLUGGING_OPTS, group="ovs")
-    conf(list(argv), project="neutrino", prog="neutrino-l3-agent")
-    return conf
+def load(argv: Sequence[str], check_only: bool = False) -> cfg.ConfigOpts:
+    return options.load(argv, "neutrino-l3-agent", {
+        None: options.RESYNC_OPTS, "ovs": options.PLUGGING_OPTS}, check_only)

@@ -9,9 +9,7 @@ from neutrino.agents.ovs import agent, config
 
 
 def main(argv: list[str] | None = None) -> int:
-    conf = config.load(sys.argv[1:] if argv is None else argv)
-    return launcher.run(lambda: agent.OvsAgent(conf), "neutrino-openvswitch-agent",
-                        conf.host, conf.debug)
+    return launcher.main("neutrino-openvswitch-agent", config.load, agent.OvsAgent, argv)
 
 
 if __name__ == "__main__":

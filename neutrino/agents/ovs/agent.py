@@ -106,7 +106,7 @@ class OvsAgent:
         self.bridges.setup(bool(self.tunnel_types), self.bridge_mappings)
         self._recover_previous_state()
         self.listener.start()
-        heartbeat.start(self.plugin, self.conf.report_interval, self.stopping, self._state)
+        heartbeat.start(self.plugin, self.conf.agent.report_interval, self.stopping, self._state)
         self._sync_tunnels()
         first_pass = True
         while not self.stopping.is_set():
@@ -120,7 +120,7 @@ class OvsAgent:
                 self.bridges.delete_stale_flows()
                 first_pass = False
             timeout = (RETRY_INTERVAL if self.retry or self.refilter
-                       else self.conf.polling_interval)
+                       else self.conf.agent.polling_interval)
             self.wake.wait(timeout)
         LOG.info("agent stopping")
 
@@ -176,7 +176,7 @@ class OvsAgent:
                 try:
                     reply = self.plugin.call("tunnel_sync", tunnel_ip=self.local_ip,
                                              tunnel_type=tunnel_type, host=self.host,
-                                             timeout=self.conf.rpc_timeout)
+                                             timeout=self.conf.rpc_response_timeout)
                     break
                 except rpc.RpcError as exc:
                     LOG.warning("tunnel_sync failed (%s); retrying", exc)
@@ -258,7 +258,7 @@ class OvsAgent:
         try:
             details = self.plugin.call("get_device_details", device=vif["iface_id"],
                                        agent_id=self.agent_id, host=self.host,
-                                       timeout=self.conf.rpc_timeout)
+                                       timeout=self.conf.rpc_response_timeout)
         except rpc.RpcError as exc:
             LOG.warning("no details for port %s (%s); will retry", vif["iface_id"], exc)
             self.retry.add(name)
@@ -340,7 +340,7 @@ class OvsAgent:
         started = time.monotonic()
         try:
             info = self.plugin.call("security_group_info_for_devices", devices=devices,
-                                    timeout=self.conf.rpc_timeout)
+                                    timeout=self.conf.rpc_response_timeout)
         except rpc.RpcError as exc:
             LOG.warning("no security groups for %s (%s); will retry", ", ".join(devices), exc)
             return set()
@@ -425,7 +425,7 @@ class OvsAgent:
     def _report_device(self, method: str, device: str) -> None:
         try:
             self.plugin.call(method, device=device, agent_id=self.agent_id, host=self.host,
-                             timeout=self.conf.rpc_timeout)
+                             timeout=self.conf.rpc_response_timeout)
         except rpc.RpcError as exc:
             LOG.warning("%s for %s failed: %s", method, device, exc)
 

@@ -27,7 +27,7 @@ OVS_OPTS = [
                      "instead of patch ports."),
 ]
 
-AGENT_OPTS = [
+AGENT_OPTS = POLLING_OPTS + [
     cfg.ListOpt("tunnel_types", default=["vxlan"],
                 help="Tunnel types this agent builds (vxlan, gre); empty for none."),
     cfg.BoolOpt("l2_population", default=False),
@@ -42,11 +42,7 @@ SECURITYGROUP_OPTS = [
 ]
 
 
-def load(argv: Sequence[str]) -> cfg.ConfigOpts:
-    conf = cfg.ConfigOpts()
-    conf.register_opts(options.COMMON_OPTS + POLLING_OPTS)
-    conf.register_opts(options.PLUGGING_OPTS + OVS_OPTS, group="ovs")
-    conf.register_opts(AGENT_OPTS, group="agent")
-    conf.register_opts(SECURITYGROUP_OPTS, group="securitygroup")
-    conf(list(argv), project="neutrino", prog="neutrino-openvswitch-agent")
-    return conf
+def load(argv: Sequence[str], check_only: bool = False) -> cfg.ConfigOpts:
+    return options.load(argv, "neutrino-openvswitch-agent", {
+        "ovs": options.PLUGGING_OPTS + OVS_OPTS, "agent": AGENT_OPTS,
+        "securitygroup": SECURITYGROUP_OPTS}, check_only)

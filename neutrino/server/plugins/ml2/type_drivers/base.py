@@ -10,8 +10,19 @@ from sqlalchemy.orm import Session
 
 from neutrino.server.lib import errors
 
-# Ethernet MTU of the underlying (physical) network.
-PHYSICAL_MTU = 1500
+
+@dataclass(frozen=True)
+class Underlay:
+    """The MTUs of what carries networks, as Neutron's options give them:
+    ``[DEFAULT] global_physnet_mtu`` and ``[ml2] path_mtu`` (0: unset)."""
+
+    physnet_mtu: int = 1500
+    path_mtu: int = 0
+
+    @property
+    def tunnel_path_mtu(self) -> int:
+        """What a tunnel between hosts may carry, its encapsulation included."""
+        return min(mtu for mtu in (self.physnet_mtu, self.path_mtu) if mtu)
 
 
 @dataclass(frozen=True)
@@ -55,7 +66,7 @@ class TypeDriver(abc.ABC):
         """Give the segment back so that a later network can have it."""
 
     @abc.abstractmethod
-    def mtu(self, physical_network: str | None) -> int:
+    def mtu(self, underlay: Underlay) -> int:
         """The MTU instances on a network of this type can use."""
 
     @abc.abstractmethod

@@ -20,13 +20,15 @@ AVAILABLE: dict[str, type[base.TypeDriver]] = {
 class TypeManager:
     """The configured type drivers, and segment bookkeeping across them."""
 
-    def __init__(self, drivers: dict[str, base.TypeDriver], tenant_network_types: list[str]):
+    def __init__(self, drivers: dict[str, base.TypeDriver], tenant_network_types: list[str],
+                 underlay: base.Underlay | None = None):
         unknown = [name for name in tenant_network_types if name not in drivers]
         if unknown:
             raise ValueError(f"[ml2] tenant_network_types {unknown[0]!r} is not in "
                              f"[ml2] type_drivers ({', '.join(drivers) or 'empty'})")
         self.drivers = drivers
         self.tenant_network_types = tenant_network_types
+        self.underlay = underlay or base.Underlay()
 
     @classmethod
     def from_conf(cls, conf: Any) -> TypeManager:
@@ -36,7 +38,8 @@ class TypeManager:
                 raise ValueError(f"[ml2] type_drivers {name!r} is not one of "
                                  f"{', '.join(sorted(AVAILABLE))}")
             drivers[name] = AVAILABLE[name].from_conf(conf)
-        return cls(drivers, list(conf.ml2.tenant_network_types))
+        return cls(drivers, list(conf.ml2.tenant_network_types),
+                   base.Underlay(conf.global_physnet_mtu, conf.ml2.path_mtu))
 
     def driver(self, network_type: str) -> base.TypeDriver:
         """The driver for ``network_type``; a 400 naming the attribute if none."""
@@ -87,7 +90,7 @@ class TypeManager:
             driver.release_segment(session, segment)
 
     def mtu(self, segment: base.Segment) -> int:
-        return self.driver(segment.network_type).mtu(segment.physical_network)
+        return self.driver(segment.network_type).mtu(self.underlay)
 
     def agent_can_serve(self, configurations: dict[str, Any], segment: base.Segment) -> bool:
         driver = self.drivers.get(segment.network_type)

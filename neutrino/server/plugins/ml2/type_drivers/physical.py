@@ -16,8 +16,8 @@ class PhysicalTypeDriver(base.TypeDriver):
     physical network: it has a bridge plugged into that network.
     """
 
-    def mtu(self, physical_network: str | None) -> int:
-        return base.PHYSICAL_MTU
+    def mtu(self, underlay: base.Underlay) -> int:
+        return underlay.physnet_mtu
 
     def agent_can_serve(self, configurations: dict[str, Any], segment: base.Segment) -> bool:
         return segment.physical_network in (configurations.get("bridge_mappings") or {})

@@ -108,8 +108,8 @@ class TunnelTypeDriver(base.TypeDriver):
         session.execute(sa.delete(model).where(
             model.segmentation_id == segment.segmentation_id))
 
-    def mtu(self, physical_network: str | None) -> int:
-        return base.PHYSICAL_MTU - self.encapsulation_overhead
+    def mtu(self, underlay: base.Underlay) -> int:
+        return underlay.tunnel_path_mtu - self.encapsulation_overhead
 
     def agent_can_serve(self, configurations: dict[str, Any], segment: base.Segment) -> bool:
         return self.network_type in (configurations.get("tunnel_types") or [])
