@@ -7,7 +7,7 @@ import os
 from collections.abc import Callable
 
 from fullstack import prerequisites
-from fullstack.resources import allocator
+from fullstack.resources import allocator, records
 
 
 @dataclasses.dataclass(frozen=True)
@@ -18,6 +18,12 @@ class RunContext:
     log_dir: str
     run_dir: str
     keep_on_failure: Callable[[], bool] = lambda: False
+    #: What every process of the run carries (prefix, log and state directories).
+    owner: records.Ownership = dataclasses.field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "owner", records.Ownership(
+            self.prefix, self.log_dir, self.settings.state_dir))
 
     def ovs_run_dir(self, name: str) -> str:
         return os.path.join(self.run_dir, "ovs", name)

@@ -296,8 +296,7 @@ class Environment(fixtures.Fixture):
         ctx = self.ctx
         rabbit_admin_url, amqp_port = ctx.settings.rabbit_admin_url, rabbitmq.AMQP_PORT
         def place(name: str) -> tuple:
-            return (ctx.registry, ctx.prefix, os.path.join(ctx.run_dir, name), ctx.log_dir,
-                    ctx.settings.state_dir)
+            return ctx.registry, os.path.join(ctx.run_dir, name), ctx.owner
 
         if self.env_desc.private_broker:
             self.broker_server = self.useFixture(
@@ -397,8 +396,8 @@ class Environment(fixtures.Fixture):
         ctx = self.ctx
         self.central_namespace = self.useFixture(namespace.Namespace(f"{ctx.prefix}-central"))
         self.central_ovs = self.useFixture(ovs.OvsInstance(
-            "central", self.central_namespace.name, ctx.ovs_run_dir("central"), ctx.log_dir,
-            ctx.settings.state_dir, ctx.prefix, self.env_desc.datapath))
+            "central", self.central_namespace.name, ctx.ovs_run_dir("central"), ctx.owner,
+            self.env_desc.datapath))
         self.central_data_bridge = self.useFixture(self.central_ovs.bridge("cnt-data"))
         self.central_external_bridge = self.useFixture(self.central_ovs.bridge("cnt-ex"))
 

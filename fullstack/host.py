@@ -112,8 +112,8 @@ class Host(fixtures.Fixture):
         self._wire_control()
         started = time.monotonic()
         self.ovs = self.useFixture(ovs.OvsInstance(
-            self.hostname, self.namespace, ctx.ovs_run_dir(self.hostname), ctx.log_dir,
-            ctx.settings.state_dir, ctx.prefix, self.site.env_desc.datapath))
+            self.hostname, self.namespace, ctx.ovs_run_dir(self.hostname), ctx.owner,
+            self.site.env_desc.datapath))
         self.timings[f"{self.hostname}.ovs"] = time.monotonic() - started
         self._wire_fabric()
         self._wire_physical()

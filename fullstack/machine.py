@@ -171,7 +171,7 @@ class FakeFullstackMachine(PingingMachine):
             ["dhclient", "-d", "-v", "-4", "-sf", DHCLIENT_SCRIPT,
              "-pf", os.path.join(self._dhclient_dir, "dhclient.pid"),
              "-lf", self.lease_path, "eth0"],
-            ctx.log_dir, ctx.settings.state_dir, ctx.prefix, namespace=self.namespace)
+            ctx.owner, namespace=self.namespace)
 
     def renew_lease(self) -> None:
         """Ask again from scratch, as a rebooting instance would."""

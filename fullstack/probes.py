@@ -66,8 +66,8 @@ class Pinger(daemon.ProcessFixture):
         if count is not None:
             cmd += ["-c", str(count)]
         ctx = machine.ctx
-        super().__init__(f"ping-{machine.namespace}-{ip}", [*cmd, ip], ctx.log_dir,
-                         ctx.settings.state_dir, ctx.prefix, namespace=machine.namespace)
+        super().__init__(f"ping-{machine.namespace}-{ip}", [*cmd, ip], ctx.owner,
+                         namespace=machine.namespace)
 
     def _setUp(self) -> None:
         self.addCleanup(super().stop, signal.SIGINT)
@@ -116,8 +116,7 @@ class PacketCapture(fixtures.Fixture):
             f"capture-{name}",
             ["tcpdump", "-l", "-nn", "-e", "-vv", "-c", str(count), "-i", interface,
              bpf_filter],
-            ctx.log_dir, ctx.settings.state_dir, ctx.prefix, namespace=namespace,
-            ready=self._listening)
+            ctx.owner, namespace=namespace, ready=self._listening)
 
     def _setUp(self) -> None:
         self.useFixture(self.process)
@@ -248,8 +247,8 @@ class NetcatTester(fixtures.Fixture):
                self.protocol, self.server_machine.ip, str(self.dst_port), *options]
         python_path = os.pathsep.join(filter(None, [PACKAGE_ROOT, os.environ.get("PYTHONPATH")]))
         return daemon.ProcessFixture(
-            f"nc-{self.protocol}-{role}-{machine.namespace}-{self.dst_port}", cmd, ctx.log_dir,
-            ctx.settings.state_dir, ctx.prefix, namespace=machine.namespace,
+            f"nc-{self.protocol}-{role}-{machine.namespace}-{self.dst_port}", cmd, ctx.owner,
+            namespace=machine.namespace,
             env={"PYTHONPATH": python_path}, ready=ready,
             ready_timeout=CONNECT_TIMEOUT + PEER_STARTUP)
 

@@ -38,8 +38,8 @@ class ServiceProcess(daemon.ProcessFixture):
         self.binary = binary
         # Agents create namespaces: they must share the machine's mount
         # namespace (see runner.in_namespace).
-        super().__init__(name, cmd, ctx.log_dir, ctx.settings.state_dir, ctx.prefix,
-                         namespace=namespace, private_mounts=False, **kwargs)
+        super().__init__(name, cmd, ctx.owner, namespace=namespace, private_mounts=False,
+                         **kwargs)
 
     def apply_overlay(self, overlay: config.Overlay | None) -> None:
         """Put a test's options over the service's, before the file is written."""

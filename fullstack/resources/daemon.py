@@ -62,9 +62,8 @@ class ProcessFixture(fixtures.Fixture):
         self,
         name: str,
         cmd: list[str],
-        log_dir: str,
-        state_dir: str,
-        prefix: str,
+        owner: records.Ownership,
+        *,
         namespace: str | None = None,
         env: dict[str, str] | None = None,
         ready: Callable[[], bool] | None = None,
@@ -77,9 +76,8 @@ class ProcessFixture(fixtures.Fixture):
         super().__init__()
         self.name = name
         self.cmd = list(cmd)
-        self.log_path = os.path.join(log_dir, f"{name}.log")
-        self.state_dir = state_dir
-        self.prefix = prefix
+        self.owner = owner
+        self.log_path = owner.log_path(name)
         self.namespace = namespace
         self.env = env
         self.ready = ready
@@ -131,7 +129,7 @@ class ProcessFixture(fixtures.Fixture):
             self.started_at = time.monotonic()
             self.started_wall = time.time()
             self.popen = self._spawn(full, env, log)
-        records.record_process(self.state_dir, self.prefix, self.name, self.popen.pid, full)
+        self.owner.record(self.name, self.popen.pid, full)
         LOG.debug("started %s (pid %d): %s", self.name, self.popen.pid, " ".join(full))
         if wait and self.ready is not None:
             self.wait_until_ready()
@@ -180,7 +178,7 @@ class ProcessFixture(fixtures.Fixture):
                 self.popen.kill()
                 self.popen.wait()
         records.kill_session(self.popen.pid, self.started_wall)
-        records.forget_process(self.state_dir, self.prefix, self.popen.pid)
+        self.owner.forget(self.popen.pid)
 
     def kill(self, sig: int = signal.SIGKILL) -> None:
         """Send ``sig`` and wait until the process is gone."""

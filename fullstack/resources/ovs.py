@@ -14,7 +14,7 @@ import fixtures
 from ovsdbapp.backend.ovs_idl import connection
 from ovsdbapp.schema.open_vswitch import impl_idl
 
-from fullstack.resources import daemon, runner
+from fullstack.resources import daemon, records, runner
 
 SCHEMA = "/usr/share/openvswitch/vswitch.ovsschema"
 OVSDB_TIMEOUT = 30
@@ -36,18 +36,16 @@ def _api_for(db_socket: str) -> tuple[impl_idl.OvsdbIdl, connection.Connection]:
 class OvsInstance(fixtures.Fixture):
     """ovsdb-server and ovs-vswitchd, started in ``namespace``."""
 
-    def __init__(self, name: str, namespace: str | None, run_dir: str, log_dir: str,
-                 state_dir: str, prefix: str, datapath_type: str = "netdev"):
+    def __init__(self, name: str, namespace: str | None, run_dir: str,
+                 owner: records.Ownership, datapath_type: str = "netdev"):
         super().__init__()
         self.name = name
         self.namespace = namespace
         self.run_dir = run_dir
-        self.log_dir = log_dir
-        self.state_dir = state_dir
-        self.prefix = prefix
+        self.owner = owner
         self.datapath_type = datapath_type
         self.db_socket = "unix:" + os.path.join(run_dir, "db.sock")
-        self.env = {"OVS_RUNDIR": run_dir, "OVS_DBDIR": run_dir, "OVS_LOGDIR": log_dir,
+        self.env = {"OVS_RUNDIR": run_dir, "OVS_DBDIR": run_dir, "OVS_LOGDIR": owner.log_dir,
                     "OVS_SYSCONFDIR": run_dir}
 
     def __repr__(self) -> str:
@@ -75,10 +73,9 @@ class OvsInstance(fixtures.Fixture):
     def _daemon(self, binary: str, cmd: list[str], ready_socket: str) -> daemon.ProcessFixture:
         log_name = f"{self.name}-{binary}"
         cmd += ["-vconsole:off", "-vfile:info",
-                "--log-file=" + os.path.join(self.log_dir, log_name + ".ovslog")]
+                "--log-file=" + self.owner.log_path(log_name, ".ovslog")]
         return daemon.ProcessFixture(
-            log_name, cmd, self.log_dir, self.state_dir, self.prefix,
-            namespace=self.namespace, env=self.env,
+            log_name, cmd, self.owner, namespace=self.namespace, env=self.env,
             ready=lambda: daemon.accepts(self._path(ready_socket)),
         )
 

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 
 import fixtures
 
-from fullstack.resources import allocator, daemon
+from fullstack.resources import allocator, daemon, records
 
 RABBITMQ_SERVER = "/usr/lib/rabbitmq/bin/rabbitmq-server"
 START_TIMEOUT = 120.0   # a cold RabbitMQ with its management plugin, on a busy machine
@@ -38,21 +38,19 @@ def _accepts(port: int) -> bool:
 class _PrivateServer(fixtures.Fixture):
     """One server process on data of its own, which ``outage()`` stops and restarts.
 
-    ``registry`` and ``prefix`` give it ports the test holds; ``data_dir`` is
-    removed at cleanup; its output goes to ``log_dir``, its pid is recorded
-    in ``state_dir`` (for the cleanup command after a crash).
+    ``registry`` gives it ports the test holds (under the owner's prefix);
+    ``data_dir`` is removed at cleanup; its process is ``owner``'s.
     """
 
     process: daemon.ProcessFixture
 
-    def __init__(self, registry: allocator.Registry, prefix: str, data_dir: str,
-                 log_dir: str, state_dir: str):
+    def __init__(self, registry: allocator.Registry, data_dir: str,
+                 owner: records.Ownership):
         super().__init__()
         self.registry = registry
-        self.prefix = prefix
+        self.owner = owner
+        self.prefix = owner.prefix
         self.data_dir = data_dir
-        self.log_dir = log_dir
-        self.state_dir = state_dir
 
     def _port(self) -> int:
         return self.useFixture(allocator.PortAllocation(self.registry, self.prefix)).port
@@ -102,8 +100,8 @@ class PrivateRabbitmq(_PrivateServer):
                "RABBITMQ_ENABLED_PLUGINS_FILE": os.path.join(self.data_dir, "enabled_plugins"),
                "RABBITMQ_ENABLED_PLUGINS": "rabbitmq_management"}
         self.process = self.useFixture(daemon.ProcessFixture(
-            f"rabbitmq-{self.prefix}", [RABBITMQ_SERVER], self.log_dir, self.state_dir,
-            self.prefix, env=env, ready=lambda: _accepts(self.management_port),
+            f"rabbitmq-{self.prefix}", [RABBITMQ_SERVER], self.owner,
+            env=env, ready=lambda: _accepts(self.management_port),
             ready_timeout=START_TIMEOUT, stop_timeout=STOP_TIMEOUT))
 
     @property
@@ -130,8 +128,7 @@ class PrivateMariadb(_PrivateServer):
              f"--socket={os.path.join(self.data_dir, 'mysqld.sock')}",
              f"--pid-file={os.path.join(self.data_dir, 'mysqld.pid')}",
              "--skip-log-bin", "--innodb-buffer-pool-size=32M"],
-            self.log_dir, self.state_dir, self.prefix,
-            ready=lambda: _accepts(self.port), ready_timeout=START_TIMEOUT,
+            self.owner, ready=lambda: _accepts(self.port), ready_timeout=START_TIMEOUT,
             stop_timeout=STOP_TIMEOUT))
 
     @property

@@ -9,12 +9,34 @@ Layout under the state directory (``/run/fullstack`` by default)::
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
 import time
 
 import psutil
+
+
+@dataclasses.dataclass(frozen=True)
+class Ownership:
+    """Who owns a process, and where its files go: the run's prefix, the log
+    directory its output goes to, and the state directory it is recorded
+    under (by pid, for the cleanup command after a crash).  The run's context
+    makes one; every process and OVS instance of the run carries it."""
+
+    prefix: str
+    log_dir: str
+    state_dir: str
+
+    def log_path(self, name: str, suffix: str = ".log") -> str:
+        return os.path.join(self.log_dir, name + suffix)
+
+    def record(self, name: str, pid: int, cmd: list[str]) -> None:
+        record_process(self.state_dir, self.prefix, name, pid, cmd)
+
+    def forget(self, pid: int) -> None:
+        forget_process(self.state_dir, self.prefix, pid)
 
 
 def run_dir(state_dir: str, prefix: str) -> str:

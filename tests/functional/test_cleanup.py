@@ -45,8 +45,8 @@ ctx = harness.ctx
 leaked = namespace.Namespace(ctx.prefix + '-leak')
 leaked.setUp()
 sleeper = daemon.ProcessFixture(
-    'sleeper', [sys.executable, '-c', 'import time; time.sleep(600)'], ctx.log_dir,
-    settings.state_dir, ctx.prefix, namespace=leaked.name)
+    'sleeper', [sys.executable, '-c', 'import time; time.sleep(600)'], ctx.owner,
+    namespace=leaked.name)
 sleeper.setUp()
 harness.cleanUp()
 print(ctx.prefix, sleeper.pid, ','.join(sorted(harness.leaks)), flush=True)

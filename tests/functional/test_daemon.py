@@ -39,8 +39,7 @@ def _alive(pid: int) -> bool:
 
 class TestProcessFixture(base.HarnessTestCase):
     def process(self, cmd, **kwargs) -> daemon.ProcessFixture:
-        return daemon.ProcessFixture("probe", cmd, self.log_dir, self.settings.state_dir,
-                                      self.prefix, **kwargs)
+        return daemon.ProcessFixture("probe", cmd, self.ctx.owner, **kwargs)
 
     def log_says_up(self, fixture: daemon.ProcessFixture) -> bool:
         with open(fixture.log_path) as f:

@@ -33,16 +33,15 @@ class Deployment(fixtures.Fixture):
         t = self.test
         ns = self.useFixture(namespace.Namespace(f"{t.prefix}-life"))
         instance = self.useFixture(ovs.OvsInstance(
-            "life", ns.name, os.path.join(t.run_dir, "ovs", "life"), t.log_dir,
-            t.settings.state_dir, t.prefix))
+            "life", ns.name, os.path.join(t.run_dir, "ovs", "life"), t.ctx.owner))
         bridge = self.useFixture(instance.bridge("br-life"))
         self.useFixture(cable.Cable(bridge, "v-in", f"{t.prefix}-v"))
         self.useFixture(rabbitmq.RabbitmqVhost(t.settings.rabbit_admin_url, t.prefix))
         self.useFixture(database.Database(t.settings.db_admin_url, t.prefix,
                                           os.path.join(t.run_dir, "db")))
         self.useFixture(daemon.ProcessFixture(
-            "sleeper", [sys.executable, "-c", "import time; time.sleep(600)"], t.log_dir,
-            t.settings.state_dir, t.prefix, namespace=ns.name))
+            "sleeper", [sys.executable, "-c", "import time; time.sleep(600)"], t.ctx.owner,
+            namespace=ns.name))
         if self.fail_at_end:
             raise RuntimeError("set-up failed half-way on purpose")
 

@@ -23,8 +23,7 @@ TCP_ASK = (
 class OvsTestCase(base.HarnessTestCase):
     def ovs_instance(self, name: str, ns: str | None) -> ovs.OvsInstance:
         return self.useFixture(ovs.OvsInstance(
-            name, ns, os.path.join(self.run_dir, "ovs", name), self.log_dir,
-            self.settings.state_dir, self.prefix))
+            name, ns, os.path.join(self.run_dir, "ovs", name), self.ctx.owner))
 
     def plug_namespace(self, bridge: ovs.OvsBridge, suffix: str,
                        cidr: str) -> namespace.Namespace:

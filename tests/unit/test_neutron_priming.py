@@ -10,6 +10,7 @@ from unittest import mock
 import testtools
 
 from fullstack import descriptions
+from fullstack.resources import records
 from fullstack.services.base import AgentSpec
 from fullstack.services.neutron import service
 
@@ -53,7 +54,8 @@ class TestPriming(testtools.TestCase):
         neutron._server = types.SimpleNamespace(zygote=object())
         ctx = types.SimpleNamespace(log_dir="/tmp", run_dir="/tmp", prefix="fs1234",
                                     settings=types.SimpleNamespace(state_dir="/tmp",
-                                                                   service_debug=False))
+                                                                   service_debug=False),
+                                    owner=records.Ownership("fs1234", "/tmp", "/tmp"))
         spec = AgentSpec(ctx=ctx, env_desc=descriptions.EnvironmentDescription(),
                          hostname="host-1", namespace="fs1234-h1", transport_url="amqp://t",
                          ovsdb_connection="unix:/run/db.sock", ovs_run_dir="/run/ovs",

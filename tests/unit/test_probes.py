@@ -14,7 +14,7 @@ import fixtures
 import testtools
 
 from fullstack import probes, wait
-from fullstack.resources import daemon, sctp
+from fullstack.resources import daemon, records, sctp
 
 SUMMARY = """PING 20.0.0.5 (20.0.0.5) 56(84) bytes of data.
 64 bytes from 20.0.0.5: icmp_seq=1 ttl=64 time=0.412 ms
@@ -30,7 +30,8 @@ class TestPinger(testtools.TestCase):
         super().setUp()
         folder = self.useFixture(fixtures.TempDir()).path
         ctx = types.SimpleNamespace(log_dir=folder, prefix="fsunit",
-                                    settings=types.SimpleNamespace(state_dir=folder))
+                                    settings=types.SimpleNamespace(state_dir=folder),
+                                    owner=records.Ownership("fsunit", folder, folder))
         self.machine = types.SimpleNamespace(ctx=ctx, namespace="fsunit-m1")
 
     def write_log(self, pinger: probes.Pinger, *runs: str) -> None:
@@ -117,7 +118,8 @@ def with_checksum(wire: bytes) -> bytes:
 
 def fake_machine(folder: str, namespace: str | None, ip: str) -> types.SimpleNamespace:
     ctx = types.SimpleNamespace(log_dir=folder, run_dir=folder, prefix="fsunit",
-                                settings=types.SimpleNamespace(state_dir=folder))
+                                settings=types.SimpleNamespace(state_dir=folder),
+                                owner=records.Ownership("fsunit", folder, folder))
     return types.SimpleNamespace(ctx=ctx, namespace=namespace, ip=ip)
 
 
@@ -224,8 +226,8 @@ class TestNetcatTesterOnLoopback(testtools.TestCase):
         tester = self.netcat("tcp")
         # A "server" that does not listen: the client's connect is refused.
         tester.server = daemon.ProcessFixture(
-            "silent", [sys.executable, "-c", "import time; time.sleep(60)"], self.folder,
-            self.folder, "fsunit")
+            "silent", [sys.executable, "-c", "import time; time.sleep(60)"],
+            records.Ownership("fsunit", self.folder, self.folder))
         tester.server.start()
         exc = self.assertRaises(probes.ConnectionFailed, tester.establish_connection)
         self.assertIn("ConnectionRefusedError", str(exc))

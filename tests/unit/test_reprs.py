@@ -9,7 +9,7 @@ import fixtures
 import testtools
 
 from fullstack import descriptions, environment, host, machine
-from fullstack.resources import cable, daemon, ovs
+from fullstack.resources import cable, daemon, ovs, records
 
 
 def fake_site(prefix: str = "fs3k9a") -> host.CentralSite:
@@ -37,8 +37,8 @@ class TestReprs(testtools.TestCase):
 
     def test_process_shows_name_pid_and_exit(self):
         folder = self.useFixture(fixtures.TempDir()).path
-        proc = daemon.ProcessFixture("quick", [sys.executable, "-c", "pass"], folder, folder,
-                                     "fsunit")
+        proc = daemon.ProcessFixture("quick", [sys.executable, "-c", "pass"],
+                                     records.Ownership("fsunit", folder, folder))
         self.assertEqual("<ProcessFixture quick not started>", repr(proc))
         proc.start()
         proc.popen.wait()
@@ -46,8 +46,8 @@ class TestReprs(testtools.TestCase):
         self.assertEqual(f"<ProcessFixture quick pid={proc.pid} exited 0>", repr(proc))
 
     def test_ovs_bridge_and_cable(self):
-        instance = ovs.OvsInstance("host-1", "fs3k9a-h1", "/nonexistent", "/nonexistent",
-                                   "/nonexistent", "fs3k9a")
+        nowhere = records.Ownership("fs3k9a", "/nonexistent", "/nonexistent")
+        instance = ovs.OvsInstance("host-1", "fs3k9a-h1", "/nonexistent", nowhere)
         br_int = instance.bridge("br-int")
         self.assertEqual("<OvsInstance host-1 ns=fs3k9a-h1>", repr(instance))
         self.assertEqual("<OvsBridge br-int of host-1>", repr(br_int))
@@ -55,13 +55,14 @@ class TestReprs(testtools.TestCase):
         self.assertEqual("<Cable br-int:tap3f2a1b2c-4d<->fs3k9a-m1/eth0>", repr(tap))
         fabric = instance.bridge("br-fabric")
         central = ovs.OvsInstance("central", "fs3k9a-central", "/nonexistent",
-                                  "/nonexistent", "/nonexistent", "fs3k9a").bridge("cnt-data")
+                                  nowhere).bridge("cnt-data")
         uplink = cable.Cable(central, "h1-data", "data0", peer_bridge=fabric)
         self.assertEqual("<Cable cnt-data:h1-data<->br-fabric:data0>", repr(uplink))
         self.assertEqual("fs3k9a-h1", uplink.peer_namespace)
 
     def test_cable_refuses_a_peer_namespace_its_bridge_is_not_in(self):
-        instance = ovs.OvsInstance("host-1", "fs3k9a-h1", "/x", "/x", "/x", "fs3k9a")
+        instance = ovs.OvsInstance("host-1", "fs3k9a-h1", "/x",
+                                   records.Ownership("fs3k9a", "/x", "/x"))
         exc = self.assertRaises(ValueError, cable.Cable, instance.bridge("cnt-data"), "h1-data",
                                 "data0", peer_namespace="fs3k9a-h2",
                                 peer_bridge=instance.bridge("br-fabric"))

@@ -9,6 +9,7 @@ import fixtures
 import testtools
 
 from fullstack import descriptions, prerequisites, process, services, wait
+from fullstack.resources import records
 from fullstack.services import neutrino
 from fullstack.services.base import AgentSpec, ServerSpec, Service
 
@@ -16,7 +17,8 @@ from fullstack.services.base import AgentSpec, ServerSpec, Service
 def _ctx(directory: str) -> types.SimpleNamespace:
     return types.SimpleNamespace(
         log_dir=directory, run_dir=directory, prefix="fs1234",
-        settings=types.SimpleNamespace(state_dir=directory))
+        settings=types.SimpleNamespace(state_dir=directory),
+        owner=records.Ownership("fs1234", directory, directory))
 
 
 def _agent_spec(ctx) -> AgentSpec:

@@ -8,7 +8,7 @@ import fixtures
 import testtools
 
 from fullstack import wait
-from fullstack.resources import daemon
+from fullstack.resources import daemon, records
 
 
 class TestWaitUntilTrue(testtools.TestCase):
@@ -64,7 +64,7 @@ class TestReadinessTimeout(testtools.TestCase):
             "late-logger", [sys.executable, "-u", "-c",
                             "import time; print('ear' + 'ly'); time.sleep(0.3); "
                             "print('la' + 'te'); time.sleep(30)"],
-            os.path.join(folder, "logs"), folder, "fsunit", ready=lambda: False,
+            records.Ownership("fsunit", os.path.join(folder, "logs"), folder), ready=lambda: False,
             ready_timeout=1.5)
         self.addCleanup(fixture.stop)
         exc = self.assertRaises(wait.WaitTimeout, fixture.start)

@@ -31,7 +31,7 @@ class Zygote(daemon.ProcessFixture):
     def __init__(self, ctx: context.RunContext):
         self.socket_path = os.path.join(ctx.run_dir, "neutron-zygote.sock")
         super().__init__("neutron-agent-zygote", [sys.executable, ZYGOTE, self.socket_path],
-                         ctx.log_dir, ctx.settings.state_dir, ctx.prefix,
+                         ctx.owner,
                          ready=lambda: daemon.accepts(self.socket_path), wait_at_setup=False)
 
     def _setUp(self) -> None:
