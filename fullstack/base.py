@@ -121,7 +121,7 @@ class BaseFullStackTestCase(HarnessTestCase):
         if reason:
             self.skipTest(f"{service.name}: {reason}")
         # The test described its environment before this run existed.
-        self.environment = self.useFixture(environment.for_run(self.ctx))
+        self.environment = self.useFixture(environment.for_run(self.ctx, service))
         # <log dir>/topology.svg is drawn once, while the deployment stands:
         # at a failure (with the forensics), else in tearDown, before the
         # test's own cleanups take its machines away; this cleanup, which

@@ -24,7 +24,7 @@ import uuid
 import fixtures
 import psutil
 
-from fullstack import environment, interactive, machine, prerequisites, run
+from fullstack import descriptions, environment, interactive, machine, prerequisites, run
 from fullstack import host as host_module
 from fullstack.resources import client
 
@@ -34,7 +34,8 @@ PHASES = ("env_up", "boot", "ping_all", "teardown", "total")
 class ConnectivityRound(fixtures.Fixture):
     """One round: environment, one network, a machine per host, ping_all."""
 
-    def __init__(self, settings: prerequisites.Settings, hosts: int, network_type: str,
+    def __init__(self, settings: prerequisites.Settings, hosts: int,
+                 network_type: descriptions.NetworkType,
                  service: str | None = None, regions: int = 0):
         super().__init__()
         self.settings = settings
@@ -103,7 +104,8 @@ def host_peak_rss_mb(host: host_module.Host) -> float:
     return sum(peak_rss_mb(daemon.pid) for daemon in host.processes())
 
 
-def run_rounds(hosts: int, runs: int, network_type: str, service: str | None = None,
+def run_rounds(hosts: int, runs: int, network_type: descriptions.NetworkType,
+               service: str | None = None,
                regions: int = 0) -> dict:
     """``runs`` rounds; ``service`` None: the run's (FULLSTACK_SERVICE, else neutrino);
     ``regions`` N: that many regions of ``hosts`` hosts each."""

@@ -17,13 +17,18 @@ from fullstack.resources.config import Overlay, Repeated, check_overlay
 
 __all__ = ["EnvironmentDescription", "HostDescription", "RegionDescription", "Repeated"]
 
-NETWORK_TYPES = ("vxlan", "gre", "vlan", "flat")
-TUNNEL_TYPES = ("vxlan", "gre")
-INTERCONNECTIONS = ("patch", "veth")
-DATAPATHS = ("netdev", "system")
+# The closed sets of choices, as types (for mypy) and as tuples (to check).
+NetworkType = Literal["vxlan", "gre", "vlan", "flat"]
+NETWORK_TYPES: tuple[NetworkType, ...] = get_args(NetworkType)
+TUNNEL_TYPES: tuple[NetworkType, ...] = ("vxlan", "gre")
+Interconnection = Literal["patch", "veth"]
+INTERCONNECTIONS: tuple[Interconnection, ...] = get_args(Interconnection)
+Datapath = Literal["netdev", "system"]
+DATAPATHS: tuple[Datapath, ...] = get_args(Datapath)
 # How a host's L2 agent enforces security groups: not at all (Neutron's
 # fullstack default), or with conntrack flows on br-int.
-FIREWALL_DRIVERS = ("noop", "openvswitch")
+FirewallDriver = Literal["noop", "openvswitch"]
+FIREWALL_DRIVERS: tuple[FirewallDriver, ...] = get_args(FirewallDriver)
 AgentKind = Literal["l2", "l3", "dhcp"]
 AGENT_KINDS: tuple[AgentKind, ...] = get_args(AgentKind)
 EXTERNAL_PHYSNET = "extnet"   # flat physical network of cnt-ex, mapped to each br-ex
@@ -45,12 +50,12 @@ def _copied_overlay(field: str, overlay: object) -> dict[str, dict[str, object]]
 class EnvironmentDescription:
     """What the whole deployment looks like; validated before anything is built."""
 
-    network_type: str = "vxlan"
+    network_type: NetworkType = "vxlan"
     physical_network: str | None = "physnet1"
     l2_pop: bool = False
     arp_responder: bool = False
-    interconnection: str = "patch"
-    datapath: str = "netdev"
+    interconnection: Interconnection = "patch"
+    datapath: Datapath = "netdev"
     report_interval: float = 1.0
     agent_down_time: int = 10
     dhcp_agents_per_network: int = 1
@@ -122,7 +127,7 @@ class HostDescription:
     l2_agent: bool = True
     l3_agent: bool = False
     dhcp_agent: bool = False
-    firewall_driver: str = "noop"
+    firewall_driver: FirewallDriver = "noop"
     # Options per kind of agent ("l2", "l3", "dhcp"): {kind: {section: {option:
     # value}}}, applied last over what the service writes for that agent.
     agent_config: Mapping[AgentKind, Overlay] = dataclasses.field(
@@ -186,3 +191,43 @@ class RegionDescription:
             if not isinstance(desc, HostDescription):
                 raise ValueError(f"hosts[{index}] of region {self.name} must be a "
                                  "HostDescription")
+
+
+def check_deployment(env_desc: object, hosts_desc: Sequence[object] | None,
+                     regions: Sequence[object] | None) -> list[HostDescription]:
+    """Every host of the deployment in order (host-1 ... host-N, across regions),
+    or a ValueError naming what is wrong with the combination."""
+    if not isinstance(env_desc, EnvironmentDescription):
+        raise ValueError("env_desc must be an EnvironmentDescription")
+    if regions is not None:
+        if hosts_desc:
+            raise ValueError("hosts_desc and regions: give the hosts in the regions' "
+                             "descriptions only")
+        hosts_desc = _check_regions(env_desc, regions)
+    if not hosts_desc:
+        raise ValueError("hosts_desc: an environment needs at least one host")
+    for index, desc in enumerate(hosts_desc):
+        if not isinstance(desc, HostDescription):
+            raise ValueError(f"hosts_desc[{index}] must be a HostDescription")
+    return list(hosts_desc)  # type: ignore[arg-type]
+
+
+def _check_regions(env_desc: EnvironmentDescription,
+                   regions: Sequence[object]) -> list[HostDescription]:
+    if not isinstance(regions, (list, tuple)) or len(regions) < 1:
+        raise ValueError("regions: a list of at least one RegionDescription")
+    for index, region in enumerate(regions):
+        if not isinstance(region, RegionDescription):
+            raise ValueError(f"regions[{index}] must be a RegionDescription")
+    named = [region for region in regions if isinstance(region, RegionDescription)]
+    names = [region.name.lower() for region in named]
+    if len(set(names)) != len(names):
+        raise ValueError(f"regions: names must differ (case aside): "
+                         f"{', '.join(region.name for region in named)}")
+    if env_desc.private_broker or env_desc.private_database:
+        raise ValueError("private_broker and private_database: not with regions (each "
+                         "region has a vhost and a database on the shared servers)")
+    if env_desc.network_type not in TUNNEL_TYPES:
+        raise ValueError(f"network_type {env_desc.network_type!r}: regions share "
+                         "networks over tunnels, vxlan or gre")
+    return [desc for region in named for desc in region.hosts]

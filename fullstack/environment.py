@@ -1,4 +1,10 @@
-"""The Environment: a deployment's central part (vhost, database, bridges, server) and hosts."""
+"""The Environment: a deployment's fabric, its regions' servers and its hosts.
+
+One way to build, whatever the description: a fabric (control and tunnel
+networks, central OVS), the regions (a deployment without regions is one,
+of role standalone), a central server when there are several, then every
+host of every region side by side, then a wait until every agent is alive.
+"""
 
 from __future__ import annotations
 
@@ -6,121 +12,68 @@ import concurrent.futures
 import contextlib
 import itertools
 import os
-import threading
 import time
 from collections.abc import Callable, Iterator
 
 import fixtures
-import sqlalchemy
 
-from fullstack import context, prerequisites, process, services, wait
+from fullstack import context, fabric, prerequisites, process, services, wait
 from fullstack import host as host_module
 from fullstack.descriptions import (
     EXTERNAL_PHYSNET,
     EnvironmentDescription,
     HostDescription,
     RegionDescription,
+    check_deployment,
 )
-from fullstack.resources import (
-    allocator,
-    client,
-    daemon,
-    database,
-    link,
-    namespace,
-    ovs,
-    private_servers,
-    rabbitmq,
-)
-from fullstack.services.base import ServerSpec
+from fullstack.region import Region, ServerWaiter, free_port, launch_server, new_database
+from fullstack.resources import client, daemon, database, private_servers, rabbitmq
+from fullstack.services.base import ServerSpec, Service
 
 # The descriptions are spelled environment.EnvironmentDescription in tests.
 __all__ = ["Environment", "EnvironmentDescription", "HostDescription", "Region",
            "RegionDescription"]
 
-CONTROL_GATEWAY_INDEX = 1
-
-
-class _ServerWaiter:
-    """Waits once, for every host thread, until a server that was launched answers."""
-
-    def __init__(self, server: process.Server, name: str,
-                 report: Callable[[str, process.Server, float], None]):
-        self.server = server
-        self.name = name
-        self._report = report
-        self._ready = False
-        self._lock = threading.Lock()
-
-    def __call__(self) -> None:
-        with self._lock:
-            if self._ready:
-                return
-            self.server.wait_until_ready()
-            self._ready = True
-            self._report(self.name, self.server, time.monotonic() - self.server.started_at)
-
-
-class Region:
-    """One region of a multi-region environment: its own vhost, database, local server
-    and hosts.  ``client`` and ``safe_client`` speak to its local server."""
-
-    def __init__(self, desc: RegionDescription, first_host: int):
-        self.desc = desc
-        self.name = desc.name
-        self.hosts_desc = list(desc.hosts)
-        #: Host numbers are the environment's: this region's are first_host, ...
-        self.first_host = first_host
-        self.hosts: list[host_module.Host] = []
-        self.server: process.Server
-        self.client: client.ApiClient
-        self.safe_client: client.SafeClient
-        self.site: host_module.CentralSite
-        self.rabbitmq_environment: rabbitmq.RabbitmqVhost
-        self.database: database.Database
-        self.engine: sqlalchemy.Engine   # the region's own database, for pdb
-
-    def __repr__(self) -> str:
-        return f"<Region {self.name} hosts={len(self.hosts_desc)}>"
-
-    @property
-    def suffix(self) -> str:
-        """What its vhost, database and namespaces add to the test's prefix."""
-        return "-" + self.name.lower()
-
-    def expected_agents(self) -> int:
-        return sum(len(desc.agent_kinds) for desc in self.hosts_desc)
+Placed = list[tuple[host_module.CentralSite, int, HostDescription]]
 
 
 class Environment(fixtures.Fixture):
-    """The central part (vhost, database, bridges, server) plus the hosts.
+    """The fabric, the regions (vhost, database, server each), the central server
+    of several regions, and the hosts.
 
     Built with the context of its run (``ctx``: prefix, directories,
-    settings).  A test describes its environment before the run exists;
-    ``BaseFullStackTestCase.setUp`` then sets up ``environment.for_run(ctx)``.
+    settings) and the service it deploys (resolved from the description and
+    the run's settings if not given).  A test describes its environment
+    before the run exists; ``BaseFullStackTestCase.setUp`` then sets up
+    ``environment.for_run(ctx, service)``.
     """
+
+    # What the set-up makes; with several regions, ``server``, ``database`` and
+    # ``engine`` are the central server's, otherwise the one region's.
+    service: Service
+    server: process.Server
+    database: database.Database
+    site: host_module.CentralSite
+    fabric: fabric.Fabric
+    rabbitmq_environment: rabbitmq.RabbitmqVhost   # the one region's (none with regions)
 
     def __init__(self, env_desc: EnvironmentDescription,
                  hosts_desc: list[HostDescription] | None = None,
                  ctx: context.RunContext | None = None,
-                 regions: list[RegionDescription] | None = None):
+                 regions: list[RegionDescription] | None = None,
+                 service: Service | None = None):
         super().__init__()
-        if not isinstance(env_desc, EnvironmentDescription):
-            raise ValueError("env_desc must be an EnvironmentDescription")
-        if regions is not None:
-            hosts_desc = self._check_regions(env_desc, hosts_desc, regions)
-        if not hosts_desc:
-            raise ValueError("hosts_desc: an environment needs at least one host")
-        for index, desc in enumerate(hosts_desc):
-            if not isinstance(desc, HostDescription):
-                raise ValueError(f"hosts_desc[{index}] must be a HostDescription")
+        self.hosts_desc = check_deployment(env_desc, hosts_desc, regions)
         self.env_desc = env_desc
-        self.hosts_desc = list(hosts_desc)
         #: The regions' descriptions (empty: one region, the usual deployment).
         self.regions_desc = list(regions or ())
+        #: The regions, as described (empty for a deployment without regions).
         self.regions: list[Region] = []
         self.hosts: list[host_module.Host] = []
         self._ctx = ctx
+        self._service = service
+        self._regions: list[Region] = []   # what is built: the one region, or each
+        self._waiters: list[ServerWaiter] = []
         #: Seconds each phase of the set-up took ("central", "server",
         #: "host-N", "host-N.ovs", "agents_alive"), for the benchmark.
         self.timings: dict[str, float] = {}
@@ -131,30 +84,24 @@ class Environment(fixtures.Fixture):
         self.broker_server: private_servers.PrivateRabbitmq | None = None
         self.database_server: private_servers.PrivateMariadb | None = None
 
-    @staticmethod
-    def _check_regions(env_desc: EnvironmentDescription,
-                       hosts_desc: list[HostDescription] | None,
-                       regions: list[RegionDescription]) -> list[HostDescription]:
-        """Every host of every region, in order (host-1 ... host-N across them)."""
-        if hosts_desc:
-            raise ValueError("hosts_desc and regions: give the hosts in the regions' "
-                             "descriptions only")
-        if not isinstance(regions, (list, tuple)) or len(regions) < 1:
-            raise ValueError("regions: a list of at least one RegionDescription")
-        for index, region in enumerate(regions):
-            if not isinstance(region, RegionDescription):
-                raise ValueError(f"regions[{index}] must be a RegionDescription")
-        names = [region.name.lower() for region in regions]
-        if len(set(names)) != len(names):
-            raise ValueError(f"regions: names must differ (case aside): "
-                             f"{', '.join(region.name for region in regions)}")
-        if env_desc.private_broker or env_desc.private_database:
-            raise ValueError("private_broker and private_database: not with regions (each "
-                             "region has a vhost and a database on the shared servers)")
-        if env_desc.network_type not in ("vxlan", "gre"):
-            raise ValueError(f"network_type {env_desc.network_type!r}: regions share "
-                             "networks over tunnels, vxlan or gre")
-        return [desc for region in regions for desc in region.hosts]
+    def for_run(self, ctx: context.RunContext, service: Service | None = None) -> Environment:
+        """The same deployment (descriptions and progress), built for the run ``ctx``."""
+        env = Environment(self.env_desc, None if self.regions_desc else self.hosts_desc,
+                          ctx=ctx, regions=self.regions_desc or None, service=service)
+        env.progress = self.progress
+        return env
+
+    @property
+    def ctx(self) -> context.RunContext:
+        if self._ctx is None:
+            raise RuntimeError("this Environment has no run context: build it with ctx=, or "
+                               "set up environment.for_run(ctx) (as BaseFullStackTestCase does)")
+        return self._ctx
+
+    def __repr__(self) -> str:
+        prefix = self._ctx.prefix if self._ctx else "(no run)"
+        regions = f" regions={len(self.regions_desc)}" if self.regions_desc else ""
+        return f"<Environment {prefix}{regions} hosts={len(self.hosts_desc)}>"
 
     def region(self, name: str) -> Region:
         """The region called ``name`` (as its RegionDescription names it)."""
@@ -183,26 +130,7 @@ class Environment(fixtures.Fixture):
         if done:
             self.progress(f"{done} ({self.timings[name]:.1f} s)")
 
-    def for_run(self, ctx: context.RunContext) -> Environment:
-        """The same deployment (descriptions and progress), built for the run ``ctx``."""
-        if self.regions_desc:
-            env = Environment(self.env_desc, ctx=ctx, regions=self.regions_desc)
-        else:
-            env = Environment(self.env_desc, self.hosts_desc, ctx=ctx)
-        env.progress = self.progress
-        return env
-
-    @property
-    def ctx(self) -> context.RunContext:
-        if self._ctx is None:
-            raise RuntimeError("this Environment has no run context: build it with ctx=, or "
-                               "set up environment.for_run(ctx) (as BaseFullStackTestCase does)")
-        return self._ctx
-
-    def __repr__(self) -> str:
-        prefix = self._ctx.prefix if self._ctx else "(no run)"
-        regions = f" regions={len(self.regions_desc)}" if self.regions_desc else ""
-        return f"<Environment {prefix}{regions} hosts={len(self.hosts_desc)}>"
+    # -- building it ----------------------------------------------------------
 
     def _setUp(self) -> None:
         ctx = self.ctx
@@ -210,118 +138,113 @@ class Environment(fixtures.Fixture):
             raise prerequisites.MissingPrerequisite(
                 "datapath 'system' needs the openvswitch kernel module (modprobe openvswitch); "
                 "datapath 'netdev' needs none")
-        self.service = services.load(self.env_desc.service or ctx.settings.service)
+        self.service = self._service or services.load(self.env_desc.service
+                                                      or ctx.settings.service)
         self.service.check_settings(ctx.settings)
-        self.service.check_config(ctx, self.env_desc, self.hosts_desc)
-        if self.regions_desc:
-            self._set_up_regions()
-            return
-        with self.phase("central", "central: vhost, database, control network, OVS"):
-            self._set_up_broker_and_database()
-            self.engine = self.database.engine
-            self.service.prepare_database(ctx, self.database)
-            with open(os.path.join(ctx.log_dir, "database-url.txt"), "w") as f:
-                f.write(self.database.url + "\n")
-            self._set_up_networks()
-            self._set_up_central()
-        self._start_server()
-        self.site = self._central_site(self.rabbitmq_environment, self.server,
-                                       self._server_waiter, itertools.count(1).__next__)
-        self._build_hosts_and_wait([(self.site, number, desc)
-                                    for number, desc in enumerate(self.hosts_desc, start=1)])
-
-    def _set_up_regions(self) -> None:
-        """A central server (its database, no agents) and each region's vhost,
-        database, local server and hosts; the fabric is one for all."""
-        ctx = self.ctx
-        reason = self.service.unsupported_regions()
+        reason = self.service.unsupported_regions() if self.regions_desc else None
         if reason:
             raise prerequisites.MissingPrerequisite(f"regions: {reason}")
-        with self.phase("central", "central: databases, vhosts, control network, OVS"):
-            self.database = self._database("")
-            self.engine = self.database.engine
-            self._set_up_networks()
-            self._set_up_central()
-            first = 1
-            for desc in self.regions_desc:
-                region = Region(desc, first)
-                first += len(region.hosts_desc)
-                region.rabbitmq_environment = self.useFixture(rabbitmq.RabbitmqVhost(
-                    ctx.settings.rabbit_admin_url, ctx.prefix + region.suffix))
-                region.database = self._database(region.suffix.replace("-", "_"))
-                region.engine = region.database.engine
-                self.regions.append(region)
-        # Launched together; the pods are registered once the central one answers.
-        self.server = self._launch_server("central", "", "")
-        self._wait_for_central = _ServerWaiter(self.server, "central server", self._server_up)
-        next_machine_number = itertools.count(1).__next__
-        for region in self.regions:
-            region.server = self._launch_server(
-                "local", region.name, region.rabbitmq_environment.transport_url("127.0.0.1"),
-                region.database.url, broker=region.rabbitmq_environment)
-            region.client = region.server.client
-            region.safe_client = self.useFixture(client.SafeClient(region.client))
-            region.site = self._central_site(
-                region.rabbitmq_environment, region.server,
-                _ServerWaiter(region.server, f"{region.name} server", self._server_up),
-                next_machine_number, region.name)
-        self.site = self.regions[0].site
-        self._wait_for_central()
-        for region in self.regions:
-            # The region's server may still be loading: the central server calls
-            # it only once it has work there.
-            self.service.register_region(self.server, region.name, region.server)
-        self._build_hosts_and_wait([(region.site, region.first_host + index, desc)
-                                    for region in self.regions
-                                    for index, desc in enumerate(region.hosts_desc)])
-
-    def _build_hosts_and_wait(
-            self, placed: list[tuple[host_module.CentralSite, int, HostDescription]]) -> None:
-        self._build_hosts(placed)
+        self.service.check_config(ctx, self.env_desc, self.hosts_desc)
+        self._regions = self._plan_regions()
+        with self.phase("central", "central: vhosts, databases, control network, OVS"):
+            self._set_up_fabric_and_regions()
+        self._launch_servers()
+        self.site = self._regions[0].site
+        self._build_hosts(self._placed(self._regions))
         # Runs before the hosts' own cleanups: stopping every agent at once
         # saves a shutdown per host.
         self.addCleanup(self._stop_agents)
         with self.phase("agents_alive", f"all {self.expected_agents()} agents alive"):
             self.wait_until_env_is_up()
 
-    def _database(self, suffix: str) -> database.Database:
+    def _plan_regions(self) -> list[Region]:
+        if not self.regions_desc:
+            return [Region(self.ctx, self.env_desc, "", self.hosts_desc, 1)]
+        first, planned = 1, []
+        for desc in self.regions_desc:
+            planned.append(Region(self.ctx, self.env_desc, desc.name, desc.hosts, first))
+            first += len(desc.hosts)
+        return planned
+
+    def _set_up_fabric_and_regions(self) -> None:
         ctx = self.ctx
-        return self.useFixture(database.Database(
-            ctx.settings.db_admin_url, ctx.prefix + suffix, os.path.join(ctx.run_dir, "db"),
-            keep=ctx.keep_on_failure))
+        self.fabric = self.useFixture(fabric.Fabric(ctx, self.env_desc.datapath))
+        self.central_namespace = self.fabric.namespace
+        self.central_ovs = self.fabric.ovs
+        self.central_data_bridge = self.fabric.data_bridge
+        self.central_external_bridge = self.fabric.external_bridge
+        databases = []
+        if self.regions_desc:   # the central server's own
+            databases.append(new_database(self, ctx, ""))
+        for region in self._regions:
+            self.useFixture(region)
+            databases.append(region.database)
+        if self.regions_desc:
+            self.regions = list(self._regions)
+        else:
+            only = self._regions[0]
+            self.rabbitmq_environment = only.rabbitmq_environment
+            self.broker_server, self.database_server = only.broker_server, only.database_server
+        self.database = databases[0]
+        self.engine = self.database.engine
+        for db in databases:
+            self.service.prepare_database(ctx, db)
+        with open(os.path.join(ctx.log_dir, "database-url.txt"), "w") as f:
+            f.write(self.database.url + "\n")
 
-    def _set_up_broker_and_database(self) -> None:
-        """The test's vhost and database: on the shared servers, or on private ones
-        (``private_broker``, ``private_database``) that the test may stop."""
-        ctx = self.ctx
-        rabbit_admin_url, amqp_port = ctx.settings.rabbit_admin_url, rabbitmq.AMQP_PORT
-        def place(name: str) -> tuple:
-            return ctx.registry, os.path.join(ctx.run_dir, name), ctx.owner
+    def _launch_servers(self) -> None:
+        """Every server at once (a central one first, with regions); the pods are
+        registered once the central one answers, the others are awaited by the
+        hosts that need them."""
+        central_url = ""
+        if self.regions_desc:
+            self.server = launch_server(self, self.service, ServerSpec(
+                ctx=self.ctx, env_desc=self.env_desc, bind_host=self.fabric.control_ip,
+                bind_port=free_port(self, self.ctx), transport_url="",
+                database_url=self.database.url, broker=None, role="central"))
+            self._waiters.append(ServerWaiter(self.server, "central server", self._server_up))
+            central_url = self.server.url
+        next_machine_number = itertools.count(1).__next__
+        for region in self._regions:
+            region.launch_server(self.service, self.fabric.control_ip, central_url,
+                                 self._server_up)
+            self._waiters.append(region.waiter)
+            region.site = self._central_site(region, next_machine_number)
+        if not self.regions_desc:
+            self.server = self._regions[0].server
+            return
+        self._waiters[0]()
+        for region in self._regions:
+            # The region's server may still be loading: the central server calls
+            # it only once it has work there.
+            self.service.register_region(self.server, region.name, region.server)
 
-        if self.env_desc.private_broker:
-            self.broker_server = self.useFixture(
-                private_servers.PrivateRabbitmq(*place("rabbitmq")))
-            rabbit_admin_url, amqp_port = (self.broker_server.admin_url,
-                                           self.broker_server.amqp_port)
-        db_admin_url = ctx.settings.db_admin_url
-        if self.env_desc.private_database:
-            self.database_server = self.useFixture(
-                private_servers.PrivateMariadb(*place("mariadb")))
-            db_admin_url = self.database_server.admin_url
-        # A private server takes its vhost or database with it at cleanup.
-        self.rabbitmq_environment = self.useFixture(rabbitmq.RabbitmqVhost(
-            rabbit_admin_url, ctx.prefix, amqp_port, remove=self.broker_server is None))
-        self.database = self.useFixture(database.Database(
-            db_admin_url, ctx.prefix, os.path.join(ctx.run_dir, "db"),
-            keep=(ctx.keep_on_failure if self.database_server is None else lambda: True)))
+    @staticmethod
+    def _placed(regions: list[Region]) -> Placed:
+        return [(region.site, region.first_host + index, desc)
+                for region in regions for index, desc in enumerate(region.hosts_desc)]
 
-    def _stop_agents(self) -> None:
-        agents = [agent for host in self.hosts for agent in host.agents.values()]
-        with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, len(agents))) as pool:
-            list(pool.map(lambda agent: agent.stop(), agents))
+    def _server_up(self, name: str, server: process.Server, seconds: float) -> None:
+        self.timings[name.replace(" ", "-")] = seconds
+        self.progress(f"{name}: answering at {server.url} ({seconds:.1f} s after launch)")
 
-    def _build_hosts(self, placed: list[tuple[host_module.CentralSite, int, HostDescription]]
-                     ) -> list[host_module.Host]:
+    def _central_site(self, region: Region,
+                      next_machine_number: Callable[[], int]) -> host_module.CentralSite:
+        """What each host of ``region`` is given of the rest: values, and three callables."""
+        server = region.server
+        return host_module.CentralSite(
+            ctx=self.ctx, env_desc=self.env_desc, service=self.service,
+            control_bridge=self.fabric.control_bridge,
+            control_network=self.fabric.control_network,
+            tunnel_network=self.fabric.tunnel_network,
+            data_bridge=self.fabric.data_bridge, external_bridge=self.fabric.external_bridge,
+            transport_url=region.rabbitmq_environment.transport_url(self.fabric.control_ip),
+            server=server,
+            wait_for_server=(lambda: None) if server.early_agents else region.waiter,
+            check_processes=self.check_processes,
+            next_machine_number=next_machine_number, region=region.name)
+
+    def _build_hosts(self, placed: Placed) -> list[host_module.Host]:
         """Build hosts side by side, one thread each.
 
         Most of a host's set-up waits on its own OVS daemons, the kernel and
@@ -349,12 +272,14 @@ class Environment(fixtures.Fixture):
                 self.addCleanup(self._clean_up_hosts, built)
                 self.hosts.extend(built)
                 for host in built:
-                    if host.site.region:
-                        self.region(host.site.region).hosts.append(host)
+                    self._region_named(host.site.region).hosts.append(host)
         for future in futures:
             if future.exception() is not None:
                 raise future.exception()  # type: ignore[misc]
         return hosts
+
+    def _region_named(self, name: str) -> Region:
+        return next(region for region in self._regions if region.name == name)
 
     @staticmethod
     def _clean_up_hosts(hosts: list[host_module.Host]) -> None:
@@ -366,6 +291,11 @@ class Environment(fixtures.Fixture):
             if future.exception() is not None:
                 raise future.exception()  # type: ignore[misc]
 
+    def _stop_agents(self) -> None:
+        agents = [agent for host in self.hosts for agent in host.agents.values()]
+        with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, len(agents))) as pool:
+            list(pool.map(lambda agent: agent.stop(), agents))
+
     def add_host(self, desc: HostDescription | None = None,
                  region: str | None = None) -> host_module.Host:
         """Add a host to a running environment (it joins without restarting anything);
@@ -373,84 +303,20 @@ class Environment(fixtures.Fixture):
         desc = desc or HostDescription()
         if self.regions and region is None:
             raise ValueError("region: name the region the new host joins")
-        site = self.region(region).site if region is not None else self.site
+        target = self.region(region) if region is not None else self._regions[0]
         self.hosts_desc.append(desc)
-        if region is not None:
-            self.region(region).hosts_desc.append(desc)
+        target.hosts_desc.append(desc)
         number = max(host.number for host in self.hosts) + 1
-        host = self._build_hosts([(site, number, desc)])[0]
+        host = self._build_hosts([(target.site, number, desc)])[0]
         self.wait_until_env_is_up()
         return host
 
-    def _set_up_networks(self) -> None:
-        ctx = self.ctx
-        self.control_network = self.useFixture(
-            allocator.NetworkAllocation(ctx.registry, ctx.prefix)).network
-        self.tunnel_network = self.useFixture(
-            allocator.NetworkAllocation(ctx.registry, ctx.prefix)).network
-        self.control_ip = str(self.control_network[CONTROL_GATEWAY_INDEX])
-        self.control_bridge = self.useFixture(link.LinuxBridge(
-            f"{ctx.prefix}-ctl", f"{self.control_ip}/{self.control_network.prefixlen}"))
-
-    def _set_up_central(self) -> None:
-        ctx = self.ctx
-        self.central_namespace = self.useFixture(namespace.Namespace(f"{ctx.prefix}-central"))
-        self.central_ovs = self.useFixture(ovs.OvsInstance(
-            "central", self.central_namespace.name, ctx.ovs_run_dir("central"), ctx.owner,
-            self.env_desc.datapath))
-        self.central_data_bridge = self.useFixture(self.central_ovs.bridge("cnt-data"))
-        self.central_external_bridge = self.useFixture(self.central_ovs.bridge("cnt-ex"))
-
-    def _start_server(self) -> None:
-        self.server = self._launch_server(
-            "standalone", "", self.rabbitmq_environment.transport_url("127.0.0.1"),
-            self.database.url, broker=self.rabbitmq_environment)
-        self._server_waiter = _ServerWaiter(self.server, "server", self._server_up)
-
-    def _launch_server(self, role: str, region_name: str, transport_url: str,
-                       database_url: str | None = None,
-                       broker: rabbitmq.RabbitmqVhost | None = None) -> process.Server:
-        """A server of ``role``, launched (not awaited) on a port of its own."""
-        ctx = self.ctx
-        port = self.useFixture(allocator.PortAllocation(ctx.registry, ctx.prefix)).port
-        server = self.service.server(ServerSpec(
-            ctx=ctx, env_desc=self.env_desc, bind_host=self.control_ip, bind_port=port,
-            transport_url=transport_url, database_url=database_url or self.database.url,
-            broker=broker, role=role, region_name=region_name,
-            central_url=self.server.url if role == "local" else ""))
-        for proc in server.processes():
-            if isinstance(proc, process.ServiceProcess):
-                proc.apply_overlay(self.env_desc.server_config)
-        return self.useFixture(server)
-
-    def _server_up(self, name: str, server: process.Server, seconds: float) -> None:
-        self.timings[name.replace(" ", "-")] = seconds
-        self.progress(f"{name}: answering at {server.url} ({seconds:.1f} s after launch)")
-
-    def _central_site(self, vhost: rabbitmq.RabbitmqVhost, server: process.Server,
-                      wait_for_server: Callable[[], None], next_machine_number: Callable[[], int],
-                      region: str = "") -> host_module.CentralSite:
-        """What each host is given of the central part: values, and three callables."""
-        return host_module.CentralSite(
-            ctx=self.ctx, env_desc=self.env_desc, service=self.service,
-            control_bridge=self.control_bridge,
-            control_network=self.control_network, tunnel_network=self.tunnel_network,
-            data_bridge=self.central_data_bridge, external_bridge=self.central_external_bridge,
-            transport_url=vhost.transport_url(self.control_ip),
-            api_url=server.url,
-            wait_for_server=(lambda: None) if server.early_agents else wait_for_server,
-            check_processes=self.check_processes,
-            next_machine_number=next_machine_number, region=region)
+    # -- using it -------------------------------------------------------------
 
     def wait_for_server(self) -> None:
-        """Block until the server (every server, with regions) answers; they were
-        launched without waiting."""
-        if self.regions:
-            self._wait_for_central()
-            for region in self.regions:
-                region.site.wait_for_server()
-        else:
-            self._server_waiter()
+        """Block until every server answers; they were launched without waiting."""
+        for waiter in self._waiters:
+            waiter()
 
     def expected_agents(self) -> int:
         return sum(len(desc.agent_kinds) for desc in self.hosts_desc)
@@ -461,12 +327,10 @@ class Environment(fixtures.Fixture):
                 "provider:physical_network": EXTERNAL_PHYSNET}
 
     def processes(self) -> list[daemon.ProcessFixture]:
-        """Every process of the deployment: private broker and database servers if
-        any, the server, then each host's."""
-        private = [server.process for server in (self.broker_server, self.database_server)
-                   if server is not None]
-        regional = [proc for region in self.regions for proc in region.server.processes()]
-        return [*private, *self.server.processes(), *regional,
+        """Every process of the deployment: the central server's if any, each region's
+        (private broker and database servers first), then each host's."""
+        central = self.server.processes() if self.regions_desc else []
+        return [*central, *(proc for region in self._regions for proc in region.processes()),
                 *(proc for host in self.hosts for proc in host.processes())]
 
     def check_processes(self) -> None:
@@ -485,15 +349,13 @@ class Environment(fixtures.Fixture):
                     self.timings[key] = now - agent.started_at
 
     def wait_until_env_is_up(self, timeout: float = 60.0) -> None:
-        """Wait until the server (each region's, with regions) lists every agent of
-        every host alive."""
+        """Wait until each region's server lists every agent of its hosts alive."""
         alive: list[dict] = []
-        servers = [region.server for region in self.regions] or [self.server]
 
         def all_alive() -> bool:
             self.check_processes()
-            alive[:] = [a for server in servers for a in server.client.list_agents()
-                        if a["alive"]]
+            alive[:] = [agent for region in self._regions
+                        for agent in region.server.client.list_agents() if agent["alive"]]
             self._note_alive(alive)
             return len(alive) >= self.expected_agents()
 

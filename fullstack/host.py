@@ -54,7 +54,7 @@ class CentralSite:
     data_bridge: ovs.OvsBridge            # cnt-data: the fabric (tunnels, physical networks)
     external_bridge: ovs.OvsBridge        # cnt-ex: the external network
     transport_url: str                    # RabbitMQ, as agents reach it over the control network
-    api_url: str                          # the server's API, as the harness reaches it
+    server: process.Server                # the server of the host's region, as launched
     # Until the server may take its agents (waits once for all hosts).
     wait_for_server: Callable[[], None]
     check_processes: Callable[[], None]   # ProcessExited if any process of the deployment died
@@ -63,6 +63,11 @@ class CentralSite:
 
     def __repr__(self) -> str:
         return f"<CentralSite {self.ctx.prefix} ns={self.data_bridge.namespace}>"
+
+    @property
+    def api_url(self) -> str:
+        """The server's API, as the harness reaches it."""
+        return self.server.url
 
     def control_address(self, number: int) -> str:
         """Host ``number``'s address (CIDR) on the control network."""
@@ -132,7 +137,8 @@ class Host(fixtures.Fixture):
             local_ip=self.tunnel_ip, bridge_mappings=self._bridge_mappings(),
             namespace_prefix=f"{self.namespace}-",
             state_dir=os.path.join(ctx.run_dir, "agents", self.hostname),
-            firewall_driver=self.desc.firewall_driver, api_url=self.site.api_url)
+            firewall_driver=self.desc.firewall_driver, api_url=self.site.api_url,
+            server=self.site.server)
         if {"l3", "dhcp"} & set(self.desc.agent_kinds):
             # Registered before the agents start, so it runs after they
             # stopped: what they had no time to remove goes with the test.

@@ -20,7 +20,16 @@ from collections.abc import Callable
 
 import fixtures
 
-from fullstack import cleanup, context, environment, machine, prerequisites, run, topology
+from fullstack import (
+    cleanup,
+    context,
+    descriptions,
+    environment,
+    machine,
+    prerequisites,
+    run,
+    topology,
+)
 from fullstack.resources import allocator, client, records
 
 SUMMARY_FILE = "standing.json"
@@ -34,7 +43,7 @@ class UpRequest:
     """What ``fullstack up`` builds.  Host 1 runs the L3 and DHCP agents, if any."""
 
     hosts: int = 3
-    network_type: str = "vxlan"
+    network_type: descriptions.NetworkType = "vxlan"
     l2_pop: bool = False
     l3: bool = False
     dhcp: bool = False

@@ -14,13 +14,23 @@ from __future__ import annotations
 import abc
 import dataclasses
 from collections.abc import Sequence
-from typing import ClassVar, Protocol
+from typing import ClassVar, Literal, Protocol
 
 import psutil
 
 from fullstack import context, prerequisites, process
-from fullstack.descriptions import AgentKind, EnvironmentDescription, HostDescription
+from fullstack.descriptions import (
+    AgentKind,
+    EnvironmentDescription,
+    FirewallDriver,
+    HostDescription,
+)
 from fullstack.resources import database
+
+# A standalone server serves one deployment; in a multi-region one, the
+# central server owns what the regions share and has no agents, and each
+# region's local server has its agents.
+Role = Literal["standalone", "central", "local"]
 
 
 class Broker(Protocol):
@@ -44,9 +54,8 @@ class ServerSpec:
     transport_url: str          # RabbitMQ as the server reaches it
     database_url: str
     broker: Broker | None       # the test's vhost, as its admin sees it (None: no agents)
-    # In a multi-region deployment: "central" (no agents, no broker) or
-    # "local" (one region's server, reaching the central one at central_url).
-    role: str = "standalone"
+    # "local": one region's server, reaching the central one at central_url.
+    role: Role = "standalone"
     region_name: str = ""
     central_url: str = ""
 
@@ -73,8 +82,11 @@ class AgentSpec:
     # Namespaces the L3 and DHCP agents create carry this, so hosts don't collide.
     namespace_prefix: str
     state_dir: str              # the host's agents keep their files under it
-    firewall_driver: str = "noop"   # the L2 agent's: noop or openvswitch
+    firewall_driver: FirewallDriver = "noop"   # the L2 agent's
     api_url: str = ""           # the server's API, as the harness reaches it
+    # The server of the host's region, as the service made it (a service whose
+    # agents the server side starts, as Neutron's zygote forks them, needs it).
+    server: process.Server | None = None
 
 
 class Service(abc.ABC):

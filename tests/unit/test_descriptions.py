@@ -116,10 +116,11 @@ class TestEnvironment(testtools.TestCase):
         env = environment.Environment(descriptions.EnvironmentDescription(),
                                       [descriptions.HostDescription()] * 2,
                                       ctx=types.SimpleNamespace(log_dir="/logs/t", prefix="fs1"))
-        env._server_waiter = lambda: None   # the server answers
         listed = [{"host": "host-1", "binary": "neutrino-openvswitch-agent", "alive": True}]
-        env.server = types.SimpleNamespace(processes=lambda: [],
-                                           client=types.SimpleNamespace(list_agents=lambda: listed))
+        server = types.SimpleNamespace(processes=lambda: [],
+                                       client=types.SimpleNamespace(list_agents=lambda: listed))
+        # One region, whose server answers.
+        env._regions = [types.SimpleNamespace(server=server, processes=lambda: [])]
         env.hosts = [types.SimpleNamespace(
             hostname=f"host-{n}", processes=lambda: [], agents={"l2": types.SimpleNamespace(
                 name=f"host-{n}-ovs-agent", binary="neutrino-openvswitch-agent", started_at=0)})

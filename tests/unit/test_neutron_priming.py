@@ -51,7 +51,8 @@ class TestPriming(testtools.TestCase):
 
     def test_only_filtering_hosts_are_primed(self):
         neutron = service.NeutronService()
-        neutron._server = types.SimpleNamespace(zygote=object())
+        server = mock.Mock(spec=service.NeutronServer)
+        server.zygote = object()
         ctx = types.SimpleNamespace(log_dir="/tmp", run_dir="/tmp", prefix="fs1234",
                                     settings=types.SimpleNamespace(state_dir="/tmp",
                                                                    service_debug=False),
@@ -60,10 +61,17 @@ class TestPriming(testtools.TestCase):
                          hostname="host-1", namespace="fs1234-h1", transport_url="amqp://t",
                          ovsdb_connection="unix:/run/db.sock", ovs_run_dir="/run/ovs",
                          local_ip="240.0.1.11", bridge_mappings={}, namespace_prefix="fs1234-h1-",
-                         state_dir="/tmp/h1")
+                         state_dir="/tmp/h1", server=server)
         self.assertNotIsInstance(neutron.agent("l2", spec), service.PrimedOvsAgent)
         filtering = dataclasses.replace(spec, firewall_driver="openvswitch")
         agent = neutron.agent("l2", filtering)
         self.assertIsInstance(agent, service.PrimedOvsAgent)
         self.assertEqual("openvswitch", agent.sections["securitygroup"]["firewall_driver"])
         self.assertNotIsInstance(neutron.agent("dhcp", filtering), service.PrimedOvsAgent)
+
+
+class TestAgentsComeFromTheirServer(testtools.TestCase):
+    def test_an_agent_without_the_neutron_server_that_forks_it_is_refused(self):
+        spec = types.SimpleNamespace(hostname="host-1", server=None)
+        error = self.assertRaises(ValueError, service.NeutronService().agent, "l2", spec)
+        self.assertIn("AgentSpec.server of host-1 must be the NeutronServer", str(error))

@@ -71,19 +71,17 @@ class NeutronService(Service):
     def prepare_database(self, ctx: context.RunContext, db: database.Database) -> None:
         schema.load(db, schema.ensure_dump(ctx))
 
-    _server: NeutronServer | None = None
-
     def server(self, spec: ServerSpec) -> process.Server:
-        self._server = NeutronServer(spec)
-        return self._server
+        return NeutronServer(spec)
 
     def agent(self, kind: AgentKind, spec: AgentSpec) -> process.ServiceProcess:
-        if self._server is None:
-            raise RuntimeError("NeutronService.agent() before server(): the server's zygote "
-                               "forks the agents")
+        if not isinstance(spec.server, NeutronServer):
+            raise ValueError(f"AgentSpec.server of {spec.hostname} must be the NeutronServer "
+                             f"this service made, not {spec.server!r}: its zygote forks the "
+                             "agents")
         script, make_config, suffix, stop_signal = _AGENTS[kind]
         name = f"{spec.hostname}-{suffix}"
-        zygote, config = self._server.zygote, make_config(spec, self._state_dir(spec, kind))
+        zygote, config = spec.server.zygote, make_config(spec, self._state_dir(spec, kind))
         cmd = [script, "--config-file", process.config_path(spec.ctx, name)]
         env = {"FULLSTACK_NS_PREFIX": spec.namespace_prefix, "OVS_RUNDIR": spec.ovs_run_dir,
                "PATH": os.pathsep.join([installation.bin_dir(), os.environ.get("PATH", "")])}
