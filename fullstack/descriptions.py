@@ -13,9 +13,11 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Literal, get_args
 
+from fullstack.extension import HostExtension
 from fullstack.resources.config import Overlay, Repeated, check_overlay
 
-__all__ = ["EnvironmentDescription", "HostDescription", "RegionDescription", "Repeated"]
+__all__ = ["EnvironmentDescription", "HostDescription", "HostExtension", "RegionDescription",
+           "Repeated"]
 
 # The closed sets of choices, as types (for mypy) and as tuples (to check).
 NetworkType = Literal["vxlan", "gre", "vlan", "flat"]
@@ -132,6 +134,8 @@ class HostDescription:
     # value}}}, applied last over what the service writes for that agent.
     agent_config: Mapping[AgentKind, Overlay] = dataclasses.field(
         default_factory=dict, hash=False)
+    # What more it runs (fullstack.extension): started after its wiring, before its agents.
+    extensions: Sequence[HostExtension] = ()
 
     @property
     def agent_kinds(self) -> tuple[AgentKind, ...]:
@@ -154,9 +158,25 @@ class HostDescription:
                                  f"(it runs {', '.join(self.agent_kinds) or 'none'})")
             copied[kind] = _copied_overlay(f"agent_config[{kind!r}]", overlay)
         object.__setattr__(self, "agent_config", copied)
+        object.__setattr__(self, "extensions", _checked_extensions(self.extensions))
         if (self.l3_agent or self.dhcp_agent) and not self.l2_agent:
             raise ValueError("l3_agent and dhcp_agent need l2_agent: their ports on br-int "
                              "are wired by the L2 agent")
+
+
+def _checked_extensions(extensions: object) -> tuple[HostExtension, ...]:
+    if isinstance(extensions, (str, bytes)) or not isinstance(extensions, Sequence):
+        raise ValueError(f"extensions must be a sequence of HostExtension, "
+                         f"not {type(extensions).__name__}")
+    names: set[str] = set()
+    for extension in extensions:
+        if not isinstance(extension, HostExtension):
+            raise ValueError(f"extensions: {extension!r} is not a HostExtension "
+                             f"(fullstack.extension)")
+        if extension.name in names:
+            raise ValueError(f"extensions: two are named {extension.name!r}")
+        names.add(extension.name)
+    return tuple(extensions)
 
 
 _REGION_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,31}$")

@@ -27,7 +27,7 @@ import netaddr
 
 from fullstack import context, process
 from fullstack.descriptions import EXTERNAL_PHYSNET, EnvironmentDescription, HostDescription
-from fullstack.resources import cable, daemon, link, namespace, ovs, records, runner
+from fullstack.resources import cable, config, daemon, link, namespace, ovs, records, runner
 from fullstack.services.base import AgentSpec, Service
 
 FABRIC_BRIDGE = "br-fabric"
@@ -96,6 +96,8 @@ class Host(fixtures.Fixture):
         self.timings: dict[str, float] = {}
         #: The agents it runs, by kind: "l2", "l3", "dhcp" (as desc.agent_kinds).
         self.agents: dict[str, process.ServiceProcess] = {}
+        #: What its extensions added (fullstack.extension), in the order started.
+        self.extension_processes: list[daemon.ProcessFixture] = []
         #: The central ends of its cables (control, data, physical, external):
         #: (link, namespace), what disconnect() pulls.
         self.cable_ends: list[tuple[str, str | None]] = []
@@ -127,10 +129,13 @@ class Host(fixtures.Fixture):
         self.br_int = self.ovs.bridge("br-int")
         self.br_tun = self.ovs.bridge("br-tun")
         self.site.wait_for_server()
-        self._start_agents(ctx)
+        self.agent_spec = self._agent_spec(ctx)
+        for extension in (*self.site.service.host_extensions(self.desc), *self.desc.extensions):
+            extension.start(self)
+        self._start_agents()
 
-    def _start_agents(self, ctx: context.RunContext) -> None:
-        self.agent_spec = AgentSpec(
+    def _agent_spec(self, ctx: context.RunContext) -> AgentSpec:
+        return AgentSpec(
             ctx=ctx, env_desc=self.site.env_desc, hostname=self.hostname,
             namespace=self.namespace, transport_url=self.site.transport_url,
             ovsdb_connection=self.ovs.db_socket, ovs_run_dir=self.ovs.run_dir,
@@ -139,6 +144,8 @@ class Host(fixtures.Fixture):
             state_dir=os.path.join(ctx.run_dir, "agents", self.hostname),
             firewall_driver=self.desc.firewall_driver, api_url=self.site.api_url,
             server=self.site.server)
+
+    def _start_agents(self) -> None:
         if {"l3", "dhcp"} & set(self.desc.agent_kinds):
             # Registered before the agents start, so it runs after they
             # stopped: what they had no time to remove goes with the test.
@@ -147,6 +154,34 @@ class Host(fixtures.Fixture):
             agent = self.site.service.agent(kind, self.agent_spec)
             agent.apply_overlay(self.desc.agent_config.get(kind))
             self.agents[kind] = self.useFixture(agent)
+
+    # What extensions (fullstack.extension) build with: the host owns it all.
+
+    def add_process(self, proc: daemon.ProcessFixture) -> daemon.ProcessFixture:
+        """Start ``proc``; it is the host's from then on (processes(), kill(), shutdown())."""
+        taken = {other.name for other in self.processes()}
+        if proc.name in taken:
+            raise ValueError(f"{self.hostname} already runs a process named {proc.name!r}")
+        self.useFixture(proc)
+        self.extension_processes.append(proc)
+        return proc
+
+    def spawn(self, name: str, cmd: list[str], **kwargs) -> daemon.ProcessFixture:
+        """Run ``cmd`` in the host's namespace, logged as ``<hostname>-<name>``."""
+        kwargs.setdefault("namespace", self.namespace)
+        return self.add_process(daemon.ProcessFixture(f"{self.hostname}-{name}", cmd,
+                                                      self.site.ctx.owner, **kwargs))
+
+    def add_bridge(self, name: str) -> ovs.OvsBridge:
+        """A bridge of the host's OVS, removed with the host."""
+        return self.useFixture(self.ovs.bridge(name))
+
+    def add_agent(self, name: str, main: str, sections: config.Sections,
+                  binary: str = "") -> daemon.ProcessFixture:
+        """An agent of the deployed service beyond its three, by the import path of its
+        main (``package.module:function``), as ``<hostname>-<name>``."""
+        return self.add_process(self.site.service.agent_from_main(
+            self.agent_spec, f"{self.hostname}-{name}", main, sections, binary))
 
     def _wire_control(self) -> None:
         root_end = f"{self.site.ctx.prefix}-c{self.number}"
@@ -251,5 +286,6 @@ class Host(fixtures.Fixture):
         return self.agents.get("dhcp")
 
     def processes(self) -> list[daemon.ProcessFixture]:
-        """Every process the host runs: its OVS daemons, then its agents."""
-        return [self.ovs.ovsdb_server, self.ovs.vswitchd, *self.agents.values()]
+        """Every process the host runs: its OVS daemons, its extensions', its agents."""
+        return [self.ovs.ovsdb_server, self.ovs.vswitchd, *self.extension_processes,
+                *self.agents.values()]

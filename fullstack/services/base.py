@@ -18,14 +18,14 @@ from typing import ClassVar, Literal, Protocol
 
 import psutil
 
-from fullstack import context, prerequisites, process
+from fullstack import context, extension, prerequisites, process
 from fullstack.descriptions import (
     AgentKind,
     EnvironmentDescription,
     FirewallDriver,
     HostDescription,
 )
-from fullstack.resources import database
+from fullstack.resources import daemon, database
 
 # A standalone server serves one deployment; in a multi-region one, the
 # central server owns what the regions share and has no agents, and each
@@ -145,6 +145,19 @@ class Service(abc.ABC):
     @abc.abstractmethod
     def agent(self, kind: AgentKind, spec: AgentSpec) -> process.ServiceProcess:
         """The agent of ``kind`` (one of descriptions.AGENT_KINDS) for one host."""
+
+    def host_extensions(self, desc: HostDescription) -> Sequence[extension.HostExtension]:
+        """What the system runs on every host besides its agents (a BGP speaker
+        beside the L2 agent...): started before the host's own extensions."""
+        return ()
+
+    def agent_from_main(self, spec: AgentSpec, name: str, main: str,
+                        sections: process.Sections, binary: str = "") -> daemon.ProcessFixture:
+        """An agent beyond the three kinds, named ``name``: the function at import
+        path ``main`` (``package.module:function``, ``main`` by default) run as its
+        process's main, reading ``sections`` over the service's own connection
+        options (broker, host name).  ``binary`` is what it reports in /v2.0/agents."""
+        raise ValueError(f"{self.name} runs no agent by import path (asked for {main})")
 
     def router_namespace(self, spec: AgentSpec, router_id: str) -> str:
         """The namespace the host's L3 agent builds a router in (Neutron's name,

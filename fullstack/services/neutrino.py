@@ -42,6 +42,11 @@ def _python_module(module: str) -> list[str]:
     return [sys.executable, "-m", module]
 
 
+# Runs the function at import path argv[1] ("package.module:function") as main.
+_RUN_MAIN = ("import importlib, sys; module, _, function = sys.argv.pop(1).partition(':'); "
+             "sys.exit(getattr(importlib.import_module(module), function or 'main')())")
+
+
 class NeutrinoService(Service):
     name = "neutrino"
     agent_binaries: ClassVar[dict[str, str]] = {
@@ -134,6 +139,15 @@ class NeutrinoService(Service):
         return process.ServiceProcess(
             spec.ctx, name, self._command(module, spec.ctx, name), sections,
             binary=self.agent_binaries[kind], namespace=spec.namespace)
+
+    def agent_from_main(self, spec: AgentSpec, name: str, main: str,
+                        sections: process.Sections, binary: str = "") -> process.ServiceProcess:
+        cmd = [sys.executable, "-c", _RUN_MAIN, main, "--config-file",
+               process.config_path(spec.ctx, name)]
+        agent = process.ServiceProcess(spec.ctx, name, cmd, {"DEFAULT": self._defaults(spec)},
+                                       binary=binary, namespace=spec.namespace)
+        agent.apply_overlay(sections)
+        return agent
 
     @staticmethod
     def _command(module: str, ctx: object, name: str) -> list[str]:

@@ -225,8 +225,9 @@ def _control(prefix: str, nics: list[_Nic]) -> ControlNetwork | None:
 
 
 def _agents(host: Host) -> list[Agent]:
-    return [Agent(agent.name.removeprefix(f"{host.hostname}-"), agent.pid, agent.is_running())
-            for agent in host.agents.values()]
+    """Its agents and what its extensions run (fullstack.extension)."""
+    return [Agent(proc.name.removeprefix(f"{host.hostname}-"), proc.pid, proc.is_running())
+            for proc in (*host.extension_processes, *host.agents.values())]
 
 
 def collect(env: Environment) -> Topology:

@@ -5,7 +5,7 @@ import types
 
 import testtools
 
-from fullstack import descriptions, environment, wait
+from fullstack import descriptions, environment, extension, wait
 
 
 class TestEnvironmentDescription(testtools.TestCase):
@@ -151,3 +151,36 @@ class TestOverlayDescriptions(testtools.TestCase):
             ValueError, descriptions.HostDescription, agent_config={"l3": {}})))
         self.assertIn("agent_config['l2']['agent']", str(self.assertRaises(
             ValueError, descriptions.HostDescription, agent_config={"l2": {"agent": 5}})))
+
+
+@dataclasses.dataclass(frozen=True)
+class _Extension(extension.HostExtension):
+    called: str = "extra"
+
+    @property
+    def name(self) -> str:
+        return self.called
+
+    def start(self, host: extension.ExtensibleHost) -> None:
+        raise AssertionError("a description never starts anything")
+
+
+class TestHostExtensionDescriptions(testtools.TestCase):
+    def test_extensions_are_kept_as_a_tuple(self):
+        desc = descriptions.HostDescription(extensions=[_Extension("a"), _Extension("b")])
+        self.assertEqual((_Extension("a"), _Extension("b")), desc.extensions)
+        self.assertEqual(hash(desc), hash(descriptions.HostDescription(
+            extensions=(_Extension("a"), _Extension("b")))))
+
+    def test_what_is_not_an_extension_is_refused(self):
+        error = self.assertRaises(ValueError, descriptions.HostDescription,
+                                  extensions=("bagpipe-bgp",))
+        self.assertIn("extensions: 'bagpipe-bgp' is not a HostExtension", str(error))
+        error = self.assertRaises(ValueError, descriptions.HostDescription,
+                                  extensions=_Extension())
+        self.assertIn("extensions must be a sequence", str(error))
+
+    def test_two_extensions_of_one_name_are_refused(self):
+        error = self.assertRaises(ValueError, descriptions.HostDescription,
+                                  extensions=(_Extension("bgp"), _Extension("bgp")))
+        self.assertIn("two are named 'bgp'", str(error))

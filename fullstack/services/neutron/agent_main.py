@@ -1,9 +1,10 @@
 """Run one of Neutron's agents as a simulated host needs it: ``python agent_main.py SCRIPT ARGS``.
 
 SCRIPT is the console script it stands for (neutron-openvswitch-agent,
-neutron-dhcp-agent, neutron-l3-agent).  The harness runs this file by its
-path, in Neutron's Python environment, inside the host's namespace; it
-imports nothing of the harness.  Before the agent's own ``main`` it:
+neutron-dhcp-agent, neutron-l3-agent), or ``NAME=package.module:function``
+for any other agent: NAME is what it is called, the function its main.
+The harness runs this file by its path, in Neutron's Python environment,
+inside the host's namespace; it imports nothing of the harness.  Before the agent's own ``main`` it:
 
 - names the process like the console script: Neutron derives names from
   ``sys.argv[0]`` when it is imported (the L3 agent's iptables chains);
@@ -34,6 +35,16 @@ MAINS = {
     "neutron-dhcp-agent": "neutron.cmd.agents.dhcp",
     "neutron-l3-agent": "neutron.cmd.agents.l3",
 }
+
+
+def resolve_main(script, main=None):
+    """The main function of ``script`` (one of MAINS), or of import path ``main``."""
+    path = main or MAINS.get(script)
+    if path is None:
+        raise LookupError(f"{script!r} is not one of {', '.join(MAINS)} and has no "
+                          "import path of its main")
+    module, _, function = path.partition(":")
+    return getattr(importlib.import_module(module), function or "main")
 
 
 def run_privileged_in_process():
@@ -75,15 +86,17 @@ def prefix_agent_namespaces(prefix):
 
 
 def main():
-    script = sys.argv.pop(1)
-    if script not in MAINS:
-        sys.exit(f"agent_main.py: {script!r} is not one of {', '.join(MAINS)}")
+    script, _, main = sys.argv.pop(1).partition("=")
+    try:
+        function = resolve_main(script, main or None)
+    except (LookupError, ImportError, AttributeError) as error:
+        sys.exit(f"agent_main.py: {error}")
     sys.argv[0] = script
     run_privileged_in_process()
     prefix = os.environ.get("FULLSTACK_NS_PREFIX", "")
     if prefix:
         prefix_agent_namespaces(prefix)
-    return importlib.import_module(MAINS[script]).main()
+    return function()
 
 
 if __name__ == "__main__":

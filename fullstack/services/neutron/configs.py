@@ -79,7 +79,7 @@ def server(spec: ServerSpec, state_dir: str) -> Sections:
     }
 
 
-def _agent_common(spec: AgentSpec, state_dir: str) -> Sections:
+def agent_common(spec: AgentSpec, state_dir: str) -> Sections:
     return {
         "DEFAULT": {"host": spec.hostname, "transport_url": rabbit_url(spec.transport_url),
                     "state_path": state_dir, "debug": spec.ctx.settings.service_debug,
@@ -93,7 +93,7 @@ def _agent_common(spec: AgentSpec, state_dir: str) -> Sections:
 
 def ovs_agent(spec: AgentSpec, state_dir: str) -> Sections:
     desc = spec.env_desc
-    sections = _agent_common(spec, state_dir)
+    sections = agent_common(spec, state_dir)
     sections["ovs"].update({
         "tunnel_bridge": "br-tun", "of_listen_address": "127.0.0.1",
         "local_ip": spec.local_ip, "bridge_mappings": spec.bridge_mappings,
@@ -107,7 +107,7 @@ def ovs_agent(spec: AgentSpec, state_dir: str) -> Sections:
 
 
 def dhcp_agent(spec: AgentSpec, state_dir: str) -> Sections:
-    sections = _agent_common(spec, state_dir)
+    sections = agent_common(spec, state_dir)
     sections["DEFAULT"].update({
         "interface_driver": "openvswitch", "ovs_use_veth": True,
         "dhcp_driver": "neutron.agent.linux.dhcp.Dnsmasq",
@@ -119,7 +119,7 @@ def dhcp_agent(spec: AgentSpec, state_dir: str) -> Sections:
 
 
 def l3_agent(spec: AgentSpec, state_dir: str) -> Sections:
-    sections = _agent_common(spec, state_dir)
+    sections = agent_common(spec, state_dir)
     sections["DEFAULT"].update({
         "interface_driver": "openvswitch", "ovs_use_veth": True,
         "agent_mode": "legacy", "enable_metadata_proxy": False,

@@ -52,11 +52,15 @@ class Zygote(daemon.ProcessFixture):
             return reply
 
     def spawn(self, argv: list[str], env: dict[str, str], namespace: str | None,
-              log_path: str) -> ForkedChild:
+              log_path: str, main: str | None = None) -> ForkedChild:
+        """Fork ``argv``: a console script the zygote knows, or any name run as the
+        function at import path ``main`` ("package.module:function")."""
         self.wait_until_ready()   # the first agents may ask while it imports
         reply = self.request({
             "op": "spawn", "argv": argv, "env": env, "log": log_path, "cwd": os.getcwd(),
-            "netns": f"/run/netns/{namespace}" if namespace else None})
+            "netns": f"/run/netns/{namespace}" if namespace else None, "main": main})
+        if "error" in reply:
+            raise ValueError(f"the zygote forks no {argv[0]}: {reply['error']}")
         return ForkedChild(self, reply["pid"])
 
     def exit_code(self, pid: int) -> int | None:
@@ -113,15 +117,17 @@ class ForkedChild:
 
 
 class ForkedAgent(process.ServiceProcess):
-    """A Neutron agent forked by the zygote, in its host's namespace: ``cmd`` is its argv."""
+    """A Neutron agent forked by the zygote, in its host's namespace: ``cmd`` is its argv
+    (and ``main``, if given, the import path of its main function)."""
 
-    def __init__(self, zygote: Zygote, *args, **kwargs):
+    def __init__(self, zygote: Zygote, *args, main: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.zygote = zygote
+        self.main = main
 
     def command_line(self) -> list[str]:
         where = f"netns {self.namespace}: " if self.namespace else ""
         return [f"({where}forked by {self.zygote.name})", *self.cmd]
 
     def _spawn(self, full: list[str], env: dict[str, str], log: BinaryIO) -> daemon.Handle:
-        return self.zygote.spawn(self.cmd, env, self.namespace, self.log_path)
+        return self.zygote.spawn(self.cmd, env, self.namespace, self.log_path, self.main)

@@ -75,16 +75,12 @@ class NeutronService(Service):
         return NeutronServer(spec)
 
     def agent(self, kind: AgentKind, spec: AgentSpec) -> process.ServiceProcess:
-        if not isinstance(spec.server, NeutronServer):
-            raise ValueError(f"AgentSpec.server of {spec.hostname} must be the NeutronServer "
-                             f"this service made, not {spec.server!r}: its zygote forks the "
-                             "agents")
+        zygote = self._zygote(spec)
         script, make_config, suffix, stop_signal = _AGENTS[kind]
         name = f"{spec.hostname}-{suffix}"
-        zygote, config = spec.server.zygote, make_config(spec, self._state_dir(spec, kind))
+        config = make_config(spec, self._state_dir(spec, kind))
         cmd = [script, "--config-file", process.config_path(spec.ctx, name)]
-        env = {"FULLSTACK_NS_PREFIX": spec.namespace_prefix, "OVS_RUNDIR": spec.ovs_run_dir,
-               "PATH": os.pathsep.join([installation.bin_dir(), os.environ.get("PATH", "")])}
+        env = self._agent_env(spec)
         if kind == "l2" and spec.firewall_driver == "openvswitch":
             return PrimedOvsAgent(zygote, spec.ctx, name, cmd, config, spec=spec, binary=script,
                                   namespace=spec.namespace, stop_timeout=AGENT_STOP_TIMEOUT,
@@ -92,6 +88,32 @@ class NeutronService(Service):
         return forking.ForkedAgent(zygote, spec.ctx, name, cmd, config, binary=script,
                                    namespace=spec.namespace, stop_timeout=AGENT_STOP_TIMEOUT,
                                    stop_signal=stop_signal, env=env)
+
+    def agent_from_main(self, spec: AgentSpec, name: str, main: str,
+                        sections: process.Sections, binary: str = "") -> forking.ForkedAgent:
+        """Forked by the zygote like the three, which imports ``main`` in the child."""
+        zygote = self._zygote(spec)
+        state_dir = os.path.join(spec.state_dir, name.removeprefix(f"{spec.hostname}-"))
+        agent = forking.ForkedAgent(
+            zygote, spec.ctx, name, [binary or name, "--config-file",
+                                     process.config_path(spec.ctx, name)],
+            configs.agent_common(spec, state_dir), binary=binary, namespace=spec.namespace,
+            stop_timeout=AGENT_STOP_TIMEOUT, env=self._agent_env(spec), main=main)
+        agent.apply_overlay(sections)
+        return agent
+
+    @staticmethod
+    def _zygote(spec: AgentSpec) -> forking.Zygote:
+        if not isinstance(spec.server, NeutronServer):
+            raise ValueError(f"AgentSpec.server of {spec.hostname} must be the NeutronServer "
+                             f"this service made, not {spec.server!r}: its zygote forks the "
+                             "agents")
+        return spec.server.zygote
+
+    @staticmethod
+    def _agent_env(spec: AgentSpec) -> dict[str, str]:
+        return {"FULLSTACK_NS_PREFIX": spec.namespace_prefix, "OVS_RUNDIR": spec.ovs_run_dir,
+                "PATH": os.pathsep.join([installation.bin_dir(), os.environ.get("PATH", "")])}
 
     @staticmethod
     def _state_dir(spec: AgentSpec, kind: str) -> str:

@@ -13,7 +13,10 @@ their exit codes, so the harness can treat each like a process it started.
 Requests and replies, one JSON object each way per connection::
 
     {"op": "spawn", "argv": [SCRIPT, ARG...], "env": {...}, "netns": PATH,
-     "log": PATH, "cwd": PATH}                  -> {"pid": N}
+     "log": PATH, "cwd": PATH, "main": null}    -> {"pid": N}
+    (SCRIPT one of agent_main.MAINS, or any name with "main": "pkg.module:function":
+    an agent beyond the three, imported by the child; the error comes back as
+    {"error": TEXT} when the zygote cannot import it)
     {"op": "status", "pid": N}                  -> {"returncode": int or null}
 """
 
@@ -71,7 +74,7 @@ def _setns(path):
         os.close(fd)
 
 
-def _child(agent_main, request):
+def _child(agent_main, request, main):
     """Become the agent (never returns)."""
     code = 1
     try:
@@ -96,7 +99,7 @@ def _child(agent_main, request):
         prefix = os.environ.get("FULLSTACK_NS_PREFIX", "")
         if prefix:
             agent_main.prefix_agent_namespaces(prefix)
-        result = importlib.import_module(agent_main.MAINS[script]).main()
+        result = main()
         code = result if isinstance(result, int) else 0
     except SystemExit as stop:
         code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
@@ -116,14 +119,20 @@ def _serve(server, agent_main):
             if not line:
                 continue   # a readiness probe: connected, said nothing
             request = json.loads(line)
-            reply: dict[str, int | None]
+            reply: dict[str, int | str | None]
             if request["op"] == "spawn":
-                pid = os.fork()
-                if pid == 0:
-                    conn.close()
-                    server.close()
-                    _child(agent_main, request)
-                reply = {"pid": pid}
+                try:
+                    # Imported here, once: the next fork of it finds it loaded.
+                    main = agent_main.resolve_main(request["argv"][0], request.get("main"))
+                except Exception as error:   # said to the caller, who raises it
+                    reply = {"error": f"{type(error).__name__}: {error}"}
+                else:
+                    pid = os.fork()
+                    if pid == 0:
+                        conn.close()
+                        server.close()
+                        _child(agent_main, request, main)
+                    reply = {"pid": pid}
             else:
                 # A child the caller saw end may not have been reaped yet:
                 # its SIGCHLD can still be pending here.
