@@ -8,6 +8,7 @@ import re
 import sys
 import uuid
 from collections.abc import Callable, Iterable
+from typing import ClassVar
 
 import fixtures
 import testtools
@@ -110,6 +111,10 @@ class BaseFullStackTestCase(HarnessTestCase):
     ``environment.region(name).client``, ``.safe_client`` and ``.engine``.
     """
 
+    #: Features (Service.features) the whole test case needs, each with why a
+    #: service lacks it: a skip before anything is built where it is missing.
+    required_features: ClassVar[dict[str, str]] = {}
+
     def setUp(self, environment: Environment) -> None:  # type: ignore[override]
         super().setUp()
         # What the deployed system cannot do is a skip with its reason, before
@@ -118,8 +123,10 @@ class BaseFullStackTestCase(HarnessTestCase):
         reason = service.unsupported(environment.env_desc)
         if not reason and environment.regions_desc:
             reason = service.unsupported_regions()
-        if reason:
-            self.skipTest(f"{service.name}: {reason}")
+        missing = [f"no {feature}: {why}" for feature, why in self.required_features.items()
+                   if feature not in service.features]
+        if reason or missing:
+            self.skipTest(f"{service.name}: {reason or '; '.join(missing)}")
         # The test described its environment before this run existed.
         self.environment = self.useFixture(environment.for_run(self.ctx, service))
         # <log dir>/topology.svg is drawn once, while the deployment stands:

@@ -59,6 +59,8 @@ class NeutrinoService(Service):
         # stateful=False filters without conntrack, where Neutron's openvswitch
         # firewall treats every group as stateful.
         "stateless-security-groups",
+        # [agent] extensions takes import paths (Neutron's, entry point names only).
+        "l2-agent-extensions-by-import-path",
     })
 
     def unsupported_regions(self) -> str | None:
@@ -111,7 +113,8 @@ class NeutrinoService(Service):
             "database": {"connection": spec.database_url},
             "ml2": {"type_drivers": list(NETWORK_TYPES),
                     "tenant_network_types": [desc.network_type],
-                    "l2_population": desc.l2_pop},
+                    "mechanism_drivers": ["openvswitch", *(["l2population"] if desc.l2_pop
+                                                           else [])]},
             "ml2_type_vxlan": {"vni_ranges": [TUNNEL_ID_RANGE]},
             "ml2_type_gre": {"tunnel_id_ranges": [TUNNEL_ID_RANGE]},
             "ml2_type_vlan": {"network_vlan_ranges": [

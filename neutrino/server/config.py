@@ -71,8 +71,10 @@ ML2_OPTS = [
     cfg.ListOpt("tenant_network_types", default=["vxlan"],
                 help="Types for networks created without provider attributes, "
                      "in order of preference."),
-    cfg.BoolOpt("l2_population", default=False,
-                help="Tell agents about remote ports (fdb entries)."),
+    cfg.ListOpt("mechanism_drivers", default=["openvswitch"],
+                help="Mechanism drivers, in the order binding asks them: openvswitch, "
+                     "l2population (agents hear of remote ports: fdb entries), or import "
+                     "paths of MechanismDriver classes."),
     cfg.IntOpt("path_mtu", default=0, min=0,
                help="MTU of the path tunnels take between hosts, when smaller than "
                     "global_physnet_mtu; 0: global_physnet_mtu. A tunnel network's MTU is "

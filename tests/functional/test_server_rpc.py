@@ -64,7 +64,8 @@ class TestServerRpc(testtools.TestCase):
         listener.start()
         self.addCleanup(listener.stop)
         fixture = self.useFixture(support.ServerFixture(
-            {"transport_url": url, "ml2.l2_population": True}, fake_notifier=False))
+            {"transport_url": url, "ml2.mechanism_drivers": ["openvswitch", "l2population"]},
+            fake_notifier=False))
         self.server = fixture.server
         self.api = fixture.client
         wait.wait_until_true(lambda: self.server.rpc_started, timeout=30,

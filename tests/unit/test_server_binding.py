@@ -8,7 +8,7 @@ import sqlalchemy as sa
 import testtools
 
 from neutrino.server.db import agents, models
-from neutrino.server.plugins.ml2 import binding
+from neutrino.server.plugins.ml2 import binding, mechanisms
 from neutrino.server.plugins.ml2.type_drivers.base import Segment
 from neutrino.server.plugins.ml2.type_drivers.manager import TypeManager
 from tests.unit import test_server_support as support
@@ -107,3 +107,48 @@ class TestPortBinding(testtools.TestCase):
         self.server.rpc_endpoint.update_device_up(device=port["id"], agent_id="a", host="host-1")
         port = self.server.core.ports.update(port["id"], {"binding:host_id": ""})
         self.assertEqual(("unbound", "DOWN"), (port["binding:vif_type"], port["status"]))
+
+
+class HostNamedDriver(mechanisms.MechanismDriver):
+    """Binds any port of a host named 'tap-*', agent or not, as a VIF type of its own."""
+
+    def bind(self, session, port, segments):
+        if not port.binding.host.startswith("tap-"):
+            return None
+        return binding.Binding("tap", {"by": "host name"}, segments[0])
+
+
+class TestMechanismDrivers(testtools.TestCase):
+    """[ml2] mechanism_drivers: asked in order, the first that binds wins."""
+
+    def _server(self, *names):
+        server = self.useFixture(support.ServerFixture(
+            {"ml2.mechanism_drivers": list(names)})).server
+        network = support.create_network(server)
+        server.core.agents.report_state(support.agent_state("tap-1"))
+        return server, network
+
+    def _vif_type(self, server, network, host):
+        return support.create_port(server, network_id=network["id"],
+                                   **{"binding:host_id": host})["binding:vif_type"]
+
+    def test_the_first_driver_that_binds_wins(self):
+        driver = f"{__name__}.HostNamedDriver"
+        server, network = self._server(driver, "openvswitch")
+        self.assertEqual("tap", self._vif_type(server, network, "tap-1"))
+        server, network = self._server("openvswitch", driver)
+        self.assertEqual("ovs", self._vif_type(server, network, "tap-1"))
+        # Neither binds a port of a host without an agent, not named tap-*.
+        self.assertEqual("binding_failed", self._vif_type(server, network, "host-9"))
+
+    def test_without_openvswitch_no_ovs_agent_binds(self):
+        server, network = self._server("l2population")
+        self.assertEqual("binding_failed", self._vif_type(server, network, "tap-1"))
+
+    def test_an_unknown_or_wrong_driver_is_named(self):
+        for names, message in (
+                (["openvswitch", "linuxbridge"], "[ml2] mechanism_drivers 'linuxbridge'"),
+                ([f"{__name__}.TestMechanismDrivers"], "is not a MechanismDriver"),
+                ([], "[ml2] mechanism_drivers is empty")):
+            error = self.assertRaises(ValueError, mechanisms.MechanismManager, names, None)
+            self.assertIn(message, str(error))

@@ -74,8 +74,9 @@ class L2popTestCase(testtools.TestCase):
 
     def setUp(self):
         super().setUp()
+        drivers = ["openvswitch", "l2population"] if self.l2_population else ["openvswitch"]
         fixture = self.useFixture(support.ServerFixture(
-            dict(TYPES, **{"ml2.l2_population": self.l2_population})))
+            dict(TYPES, **{"ml2.mechanism_drivers": drivers})))
         self.server = fixture.server
         self.notifier = fixture.notifier
         self.endpoint = self.server.rpc_endpoint

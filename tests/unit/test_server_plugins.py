@@ -9,6 +9,7 @@ import textwrap
 import fixtures
 import testtools
 
+from neutrino.common import loading
 from neutrino.server.lib import errors
 from neutrino.server.lib import validators as v
 from neutrino.server.lib.attributes import Attribute, ResourceAttributes
@@ -333,13 +334,13 @@ class TestConfigurationErrors(testtools.TestCase):
 class TestLoadClass(testtools.TestCase):
     def test_short_names_and_import_paths(self):
         known = manager.SERVICE_PLUGINS
-        by_name = manager.load_class("service_plugins", "router", known)
-        self.assertIs(by_name, manager.load_class(
+        by_name = loading.load_class("service_plugins", "router", known)
+        self.assertIs(by_name, loading.load_class(
             "service_plugins", "neutrino.server.plugins.l3.plugin.L3RouterPlugin", known))
-        self.assertIs(by_name, manager.load_class(
+        self.assertIs(by_name, loading.load_class(
             "service_plugins", "neutrino.server.plugins.l3.plugin:L3RouterPlugin", known))
 
     def test_a_module_without_the_class_is_named(self):
-        error = self.assertRaises(ValueError, manager.load_class, "core_plugin",
+        error = self.assertRaises(ValueError, loading.load_class, "core_plugin",
                                   "neutrino.server.plugins.base.NoSuchPlugin", {})
         self.assertIn("neutrino.server.plugins.base has no class NoSuchPlugin", str(error))

@@ -33,7 +33,7 @@ connection = sqlite:///{db}
 [ml2]
 type_drivers = vxlan,gre,vlan,flat
 tenant_network_types = vxlan
-l2_population = true
+mechanism_drivers = openvswitch,l2population
 
 [ml2_type_vxlan]
 vni_ranges = 100:200,300:400
@@ -59,11 +59,11 @@ class TestConfigFile(testtools.TestCase):
         self.assertEqual(
             ("127.0.0.1", 0, "amqp://user:secret@127.0.0.1:9/vhost", 30,
              "fa:16:3e:ab:00:00", True, "sqlite:////tmp/x.sqlite",
-             ["vxlan", "gre", "vlan", "flat"], ["vxlan"], True,
+             ["vxlan", "gre", "vlan", "flat"], ["vxlan"], ["openvswitch", "l2population"],
              ["100:200", "300:400"], ["1001:2000"], ["physnet1:100:200"], ["physnet1"]),
             (conf.bind_host, conf.bind_port, conf.transport_url, conf.agent_down_time,
              conf.base_mac, conf.debug, conf.database.connection, conf.ml2.type_drivers,
-             conf.ml2.tenant_network_types, conf.ml2.l2_population,
+             conf.ml2.tenant_network_types, conf.ml2.mechanism_drivers,
              conf.ml2_type_vxlan.vni_ranges, conf.ml2_type_gre.tunnel_id_ranges,
              conf.ml2_type_vlan.network_vlan_ranges, conf.ml2_type_flat.flat_networks))
 

@@ -32,6 +32,10 @@ AGENT_OPTS = POLLING_OPTS + [
                 help="Tunnel types this agent builds (vxlan, gre); empty for none."),
     cfg.BoolOpt("l2_population", default=False),
     cfg.BoolOpt("arp_responder", default=False),
+    cfg.ListOpt("extensions", default=[],
+                help="L2 agent extensions, called on every port wired, updated and gone: "
+                     "entry points of the neutrino.agent.l2.extensions group, or import "
+                     "paths of AgentExtension classes."),
 ]
 
 

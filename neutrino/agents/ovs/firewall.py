@@ -294,6 +294,8 @@ def describe(info: PortInfo) -> str:
 class OvsFirewall:
     """Each port's flows on br-int, changed flow by flow (never a gap in between)."""
 
+    filters = True   # the agent asks the server for its ports' groups
+
     def __init__(self, br_int: Any):
         self.br_int = br_int
         self.flows: dict[str, dict[str, str]] = {}    # port name -> match -> flow
@@ -323,3 +325,20 @@ class OvsFirewall:
     def ports_naming_groups(self, group_ids: Iterable[str]) -> set[str]:
         wanted = set(group_ids)
         return {name for name, remotes in self.remotes.items() if remotes & wanted}
+
+
+class NoopFirewall(OvsFirewall):
+    """``firewall_driver = noop``: no port is filtered, no group change concerns it."""
+
+    filters = False
+
+    def set_port(self, name: str, info: PortInfo, groups: Iterable[str] = ()) -> None:
+        pass
+
+    def remove_port(self, name: str) -> None:
+        pass
+
+
+def make(driver: str, br_int: Any) -> OvsFirewall:
+    """The firewall ``[securitygroup] firewall_driver`` names."""
+    return OvsFirewall(br_int) if driver == "openvswitch" else NoopFirewall(br_int)

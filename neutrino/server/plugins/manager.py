@@ -9,10 +9,10 @@ plugins run beside it.
 
 from __future__ import annotations
 
-import importlib
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 
+from neutrino.common.loading import load_class
 from neutrino.server.plugins.base import CorePlugin, Plugin, PluginContext, ServicePlugin
 
 LOG = logging.getLogger(__name__)
@@ -42,25 +42,6 @@ def for_role(role: str, core_plugin: str,
     if role == "central" and "regions" not in services:
         services.append("regions")
     return core_plugin, services
-
-
-def load_class(option: str, name: str, known: Mapping[str, str]) -> type:
-    """The class ``name`` stands for; a ValueError naming ``option`` if there is none."""
-    path = known.get(name, name)
-    module_name, sep, class_name = path.partition(":")
-    if not sep:
-        module_name, _, class_name = path.rpartition(".")
-    if not module_name or not class_name:
-        raise ValueError(f"{option} {name!r} is neither one of {', '.join(sorted(known))} "
-                         "nor an import path such as package.module.Class")
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as error:
-        raise ValueError(f"{option} {name!r}: cannot import {module_name} ({error})") from None
-    found = getattr(module, class_name, None)
-    if not isinstance(found, type):
-        raise ValueError(f"{option} {name!r}: {module_name} has no class {class_name}")
-    return found
 
 
 def _checked(option: str, name: str, cls: type, base: type) -> type:

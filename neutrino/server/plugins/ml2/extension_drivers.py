@@ -17,8 +17,8 @@ from typing import Any, ClassVar
 
 from sqlalchemy.orm import Session
 
+from neutrino.common import loading
 from neutrino.server.db.database import Database
-from neutrino.server.plugins import manager
 from neutrino.server.plugins.base import ResourceExtension
 
 # In-tree drivers by short name; none yet.
@@ -40,7 +40,7 @@ class ExtensionDrivers:
     def __init__(self, names: Sequence[str]):
         self.drivers: list[ResourceExtension] = []
         for name in names:
-            cls = manager.load_class("[ml2] extension_drivers", name, KNOWN)
+            cls = loading.load_class("[ml2] extension_drivers", name, KNOWN)
             if not issubclass(cls, ExtensionDriver) or not cls.extension_alias:
                 raise ValueError(f"[ml2] extension_drivers {name!r}: {cls.__qualname__} is not "
                                  "an ExtensionDriver with an extension_alias")

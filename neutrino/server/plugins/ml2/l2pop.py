@@ -130,20 +130,18 @@ class L2Population:
     every notification, a failure is logged and never fails the caller.
     """
 
-    def __init__(self, db: database.Database, notifier: L2AgentNotifier, enabled: bool):
+    def __init__(self, db: database.Database, notifier: L2AgentNotifier):
         self._db = db
         self._notifier = notifier
-        self.enabled = enabled
 
     def port_up(self, network_id: str) -> None:
         """A port of ``network_id`` is ACTIVE: send the network's full state."""
-        if self.enabled:
-            self._send(self._notifier.fdb_add,
-                       lambda session: self._network_state(session, network_id))
+        self._send(self._notifier.fdb_add,
+                   lambda session: self._network_state(session, network_id))
 
     def port_changed(self, before: PortFacts, after: PortFacts | None) -> None:
         """Tell agents about a status, host or address change, or the delete, of an ACTIVE port."""
-        if not self.enabled or not before.active:
+        if not before.active:
             return
         if after is None or not after.active or after.host != before.host:
             self._send(self._notifier.fdb_remove,

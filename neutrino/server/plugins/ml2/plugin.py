@@ -9,9 +9,8 @@ from sqlalchemy.orm import Session
 
 from neutrino.server.db import models
 from neutrino.server.plugins.base import CorePlugin, PluginContext, Resource, ResourceExtension
-from neutrino.server.plugins.ml2 import l2pop, mac_address
+from neutrino.server.plugins.ml2 import mac_address, mechanisms
 from neutrino.server.plugins.ml2.agents import AGENT, AgentService
-from neutrino.server.plugins.ml2.binding import PortBinder
 from neutrino.server.plugins.ml2.extension_drivers import ExtensionDrivers
 from neutrino.server.plugins.ml2.networks import NETWORK, NetworkService
 from neutrino.server.plugins.ml2.notify import L2AgentNotifier
@@ -33,20 +32,20 @@ class Ml2Plugin(CorePlugin):
         self.extension_drivers = ExtensionDrivers(conf.ml2.extension_drivers)
         self.notifier = L2AgentNotifier(context.notifier)
         self.agents = AgentService(db, conf.agent_down_time)
-        self.binder = self.make_binder()
-        self.l2pop = l2pop.L2Population(db, self.notifier, conf.ml2.l2_population)
+        self.mechanisms = self.make_mechanisms(mechanisms.DriverContext(
+            db, self.notifier, self.type_manager, conf.agent_down_time))
         drivers = self.extension_drivers
         self.networks = NetworkService(db, self.type_manager, self.notifier, context.events,
                                        drivers)
-        self.ports = PortService(db, self.binder, mac_address.MacGenerator(conf.base_mac),
-                                 self.notifier, self.l2pop, context.events, drivers)
+        self.ports = PortService(db, self.mechanisms, mac_address.MacGenerator(conf.base_mac),
+                                 self.notifier, context.events, drivers)
         self.subnets = SubnetService(db, self.ports, context.events, drivers)
-        self.rpc = L2RpcEndpoint(db, self.agents, self.binder, TunnelEndpoints(db),
-                                 self.type_manager, self.notifier, self.l2pop)
+        self.rpc = L2RpcEndpoint(db, self.agents, self.mechanisms, TunnelEndpoints(db),
+                                 self.type_manager, self.notifier)
 
-    def make_binder(self) -> PortBinder:
-        """What binds ports to hosts (a region's server binds shadow ports too)."""
-        return PortBinder(self.type_manager, self.context.conf.agent_down_time)
+    def make_mechanisms(self, context: mechanisms.DriverContext) -> mechanisms.MechanismManager:
+        """The mechanism drivers, in order (a region's server binds shadow ports first)."""
+        return mechanisms.MechanismManager(self.context.conf.ml2.mechanism_drivers, context)
 
     @property
     def supported_aliases(self) -> tuple[str, ...]:

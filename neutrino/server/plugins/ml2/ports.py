@@ -19,9 +19,9 @@ from neutrino.server.lib import attributes, clock, events
 from neutrino.server.lib import validators as v
 from neutrino.server.lib.attributes import REQUIRED, Attribute, ResourceAttributes
 from neutrino.server.plugins.ml2 import ipam, l2pop, mac_address
-from neutrino.server.plugins.ml2.binding import PortBinder
 from neutrino.server.plugins.ml2.core_resource import CoreResourceService
 from neutrino.server.plugins.ml2.extension_drivers import ExtensionDrivers
+from neutrino.server.plugins.ml2.mechanisms import MechanismManager
 from neutrino.server.plugins.ml2.notify import L2AgentNotifier
 
 _COLUMNS = {"name": "name", "description": "description", "device_id": "device_id",
@@ -91,15 +91,13 @@ class PortService(CoreResourceService):
     resource = events.PORT
     model = models.Port
 
-    def __init__(self, db: database.Database, binder: PortBinder,
+    def __init__(self, db: database.Database, mechanisms: MechanismManager,
                  macs: mac_address.MacGenerator, notifier: L2AgentNotifier,
-                 l2_population: l2pop.L2Population, registry: events.Registry,
-                 drivers: ExtensionDrivers):
+                 registry: events.Registry, drivers: ExtensionDrivers):
         super().__init__(db, registry, drivers)
-        self.binder = binder
+        self.mechanisms = mechanisms
         self.macs = macs
         self.notifier = notifier
-        self.l2_population = l2_population
 
     def view(self, row: models.Port) -> dict[str, Any]:
         return port_dict(row)
@@ -127,7 +125,7 @@ class PortService(CoreResourceService):
             host=body.get("binding:host_id", ""), profile=body.get("binding:profile", {}),
             vnic_type=body.get("binding:vnic_type", "normal"))
         session.add(port)
-        self.binder.bind(session, port, network)
+        self.mechanisms.bind(session, port, network)
         # A new port is DOWN: L2 agents hear of it once it is bound and wired.
         self.created(session, port, body)
         return port
@@ -165,8 +163,8 @@ class PortService(CoreResourceService):
                                   after: dict[str, Any]) -> None:
         def tell() -> None:
             self.notifier.port_update(after)
-            self.l2_population.port_changed(l2pop.PortFacts.of_dict(before),
-                                            l2pop.PortFacts.of_dict(after))
+            self.mechanisms.port_changed(l2pop.PortFacts.of_dict(before),
+                                         l2pop.PortFacts.of_dict(after))
         after_commit(session, tell)
 
     def delete(self, port_id: str) -> None:
@@ -185,7 +183,7 @@ class PortService(CoreResourceService):
 
         def tell_l2_agents() -> None:
             self.notifier.port_delete(port_id)
-            self.l2_population.port_changed(l2pop.PortFacts.of_dict(before), None)
+            self.mechanisms.port_changed(l2pop.PortFacts.of_dict(before), None)
 
         after_commit(session, tell_l2_agents)
         session.delete(port)
@@ -210,4 +208,4 @@ class PortService(CoreResourceService):
             # Whatever wired the port on the old host no longer does.
             port.status = "DOWN"
         port.binding.host = host
-        self.binder.bind(session, port, port.network)
+        self.mechanisms.bind(session, port, port.network)

@@ -17,6 +17,7 @@ from neutrino.server.db import database, models
 from neutrino.server.lib import clock, errors
 from neutrino.server.plugins.ml2 import binding, l2pop
 from neutrino.server.plugins.ml2.agents import AgentService
+from neutrino.server.plugins.ml2.mechanisms import MechanismManager
 from neutrino.server.plugins.ml2.notify import L2AgentNotifier
 from neutrino.server.plugins.ml2.tunnel_endpoints import TunnelEndpoints
 from neutrino.server.plugins.ml2.type_drivers.manager import TypeManager
@@ -30,16 +31,14 @@ PortChange = tuple[l2pop.PortFacts, l2pop.PortFacts]
 
 class L2RpcEndpoint:
     def __init__(self, db: database.Database, agents: AgentService,
-                 binder: binding.PortBinder, tunnels: TunnelEndpoints,
-                 type_manager: TypeManager, notifier: L2AgentNotifier,
-                 l2_population: l2pop.L2Population):
+                 mechanisms: MechanismManager, tunnels: TunnelEndpoints,
+                 type_manager: TypeManager, notifier: L2AgentNotifier):
         self._db = db
         self._agents = agents
-        self._binder = binder
+        self._mechanisms = mechanisms
         self._tunnels = tunnels
         self._type_manager = type_manager
         self._notifier = notifier
-        self._l2pop = l2_population
 
     def report_state(self, agent_state: dict[str, Any], time: str | None = None) -> str:
         self._warn_on_clock_skew(agent_state.get("host"), time)
@@ -59,13 +58,13 @@ class L2RpcEndpoint:
         if change is not None:
             # Even a port that was ACTIVE already: its agent may have
             # restarted and forgotten every remote port.
-            self._l2pop.port_up(change[1].network_id)
+            self._mechanisms.port_up(change[1].network_id)
         return {"exists": exists}
 
     def update_device_down(self, device: str, agent_id: str, host: str) -> dict[str, Any]:
         exists, change = self._set_status(device, host, "DOWN")
         if change is not None:
-            self._l2pop.port_changed(*change)
+            self._mechanisms.port_changed(*change)
         return {"exists": exists, "device": device}
 
     def tunnel_sync(self, tunnel_ip: str, tunnel_type: str, host: str) -> dict[str, Any]:
@@ -88,7 +87,7 @@ class L2RpcEndpoint:
         network = port.network
         segments = binding.network_segments(network)
         if port.binding.vif_type in binding.UNBOUND_VIF_TYPES:
-            result = self._binder.bind(session, port, network)
+            result = self._mechanisms.bind(session, port, network)
             if not result.bound:
                 return {"device": device}
             segment = result.segment

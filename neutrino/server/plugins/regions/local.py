@@ -31,12 +31,13 @@ from neutrino.server.db import models
 from neutrino.server.db.database import after_commit
 from neutrino.server.lib import device_owners, errors, events
 from neutrino.server.plugins.base import PluginContext, Resource
-from neutrino.server.plugins.ml2 import binding, l2pop
+from neutrino.server.plugins.ml2 import binding, l2pop, mechanisms
 from neutrino.server.plugins.ml2.networks import NETWORK
 from neutrino.server.plugins.ml2.plugin import Ml2Plugin
 from neutrino.server.plugins.ml2.ports import PORT, internal_body
 from neutrino.server.plugins.ml2.subnets import SUBNET
 from neutrino.server.plugins.ml2.tunnel_endpoints import TunnelEndpoints
+from neutrino.server.plugins.ml2.type_drivers.base import Segment
 from neutrino.server.plugins.regions import shadows
 from neutrino.server.plugins.regions.remote import V1, RemoteApi
 
@@ -71,19 +72,19 @@ def _fixed_ips(port: dict[str, Any]) -> list[dict[str, str]]:
             for ip in port.get("fixed_ips") or ()]
 
 
-class RegionPortBinder(binding.PortBinder):
-    """Binds shadow ports (ports of other regions) to their remote host, agent or not."""
+class ShadowPortDriver(mechanisms.MechanismDriver):
+    """Binds shadow ports (ports of other regions) to their remote host, agent or not:
+    the first mechanism driver of a region's server."""
 
-    def __init__(self, type_manager: Any, agent_down_time: int, region: str):
-        super().__init__(type_manager, agent_down_time)
+    def __init__(self, context: mechanisms.DriverContext, region: str):
+        super().__init__(context)
         self.region = region
 
-    def binding_for(self, session: Session, port: models.Port,
-                    network: models.Network) -> binding.Binding:
+    def bind(self, session: Session, port: models.Port,
+             segments: Sequence[Segment]) -> binding.Binding | None:
         placement = shadows.shadow_of({"binding:profile": port.binding.profile}, self.region)
         if port.device_owner != device_owners.SHADOW or placement is None:
-            return super().binding_for(session, port, network)
-        segments = binding.network_segments(network)
+            return None
         return binding.Binding(binding.VIF_TYPE_OVS,
                                {"port_filter": False, "region": placement.region},
                                segments[0] if segments else None)
@@ -104,9 +105,10 @@ class LocalMl2Plugin(Ml2Plugin):
         context.events.subscribe(self._report_binding, events.PORT, events.AFTER_UPDATE)
         context.events.subscribe(self._delete_centrally, events.PORT, events.PRECOMMIT_DELETE)
 
-    def make_binder(self) -> binding.PortBinder:
-        return RegionPortBinder(self.type_manager, self.context.conf.agent_down_time,
-                                self.region)
+    def make_mechanisms(self, context: mechanisms.DriverContext) -> mechanisms.MechanismManager:
+        made = super().make_mechanisms(context)
+        made.drivers.insert(0, ShadowPortDriver(context, self.region))
+        return made
 
     def resources(self) -> Sequence[Resource]:
         own = {resource.name: resource for resource in super().resources()}
@@ -203,7 +205,7 @@ class LocalMl2Plugin(Ml2Plugin):
                 if tunnel_type in l2pop.TUNNEL_TYPES:
                     self.notifier.tunnel_update(placement.tunnel_ip, tunnel_type,
                                                 placement.host)
-                self.l2pop.port_up(central["network_id"])
+                self.mechanisms.port_up(central["network_id"])
             after_commit(session, tell_agents)
 
         self.context.db.run(work)
