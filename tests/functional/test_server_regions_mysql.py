@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from neutrino.server.db import models
+from neutrino.server.plugins.regions.models import JobLock
 from tests.functional.test_server_mysql import make_database
 from tests.unit import test_server_regions
 
@@ -45,7 +45,7 @@ class TestRegionsOnMySql(test_server_regions.RegionsTestCase):
 
         keys = [f"router_setup:{router['id']}", f"floatingip_setup:{fip['id']}"]
         self.central.server.db.run(lambda session: session.add_all([
-            models.JobLock(resource_key=key, job_id=f"held-by-the-test-{n}")
+            JobLock(resource_key=key, job_id=f"held-by-the-test-{n}")
             for n, key in enumerate(keys)]))
         self.ok("DELETE", f"/v2.0/floatingips/{fip['id']}")
         self.ok("PUT", f"/v2.0/routers/{router['id']}/remove_router_interface",
@@ -60,7 +60,7 @@ class TestRegionsOnMySql(test_server_regions.RegionsTestCase):
         self.assertEqual([], self.in_region("RegionTwo", "GET", "/v2.0/ports")["ports"])
 
         self.central.server.db.run(lambda session: session.execute(
-            sa.delete(models.JobLock).where(models.JobLock.resource_key.in_(keys))))
+            sa.delete(JobLock).where(JobLock.resource_key.in_(keys))))
         self.assertEqual({"SUCCESS"}, {job["status"] for job in self.wait_for_jobs()})
         self.assertEqual([], self.in_region("RegionTwo", "GET", "/v2.0/routers")["routers"])
         self.assertEqual([], self.in_region("RegionTwo", "GET",

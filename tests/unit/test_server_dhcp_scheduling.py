@@ -8,6 +8,7 @@ import sqlalchemy as sa
 import testtools
 
 from neutrino.server.db import models
+from neutrino.server.plugins.dhcp import models as dhcp_models
 from tests.unit import test_server_support as support
 
 UNKNOWN_ID = "6f1f1b1e-1d0c-4c1e-8d3c-3c7a0c0e2a11"
@@ -74,7 +75,7 @@ class TestScheduling(support.DhcpTestCase):
         network, _ = self.dhcp_network()
         self.ok("DELETE", f"/v2.0/networks/{network['id']}")
         self.assertEqual(0, self.server.db.run(lambda session: session.scalar(
-            sa.select(sa.func.count()).select_from(models.NetworkDhcpAgentBinding))))
+            sa.select(sa.func.count()).select_from(dhcp_models.NetworkDhcpAgentBinding))))
         self.assertEqual([], self.ok(
             "GET", f"/v2.0/agents/{self.agent_id('host-1')}/dhcp-networks")["networks"])
 

@@ -24,6 +24,7 @@ from neutrino.server import config
 from neutrino.server.api.extension_manager import IN_TREE_PATH, ExtensionManager
 from neutrino.server.db import database, models
 from neutrino.server.lib.attributes import ResourceAttributes
+from neutrino.server.plugins import manager
 from neutrino.server.plugins.l3.floating_ips import FLOATINGIP
 from neutrino.server.plugins.l3.routers import ROUTER
 from neutrino.server.plugins.ml2.agents import AGENT
@@ -59,6 +60,7 @@ def make_conf(connection: str, overrides: dict[str, Any] | None = None) -> cfg.C
     """A server ConfigOpts with no files; ``overrides`` keys are 'option' or 'group.option'."""
     conf = cfg.ConfigOpts()
     config.register_opts(conf)
+    manager.register_options(conf, manager.in_tree_classes())
     conf(args=[], default_config_files=[])
     conf.set_override("connection", connection, group="database")
     conf.set_override("bind_port", 0)

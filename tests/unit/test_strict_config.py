@@ -42,6 +42,23 @@ class TestServer(StrictConfigTestCase):
         conf = server_config.load(["--config-file", path])
         self.assertEqual((1400, 1450), (conf.global_physnet_mtu, conf.ml2.path_mtu))
 
+    def test_each_plugin_brings_its_options(self):
+        # The L3 plugin's option, on a server without it, is unknown; the
+        # regions plugin's, on a standalone server, too.
+        path = self.file("[DEFAULT]\nservice_plugins = security_group\n"
+                         "allow_automatic_l3agent_failover = true\n"
+                         "dhcp_agents_per_network = 2\n[database]\nconnection = x\n"
+                         "[region]\njob_workers = 3\n")
+        error = self.assertRaises(config_files.UnknownOptions, server_config.load,
+                                  ["--config-file", path])
+        self.assertIn("[DEFAULT] allow_automatic_l3agent_failover, [DEFAULT] "
+                      "dhcp_agents_per_network, [region] job_workers", str(error))
+        path = self.file("[DEFAULT]\nrole = central\nallow_automatic_l3agent_failover = true\n"
+                         "[database]\nconnection = x\n[region]\njob_workers = 3\n")
+        conf = server_config.load(["--config-file", path])
+        self.assertEqual((True, 3), (conf.allow_automatic_l3agent_failover,
+                                     conf.region.job_workers))
+
     def test_check_config_exits_2_naming_the_option_or_0_without_a_database(self):
         stderr = self.useFixture(fixtures.StringStream("stderr"))
         self.useFixture(fixtures.MonkeyPatch("sys.stderr", stderr.stream))

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import abc
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, Protocol
 
+from oslo_config import cfg
 from sqlalchemy.orm import Session
 
 from neutrino.server.db import models
@@ -125,6 +126,10 @@ class Plugin:
     """A plugin: override what it serves; the defaults serve nothing."""
 
     supported_extension_aliases: ClassVar[tuple[str, ...]] = ()
+    # Its options by group ("DEFAULT" too), registered when the server's
+    # configuration names the plugin: an option of a plugin not loaded is
+    # unknown to the server.  A subclass has its bases' as well.
+    options: ClassVar[Mapping[str, Sequence[cfg.Opt]]] = {}
 
     def initialize(self) -> None:
         """Called once the server's tables exist, before it serves anything."""

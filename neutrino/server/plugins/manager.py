@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 from neutrino.common.loading import load_class
 from neutrino.server.plugins.base import CorePlugin, Plugin, PluginContext, ServicePlugin
@@ -49,6 +50,30 @@ def _checked(option: str, name: str, cls: type, base: type) -> type:
         raise ValueError(f"{option} {name!r}: {cls.__module__}.{cls.__qualname__} is not a "
                          f"{base.__name__}")
     return cls
+
+
+def configured_classes(conf: Any) -> list[type[Plugin]]:
+    """The plugin classes a server configured so loads (core first), not yet made."""
+    core, services = for_role(conf.role, conf.core_plugin, conf.service_plugins)
+    return [_checked("core_plugin", core, load_class("core_plugin", core, CORE_PLUGINS),
+                     CorePlugin),
+            *(_checked("service_plugins", name,
+                       load_class("service_plugins", name, SERVICE_PLUGINS), ServicePlugin)
+              for name in services)]
+
+
+def in_tree_classes() -> list[type[Plugin]]:
+    """Every plugin class of neutrino's own (for a configuration that may name any)."""
+    return [load_class("plugins", path, {}) for path in
+            (*CORE_PLUGINS.values(), *SERVICE_PLUGINS.values())]
+
+
+def register_options(conf: Any, classes: Sequence[type[Plugin]]) -> None:
+    """Register the options of ``classes`` (and of their bases) on ``conf``."""
+    for cls in classes:
+        for owner in reversed(cls.__mro__):
+            for group, opts in vars(owner).get("options", {}).items():
+                conf.register_opts(list(opts), group=None if group == "DEFAULT" else group)
 
 
 class PluginManager:

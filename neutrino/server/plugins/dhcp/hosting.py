@@ -21,6 +21,7 @@ from neutrino.server.db.lookups import load_network
 from neutrino.server.lib import clock, errors
 from neutrino.server.lib import validators as v
 from neutrino.server.plugins.base import CorePlugin
+from neutrino.server.plugins.dhcp import models as dhcp_models
 from neutrino.server.plugins.dhcp import scheduler as dhcp_scheduler
 from neutrino.server.plugins.dhcp.notify import DhcpAgentNotifier
 from neutrino.server.plugins.dhcp.ports import DhcpPorts
@@ -70,7 +71,7 @@ class DhcpNetworks:
         """
         def work(session: Session) -> list[str]:
             now = clock.utcnow()
-            binding = models.NetworkDhcpAgentBinding
+            binding = dhcp_models.NetworkDhcpAgentBinding
             dead = [(row, agent) for row, agent in agents.bindings_of_silent_agents(
                         session, binding, binding.dhcp_agent_id, self.dead_limit, now,
                         order_by=models.Agent.host)
@@ -99,7 +100,7 @@ class DhcpNetworks:
     def _starting_up(self, session: Session, agent: models.Agent,
                      now: datetime.datetime) -> bool:
         hosted = session.scalar(sa.select(sa.func.count()).where(
-            models.NetworkDhcpAgentBinding.dhcp_agent_id == agent.id))
+            dhcp_models.NetworkDhcpAgentBinding.dhcp_agent_id == agent.id))
         grace = self.dead_limit + datetime.timedelta(seconds=2 * (hosted or 0))
         return agent.started_at + grace > now
 
@@ -139,7 +140,7 @@ class DhcpNetworks:
     def remove(self, agent_id: str, network_id: str) -> None:
         def work(session: Session) -> None:
             agent = _load_dhcp_agent(session, agent_id)
-            binding = session.get(models.NetworkDhcpAgentBinding, (network_id, agent_id))
+            binding = session.get(dhcp_models.NetworkDhcpAgentBinding, (network_id, agent_id))
             if binding is None:
                 raise errors.NotFound(
                     f"The network {network_id} is not hosted by the DHCP agent {agent_id}.",

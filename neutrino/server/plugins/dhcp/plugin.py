@@ -22,6 +22,7 @@ from neutrino.server.plugins.base import (
     ServicePlugin,
     SubCollection,
 )
+from neutrino.server.plugins.dhcp import options
 from neutrino.server.plugins.dhcp.hosting import DhcpNetworks
 from neutrino.server.plugins.dhcp.notify import DhcpAgentNotifier
 from neutrino.server.plugins.dhcp.ports import DhcpPorts
@@ -34,6 +35,7 @@ _SERVED_NETWORK_ATTRIBUTES = {"name", "admin_state_up", "mtu"}
 
 class DhcpAgentSchedulerPlugin(ServicePlugin):
     supported_extension_aliases: ClassVar[tuple[str, ...]] = ("dhcp_agent_scheduler",)
+    options = options.OPTIONS
 
     def __init__(self, context: PluginContext, core: CorePlugin):
         super().__init__(context, core)

@@ -20,12 +20,13 @@ from sqlalchemy.orm import Session
 
 from neutrino.common import wire
 from neutrino.server.db import agents, models
+from neutrino.server.plugins.dhcp import models as dhcp_models
 
 LOG = logging.getLogger(__name__)
 
 DHCP_AGENT_TYPE = wire.DHCP_AGENT_TYPE
 
-_Binding = models.NetworkDhcpAgentBinding
+_Binding = dhcp_models.NetworkDhcpAgentBinding
 
 
 def is_dhcp_enabled(network: models.Network) -> bool:

@@ -13,8 +13,9 @@ import logging
 
 from sqlalchemy.orm import Session
 
-from neutrino.server.db import agents, database, models
+from neutrino.server.db import agents, database
 from neutrino.server.lib import clock
+from neutrino.server.plugins.l3 import models as l3_models
 from neutrino.server.plugins.l3.notify import L3AgentNotifier
 from neutrino.server.plugins.l3.scheduler import L3Scheduler
 
@@ -36,7 +37,7 @@ class RouterFailover:
         """
         def work(session: Session) -> list[str]:
             now = clock.utcnow()
-            binding = models.RouterL3AgentBinding
+            binding = l3_models.RouterL3AgentBinding
             dead = agents.bindings_of_silent_agents(
                 session, binding, binding.l3_agent_id, self.dead_limit, now,
                 order_by=binding.router_id)
@@ -44,7 +45,7 @@ class RouterFailover:
                 return []
             moved = []
             for row, old_agent in dead:
-                router = session.get(models.Router, row.router_id)
+                router = session.get(l3_models.Router, row.router_id)
                 session.delete(row)
                 session.flush()
                 if router is None:

@@ -21,6 +21,7 @@ from neutrino.server.lib import clock, device_owners, errors, events
 from neutrino.server.lib import validators as v
 from neutrino.server.lib.attributes import REQUIRED, Attribute, ResourceAttributes, read_only
 from neutrino.server.plugins.base import CorePlugin
+from neutrino.server.plugins.l3 import models as l3_models
 from neutrino.server.plugins.l3.notify import L3AgentNotifier
 
 LOG = logging.getLogger(__name__)
@@ -44,14 +45,14 @@ FLOATINGIP = ResourceAttributes("floatingip", (
 ))
 
 
-def load_floating_ip(session: Session, fip_id: str) -> models.FloatingIP:
-    fip = session.get(models.FloatingIP, fip_id)
+def load_floating_ip(session: Session, fip_id: str) -> l3_models.FloatingIP:
+    fip = session.get(l3_models.FloatingIP, fip_id)
     if fip is None:
         raise errors.NotFound(f"Floating IP {fip_id} could not be found", "FloatingIPNotFound")
     return fip
 
 
-def floating_ip_dict(fip: models.FloatingIP) -> dict[str, Any]:
+def floating_ip_dict(fip: l3_models.FloatingIP) -> dict[str, Any]:
     return {
         "id": fip.id,
         "description": fip.description,
@@ -104,16 +105,16 @@ def _fixed_ip(port: models.Port, requested: str | None) -> models.IPAllocation:
     return ipv4[0]
 
 
-def _router_for(session: Session, fip: models.FloatingIP, port: models.Port,
-                subnet_id: str) -> models.Router:
+def _router_for(session: Session, fip: l3_models.FloatingIP, port: models.Port,
+                subnet_id: str) -> l3_models.Router:
     """The router with an interface on ``subnet_id`` and a gateway on the fip's network."""
     candidates = session.scalars(
-        sa.select(models.Router)
-        .join(models.RouterPort, models.RouterPort.router_id == models.Router.id)
-        .join(models.IPAllocation, models.IPAllocation.port_id == models.RouterPort.port_id)
-        .where(models.RouterPort.port_type == device_owners.ROUTER_INTERFACE,
+        sa.select(l3_models.Router)
+        .join(l3_models.RouterPort, l3_models.RouterPort.router_id == l3_models.Router.id)
+        .join(models.IPAllocation, models.IPAllocation.port_id == l3_models.RouterPort.port_id)
+        .where(l3_models.RouterPort.port_type == device_owners.ROUTER_INTERFACE,
                models.IPAllocation.subnet_id == subnet_id)
-        .order_by(models.Router.created_at, models.Router.id)).unique()
+        .order_by(l3_models.Router.created_at, l3_models.Router.id)).unique()
     for router in candidates:
         if router.gw_port is not None and router.gw_port.network_id == fip.floating_network_id:
             return router
@@ -124,7 +125,7 @@ def _router_for(session: Session, fip: models.FloatingIP, port: models.Port,
         "ExternalGatewayForFloatingIPNotFound")
 
 
-def _associate(session: Session, fip: models.FloatingIP, port_id: str | None,
+def _associate(session: Session, fip: l3_models.FloatingIP, port_id: str | None,
                fixed_ip_address: str | None) -> list[str]:
     """Map the floating IP to a port's fixed IP, or to nothing; the routers concerned."""
     routers = [fip.router_id] if fip.router_id else []
@@ -136,8 +137,8 @@ def _associate(session: Session, fip: models.FloatingIP, port_id: str | None,
         return routers
     port = load_port(session, port_id)
     allocation = _fixed_ip(port, fixed_ip_address)
-    other = session.scalar(sa.select(models.FloatingIP).where(
-        models.FloatingIP.fixed_port_id == port.id, models.FloatingIP.id != fip.id))
+    other = session.scalar(sa.select(l3_models.FloatingIP).where(
+        l3_models.FloatingIP.fixed_port_id == port.id, l3_models.FloatingIP.id != fip.id))
     if other is not None:
         raise errors.Conflict(
             f"Cannot associate floating IP {fip.floating_ip_address} ({fip.id}) with port "
@@ -175,7 +176,7 @@ class FloatingIpService:
                 "tenant_id": "",
                 "fixed_ips": [_address_request(network, body)],
                 "device_owner": device_owners.FLOATINGIP, "device_id": fip_id})
-            fip = models.FloatingIP(
+            fip = l3_models.FloatingIP(
                 id=fip_id, project_id=body["project_id"], description=body["description"],
                 floating_network_id=network.id, floating_port_id=port.id,
                 floating_ip_address=port.fixed_ips[0].ip_address, status=DOWN)
@@ -231,7 +232,7 @@ class FloatingIpService:
                 if status not in STATUSES:
                     raise ValueError(f"status {status!r} of floating IP {fip_id} is not one "
                                      f"of {', '.join(STATUSES)}")
-                fip = session.get(models.FloatingIP, fip_id)
+                fip = session.get(l3_models.FloatingIP, fip_id)
                 # A floating IP that moved or was disassociated since is not the
                 # agent's to report on any more.
                 if fip is not None and fip.router_id == router_id:
@@ -243,4 +244,4 @@ class FloatingIpService:
 
     # Last in the class: below it, mypy would read 'list' in annotations as this method.
     def list(self) -> list[dict[str, Any]]:
-        return self.db.list_all(models.FloatingIP, lambda session, fip: floating_ip_dict(fip))
+        return self.db.list_all(l3_models.FloatingIP, lambda session, fip: floating_ip_dict(fip))

@@ -25,6 +25,8 @@ from neutrino.server.plugins.base import (
     ServicePlugin,
     SubCollection,
 )
+from neutrino.server.plugins.l3 import models as l3_models
+from neutrino.server.plugins.l3 import options
 from neutrino.server.plugins.l3.failover import RouterFailover
 from neutrino.server.plugins.l3.floating_ips import FLOATINGIP, FloatingIpService
 from neutrino.server.plugins.l3.notify import L3AgentNotifier
@@ -41,6 +43,7 @@ _ROUTER_OWNERS = (device_owners.ROUTER_INTERFACE, device_owners.ROUTER_GATEWAY)
 class L3RouterPlugin(ServicePlugin):
     supported_extension_aliases: ClassVar[tuple[str, ...]] = (
         "router", "ext-gw-mode", "l3_agent_scheduler", "router_availability_zone")
+    options = options.OPTIONS
 
     def __init__(self, context: PluginContext, core: CorePlugin):
         super().__init__(context, core)
@@ -93,12 +96,12 @@ class L3RouterPlugin(ServicePlugin):
         session: Session = payload.session
         port: models.Port = payload.db_object
         if port.device_owner == device_owners.FLOATINGIP:
-            in_use = session.scalar(sa.select(models.FloatingIP.id).where(
-                models.FloatingIP.floating_port_id == port.id)) is not None
+            in_use = session.scalar(sa.select(l3_models.FloatingIP.id).where(
+                l3_models.FloatingIP.floating_port_id == port.id)) is not None
             how = "delete the floating IP instead"
         elif port.device_owner in (device_owners.ROUTER_INTERFACE,
                                    device_owners.ROUTER_GATEWAY):
-            in_use = session.get(models.RouterPort, port.id) is not None
+            in_use = session.get(l3_models.RouterPort, port.id) is not None
             how = ("use remove_router_interface" if port.device_owner ==
                    device_owners.ROUTER_INTERFACE else "clear the router's external_gateway_info")
         else:
@@ -114,8 +117,8 @@ class L3RouterPlugin(ServicePlugin):
         """Disassociate the floating IPs of a port about to go; keep their routers' ids."""
         routers: list[Any] = payload.metadata.setdefault("routers", [])
         session: Session = payload.session
-        for fip in session.scalars(sa.select(models.FloatingIP).where(
-                models.FloatingIP.fixed_port_id == payload.resource_id)):
+        for fip in session.scalars(sa.select(l3_models.FloatingIP).where(
+                l3_models.FloatingIP.fixed_port_id == payload.resource_id)):
             routers.append(fip.router_id)
             fip.fixed_port_id = fip.fixed_ip_address = fip.router_id = None
             fip.status = "DOWN"

@@ -18,6 +18,7 @@ from neutrino.server.db.lookups import load_port, load_subnet
 from neutrino.server.lib import device_owners, errors
 from neutrino.server.lib import validators as v
 from neutrino.server.plugins.base import CorePlugin
+from neutrino.server.plugins.l3 import models as l3_models
 from neutrino.server.plugins.l3.notify import L3AgentNotifier
 from neutrino.server.plugins.l3.routers import (
     attach,
@@ -57,17 +58,17 @@ def interface_request(body: Any, adding: bool) -> dict[str, str]:
     return request
 
 
-def interface_info(router: models.Router, port: models.Port, subnet_id: str,
+def interface_info(router: l3_models.Router, port: models.Port, subnet_id: str,
                    subnet_ids: list[str]) -> dict[str, Any]:
     return {"id": router.id, "tenant_id": port.project_id, "port_id": port.id,
             "subnet_id": subnet_id, "subnet_ids": subnet_ids, "network_id": port.network_id}
 
 
-def _check_no_floating_ips(session: Session, router: models.Router,
+def _check_no_floating_ips(session: Session, router: l3_models.Router,
                            subnets: list[models.Subnet]) -> None:
     """409 if a floating IP reaches a fixed IP of ``subnets`` through the router."""
-    fixed_ips = session.scalars(sa.select(models.FloatingIP.fixed_ip_address).where(
-        models.FloatingIP.router_id == router.id))
+    fixed_ips = session.scalars(sa.select(l3_models.FloatingIP.fixed_ip_address).where(
+        l3_models.FloatingIP.router_id == router.id))
     addresses = [ipaddress.ip_address(fixed_ip) for fixed_ip in fixed_ips if fixed_ip]
     for subnet in subnets:
         network = ipaddress.ip_network(subnet.cidr)
@@ -129,7 +130,7 @@ class RouterInterfaces:
         self.notifier.routers_updated([router_id])
         return info
 
-    def _new_port(self, session: Session, router: models.Router,
+    def _new_port(self, session: Session, router: l3_models.Router,
                   subnet_id: str) -> models.Port:
         """A port with the subnet's gateway address, for the router to own."""
         subnet = load_subnet(session, subnet_id)
@@ -143,11 +144,11 @@ class RouterInterfaces:
             "device_owner": device_owners.ROUTER_INTERFACE, "device_id": router.id,
             "binding:host_id": self.scheduler.host_of(session, router.id)})
 
-    def _adopt_port(self, session: Session, router: models.Router,
+    def _adopt_port(self, session: Session, router: l3_models.Router,
                     port_id: str) -> models.Port:
         """An existing port of the router's project, handed over to the router."""
         port = load_port(session, port_id)
-        if port.device_id or session.get(models.RouterPort, port.id) is not None:
+        if port.device_id or session.get(l3_models.RouterPort, port.id) is not None:
             raise errors.Conflict(
                 f"Unable to complete operation on port {port.id} for network "
                 f"{port.network_id}. Port already has an attached device "
@@ -171,7 +172,7 @@ class RouterInterfaces:
             "binding:host_id": self.scheduler.host_of(session, router.id)})
         return port
 
-    def _interface_port(self, session: Session, router: models.Router, port_id: str | None,
+    def _interface_port(self, session: Session, router: l3_models.Router, port_id: str | None,
                         subnet: models.Subnet | None) -> models.Port:
         """The interface to remove, by port id or by subnet; 404 if the router has none."""
         interfaces = interface_ports(router)

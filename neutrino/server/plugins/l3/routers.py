@@ -20,6 +20,7 @@ from neutrino.server.lib import attributes, clock, device_owners, errors
 from neutrino.server.lib import validators as v
 from neutrino.server.lib.attributes import Attribute, ResourceAttributes
 from neutrino.server.plugins.base import CorePlugin
+from neutrino.server.plugins.l3 import models as l3_models
 from neutrino.server.plugins.l3 import scheduler as l3_scheduler
 from neutrino.server.plugins.l3.notify import L3AgentNotifier
 
@@ -46,10 +47,10 @@ ROUTER = ResourceAttributes("router", (
 ))
 
 
-def load_router(session: Session, router_id: str, lock: bool = False) -> models.Router:
+def load_router(session: Session, router_id: str, lock: bool = False) -> l3_models.Router:
     """The router, locked for the transaction if ``lock``: changes to one router's
     ports then run one after another (on MySQL; SQLite runs every writer so)."""
-    query = sa.select(models.Router).where(models.Router.id == router_id)
+    query = sa.select(l3_models.Router).where(l3_models.Router.id == router_id)
     router = session.scalar(query.with_for_update() if lock else query)
     if router is None:
         raise errors.resource_not_found("router", router_id)
@@ -60,7 +61,7 @@ def bad_router_request(reason: str) -> errors.BadRequest:
     return errors.BadRequest(f"Bad router request: {reason}.", "BadRequest")
 
 
-def gateway_info(router: models.Router) -> dict[str, Any] | None:
+def gateway_info(router: l3_models.Router) -> dict[str, Any] | None:
     port = router.gw_port
     if port is None:
         return None
@@ -68,7 +69,7 @@ def gateway_info(router: models.Router) -> dict[str, Any] | None:
             "external_fixed_ips": port.fixed_ip_list()}
 
 
-def router_dict(router: models.Router) -> dict[str, Any]:
+def router_dict(router: l3_models.Router) -> dict[str, Any]:
     return {
         "id": router.id,
         "name": router.name,
@@ -85,7 +86,7 @@ def router_dict(router: models.Router) -> dict[str, Any]:
     }
 
 
-def interface_ports(router: models.Router) -> list[models.Port]:
+def interface_ports(router: l3_models.Router) -> list[models.Port]:
     return [attached.port for attached in router.attached_ports
             if attached.port_type == device_owners.ROUTER_INTERFACE]
 
@@ -96,7 +97,7 @@ def subnets_of(session: Session, port: models.Port) -> list[models.Subnet]:
     return [session.get_one(models.Subnet, subnet_id) for subnet_id in subnet_ids]
 
 
-def check_subnets_fit(session: Session, router: models.Router,
+def check_subnets_fit(session: Session, router: l3_models.Router,
                       subnets: Sequence[models.Subnet], ignore_port_id: str | None = None) -> None:
     """400 if one of ``subnets`` is on the router already or overlaps one that is.
 
@@ -119,21 +120,21 @@ def check_subnets_fit(session: Session, router: models.Router,
                     f"{other.cidr} of subnet {other.id}")
 
 
-def attach(router: models.Router, port: models.Port, port_type: str) -> None:
+def attach(router: l3_models.Router, port: models.Port, port_type: str) -> None:
     router.attached_ports.append(
-        models.RouterPort(router_id=router.id, port_id=port.id, port_type=port_type))
+        l3_models.RouterPort(router_id=router.id, port_id=port.id, port_type=port_type))
 
 
-def detach(session: Session, router: models.Router, port: models.Port) -> None:
+def detach(session: Session, router: l3_models.Router, port: models.Port) -> None:
     router.attached_ports = [attached for attached in router.attached_ports
                              if attached.port_id != port.id]
     session.flush()
 
 
-def _check_gateway_unused(session: Session, router: models.Router, network_id: str) -> None:
-    in_use = session.scalar(sa.select(models.FloatingIP.id).where(
-        models.FloatingIP.router_id == router.id,
-        models.FloatingIP.floating_network_id == network_id).limit(1))
+def _check_gateway_unused(session: Session, router: l3_models.Router, network_id: str) -> None:
+    in_use = session.scalar(sa.select(l3_models.FloatingIP.id).where(
+        l3_models.FloatingIP.router_id == router.id,
+        l3_models.FloatingIP.floating_network_id == network_id).limit(1))
     if in_use is not None:
         raise errors.Conflict(
             f"Gateway cannot be updated for router {router.id}, since a gateway to external "
@@ -152,7 +153,7 @@ class RouterService:
 
     def create(self, body: dict[str, Any]) -> dict[str, Any]:
         def work(session: Session) -> dict[str, Any]:
-            router = models.Router(
+            router = l3_models.Router(
                 # A region's local server copies a central router, id and all.
                 id=body.get("id") or models.new_id(),
                 name=body["name"], description=body["description"],
@@ -221,7 +222,7 @@ class RouterService:
             return [router_dict(router) for router in l3_scheduler.routers_on(session, agent_id)]
         return self.db.run(work)
 
-    def _update_gateway(self, session: Session, router: models.Router,
+    def _update_gateway(self, session: Session, router: l3_models.Router,
                         info: dict[str, Any] | None) -> None:
         """Make the router's gateway what ``info`` asks for."""
         current = router.gw_port
@@ -245,7 +246,7 @@ class RouterService:
             self._remove_gateway(session, router, current)
         self._add_gateway(session, router, network, info.get("external_fixed_ips"))
 
-    def _add_gateway(self, session: Session, router: models.Router, network: models.Network,
+    def _add_gateway(self, session: Session, router: l3_models.Router, network: models.Network,
                      fixed_ips: list[dict[str, Any]] | None) -> None:
         if not network.subnets:
             raise errors.invalid_input(
@@ -266,7 +267,7 @@ class RouterService:
         router.gw_port = port
         attach(router, port, device_owners.ROUTER_GATEWAY)
 
-    def _remove_gateway(self, session: Session, router: models.Router,
+    def _remove_gateway(self, session: Session, router: l3_models.Router,
                         port: models.Port) -> None:
         _check_gateway_unused(session, router, port.network_id)
         router.gw_port = None
@@ -275,4 +276,4 @@ class RouterService:
 
     # Last in the class: below it, mypy would read 'list' in annotations as this method.
     def list(self) -> list[dict[str, Any]]:
-        return self.db.list_all(models.Router, lambda session, router: router_dict(router))
+        return self.db.list_all(l3_models.Router, lambda session, router: router_dict(router))

@@ -28,6 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from neutrino.server.db import database, models
+from neutrino.server.plugins.l3 import models as l3_models
 from neutrino.server.plugins.l3.floating_ips import FloatingIpService
 from neutrino.server.plugins.l3.notify import L3AgentNotifier
 from neutrino.server.plugins.l3.routers import interface_ports, subnets_of
@@ -64,11 +65,11 @@ def gateway_info(session: Session, port: models.Port) -> dict[str, Any]:
     return info
 
 
-def router_info(session: Session, router: models.Router) -> dict[str, Any]:
+def router_info(session: Session, router: l3_models.Router) -> dict[str, Any]:
     fips = session.scalars(
         # Only associated floating IPs have a router.
-        sa.select(models.FloatingIP).where(models.FloatingIP.router_id == router.id)
-        .order_by(models.FloatingIP.floating_ip_address))
+        sa.select(l3_models.FloatingIP).where(l3_models.FloatingIP.router_id == router.id)
+        .order_by(l3_models.FloatingIP.floating_ip_address))
     return {
         "id": router.id,
         "name": router.name,
@@ -86,14 +87,14 @@ def router_info(session: Session, router: models.Router) -> dict[str, Any]:
 def routers_for_host(session: Session, host: str,
                      router_ids: Sequence[str] | None) -> list[dict[str, Any]]:
     """The routers scheduled to ``host``'s L3 agent, only ``router_ids`` if given."""
-    query = (sa.select(models.Router)
-             .join(models.RouterL3AgentBinding)
-             .join(models.Agent, models.Agent.id == models.RouterL3AgentBinding.l3_agent_id)
+    query = (sa.select(l3_models.Router)
+             .join(l3_models.RouterL3AgentBinding)
+             .join(models.Agent, models.Agent.id == l3_models.RouterL3AgentBinding.l3_agent_id)
              .where(models.Agent.agent_type == L3_AGENT_TYPE, models.Agent.host == host,
-                    models.Router.admin_state_up.is_(True))
-             .order_by(models.Router.created_at, models.Router.id))
+                    l3_models.Router.admin_state_up.is_(True))
+             .order_by(l3_models.Router.created_at, l3_models.Router.id))
     if router_ids is not None:
-        query = query.where(models.Router.id.in_(list(router_ids)))
+        query = query.where(l3_models.Router.id.in_(list(router_ids)))
     return [router_info(session, router) for router in session.scalars(query)]
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from neutrino.common import wire
 from neutrino.server.db import agents, models
 from neutrino.server.plugins.base import CorePlugin
+from neutrino.server.plugins.l3 import models as l3_models
 
 LOG = logging.getLogger(__name__)
 
@@ -29,7 +30,7 @@ class L3Scheduler:
         self.core = core
         self.agent_down_time = agent_down_time
 
-    def schedule(self, session: Session, router: models.Router) -> models.Agent | None:
+    def schedule(self, session: Session, router: l3_models.Router) -> models.Agent | None:
         """Put an unscheduled router on the least loaded candidate; None if there is none."""
         candidates = self._candidates(session)
         if not candidates:
@@ -37,8 +38,8 @@ class L3Scheduler:
                      L3_AGENT_TYPE, router.id)
             return None
         load = dict(session.execute(
-            sa.select(models.RouterL3AgentBinding.l3_agent_id, sa.func.count())
-            .group_by(models.RouterL3AgentBinding.l3_agent_id)).tuples().all())
+            sa.select(l3_models.RouterL3AgentBinding.l3_agent_id, sa.func.count())
+            .group_by(l3_models.RouterL3AgentBinding.l3_agent_id)).tuples().all())
         # The host name breaks ties, so that equal loads schedule predictably.
         agent = min(candidates, key=lambda candidate: (load.get(candidate.id, 0), candidate.host))
         self._bind(session, router, agent)
@@ -50,23 +51,23 @@ class L3Scheduler:
         if not candidates:
             return []
         unscheduled = session.scalars(
-            sa.select(models.Router)
-            .outerjoin(models.RouterL3AgentBinding,
-                       models.RouterL3AgentBinding.router_id == models.Router.id)
-            .where(models.RouterL3AgentBinding.router_id.is_(None))
-            .order_by(models.Router.created_at, models.Router.id)).all()
+            sa.select(l3_models.Router)
+            .outerjoin(l3_models.RouterL3AgentBinding,
+                       l3_models.RouterL3AgentBinding.router_id == l3_models.Router.id)
+            .where(l3_models.RouterL3AgentBinding.router_id.is_(None))
+            .order_by(l3_models.Router.created_at, l3_models.Router.id)).all()
         for router in unscheduled:
             self._bind(session, router, candidates[0])
         return [router.id for router in unscheduled]
 
     def host_of(self, session: Session, router_id: str) -> str:
         """The host of the router's L3 agent, '' while it is unscheduled."""
-        binding = session.get(models.RouterL3AgentBinding, router_id)
+        binding = session.get(l3_models.RouterL3AgentBinding, router_id)
         return binding.agent.host if binding is not None else ""
 
-    def _bind(self, session: Session, router: models.Router, agent: models.Agent) -> None:
+    def _bind(self, session: Session, router: l3_models.Router, agent: models.Agent) -> None:
         LOG.info("router %s scheduled to %s on host %s", router.id, L3_AGENT_TYPE, agent.host)
-        session.add(models.RouterL3AgentBinding(router_id=router.id, l3_agent_id=agent.id))
+        session.add(l3_models.RouterL3AgentBinding(router_id=router.id, l3_agent_id=agent.id))
         for attached in router.attached_ports:
             self.core.update_port(session, attached.port, {"binding:host_id": agent.host})
         # Now: a router another request scheduled meanwhile fails here, and is retried.
@@ -82,12 +83,12 @@ class L3Scheduler:
 
 def agents_hosting(session: Session, router_id: str) -> list[models.Agent]:
     return list(session.scalars(
-        sa.select(models.Agent).join(models.RouterL3AgentBinding)
-        .where(models.RouterL3AgentBinding.router_id == router_id)))
+        sa.select(models.Agent).join(l3_models.RouterL3AgentBinding)
+        .where(l3_models.RouterL3AgentBinding.router_id == router_id)))
 
 
-def routers_on(session: Session, agent_id: str) -> list[models.Router]:
+def routers_on(session: Session, agent_id: str) -> list[l3_models.Router]:
     return list(session.scalars(
-        sa.select(models.Router).join(models.RouterL3AgentBinding)
-        .where(models.RouterL3AgentBinding.l3_agent_id == agent_id)
-        .order_by(models.Router.created_at, models.Router.id)))
+        sa.select(l3_models.Router).join(l3_models.RouterL3AgentBinding)
+        .where(l3_models.RouterL3AgentBinding.l3_agent_id == agent_id)
+        .order_by(l3_models.Router.created_at, l3_models.Router.id)))

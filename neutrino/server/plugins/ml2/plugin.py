@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from neutrino.server.db import models
 from neutrino.server.plugins.base import CorePlugin, PluginContext, Resource, ResourceExtension
-from neutrino.server.plugins.ml2 import mac_address, mechanisms
+from neutrino.server.plugins.ml2 import mac_address, mechanisms, options
 from neutrino.server.plugins.ml2.agents import AGENT, AgentService
 from neutrino.server.plugins.ml2.extension_drivers import ExtensionDrivers
 from neutrino.server.plugins.ml2.networks import NETWORK, NetworkService
@@ -24,6 +24,7 @@ from neutrino.server.plugins.ml2.type_drivers.manager import TypeManager
 class Ml2Plugin(CorePlugin):
     supported_extension_aliases: ClassVar[tuple[str, ...]] = (
         "agent", "binding", "external-net", "net-mtu", "net-mtu-writable", "provider")
+    options = options.OPTIONS
 
     def __init__(self, context: PluginContext):
         super().__init__(context)

@@ -34,7 +34,9 @@ from neutrino.server.plugins.base import (
     Resource,
     ServicePlugin,
 )
-from neutrino.server.plugins.regions import jobs, shadows
+from neutrino.server.plugins.l3 import models as l3_models
+from neutrino.server.plugins.regions import jobs, options, shadows
+from neutrino.server.plugins.regions.models import AsyncJob, Pod, ResourceRouting
 from neutrino.server.plugins.regions.remote import V1, RemoteApi
 
 LOG = logging.getLogger(__name__)
@@ -89,13 +91,13 @@ JOB = ResourceAttributes("job", (
 ))
 
 
-def pod_dict(pod: models.Pod) -> dict[str, Any]:
+def pod_dict(pod: Pod) -> dict[str, Any]:
     return {"pod_id": pod.pod_id, "region_name": pod.region_name,
             "pod_az_name": pod.pod_az_name, "az_name": pod.az_name, "dc_name": pod.dc_name,
             "endpoint": pod.endpoint or None}
 
 
-def routing_dict(routing: models.ResourceRouting, region_name: str) -> dict[str, Any]:
+def routing_dict(routing: ResourceRouting, region_name: str) -> dict[str, Any]:
     return {"id": routing.id, "top_id": routing.top_id, "bottom_id": routing.bottom_id,
             "pod_id": routing.pod_id, "region_name": region_name,
             "resource_type": routing.resource_type, "project_id": routing.project_id,
@@ -103,14 +105,14 @@ def routing_dict(routing: models.ResourceRouting, region_name: str) -> dict[str,
             "updated_at": clock.to_api(routing.updated_at)}
 
 
-def job_dict(job: models.AsyncJob) -> dict[str, Any]:
+def job_dict(job: AsyncJob) -> dict[str, Any]:
     return {"id": job.id, "type": job.type, "resource_id": job.resource_id,
             "project_id": job.project_id, "status": job.status, "attempts": job.attempts,
             "last_error": job.last_error, "created_at": clock.to_api(job.created_at),
             "updated_at": clock.to_api(job.updated_at)}
 
 
-def _api(pod: models.Pod, timeout: float) -> RemoteApi:
+def _api(pod: Pod, timeout: float) -> RemoteApi:
     """The region's local server; a pod registered without an endpoint fails the job."""
     if not pod.endpoint:
         raise RuntimeError(f"region {pod.region_name} has no endpoint: set the pod's "
@@ -131,19 +133,19 @@ class PodService:
 
     def list(self) -> list[dict[str, Any]]:
         return self.db.run(lambda session: [pod_dict(pod) for pod in session.scalars(
-            sa.select(models.Pod).order_by(models.Pod.region_name))])
+            sa.select(Pod).order_by(Pod.region_name))])
 
     def get(self, pod_id: str) -> dict[str, Any]:
-        return self.db.run(lambda session: pod_dict(_load(session, models.Pod, "Pod", pod_id)))
+        return self.db.run(lambda session: pod_dict(_load(session, Pod, "Pod", pod_id)))
 
     def create(self, body: dict[str, Any]) -> dict[str, Any]:
         def work(session: Session) -> dict[str, Any]:
             name = body["region_name"]
             if not name:
                 raise errors.invalid_input("region_name", "a region needs a name")
-            if session.scalar(sa.select(models.Pod).where(models.Pod.region_name == name)):
+            if session.scalar(sa.select(Pod).where(Pod.region_name == name)):
                 raise errors.Conflict(f"Region {name} is already a pod", "PodExists")
-            pod = models.Pod(region_name=name, pod_az_name=body["pod_az_name"],
+            pod = Pod(region_name=name, pod_az_name=body["pod_az_name"],
                              az_name=body["az_name"], dc_name=body["dc_name"],
                              endpoint=body["endpoint"] or "")
             session.add(pod)
@@ -153,7 +155,7 @@ class PodService:
 
     def update(self, pod_id: str, body: dict[str, Any]) -> dict[str, Any]:
         def work(session: Session) -> dict[str, Any]:
-            pod = _load(session, models.Pod, "Pod", pod_id)
+            pod = _load(session, Pod, "Pod", pod_id)
             for name in ("pod_az_name", "az_name", "dc_name"):
                 if name in body:
                     setattr(pod, name, body[name])
@@ -164,9 +166,9 @@ class PodService:
 
     def delete(self, pod_id: str) -> None:
         def work(session: Session) -> None:
-            pod = _load(session, models.Pod, "Pod", pod_id)
-            if session.scalar(sa.select(sa.func.count()).select_from(models.ResourceRouting)
-                              .where(models.ResourceRouting.pod_id == pod_id)):
+            pod = _load(session, Pod, "Pod", pod_id)
+            if session.scalar(sa.select(sa.func.count()).select_from(ResourceRouting)
+                              .where(ResourceRouting.pod_id == pod_id)):
                 raise errors.Conflict(f"Region {pod.region_name} still has resources of the "
                                       "central server; delete them first", "PodInUse")
             session.delete(pod)
@@ -178,28 +180,28 @@ class RoutingService:
         self.plugin = plugin
         self.db = plugin.context.db
 
-    def _view(self, session: Session, routing: models.ResourceRouting) -> dict[str, Any]:
-        pod = session.get(models.Pod, routing.pod_id)
+    def _view(self, session: Session, routing: ResourceRouting) -> dict[str, Any]:
+        pod = session.get(Pod, routing.pod_id)
         return routing_dict(routing, pod.region_name if pod else "")
 
     def list(self) -> list[dict[str, Any]]:
         return self.db.run(lambda session: [self._view(session, row) for row in session.scalars(
-            sa.select(models.ResourceRouting).order_by(models.ResourceRouting.created_at))])
+            sa.select(ResourceRouting).order_by(ResourceRouting.created_at))])
 
     def get(self, routing_id: str) -> dict[str, Any]:
         return self.db.run(lambda session: self._view(
-            session, _load(session, models.ResourceRouting, "Routing", routing_id)))
+            session, _load(session, ResourceRouting, "Routing", routing_id)))
 
     def create(self, body: dict[str, Any]) -> dict[str, Any]:
         """Idempotent: a local server that copies a resource again gets the same routing."""
         def work(session: Session) -> dict[str, Any]:
             pod = self._pod(session, body)
-            row = session.scalar(sa.select(models.ResourceRouting).where(
-                models.ResourceRouting.top_id == body["top_id"],
-                models.ResourceRouting.pod_id == pod.pod_id,
-                models.ResourceRouting.resource_type == body["resource_type"]))
+            row = session.scalar(sa.select(ResourceRouting).where(
+                ResourceRouting.top_id == body["top_id"],
+                ResourceRouting.pod_id == pod.pod_id,
+                ResourceRouting.resource_type == body["resource_type"]))
             if row is None:
-                row = models.ResourceRouting(
+                row = ResourceRouting(
                     top_id=body["top_id"], bottom_id=body["bottom_id"], pod_id=pod.pod_id,
                     resource_type=body["resource_type"], project_id=body["project_id"])
                 session.add(row)
@@ -212,14 +214,14 @@ class RoutingService:
         return self.db.run(work)
 
     @staticmethod
-    def _pod(session: Session, body: dict[str, Any]) -> models.Pod:
+    def _pod(session: Session, body: dict[str, Any]) -> Pod:
         if body.get("pod_id"):
-            return _load(session, models.Pod, "Pod", body["pod_id"])
+            return _load(session, Pod, "Pod", body["pod_id"])
         name = body.get("region_name")
         if not name:
             raise errors.BadRequest("Failed to parse request. Required attribute 'pod_id' "
                                     "or 'region_name' not specified")
-        pod = session.scalar(sa.select(models.Pod).where(models.Pod.region_name == name))
+        pod = session.scalar(sa.select(Pod).where(Pod.region_name == name))
         if pod is None:
             raise errors.invalid_input("region_name", f"no pod is region {name}")
         return pod
@@ -229,7 +231,7 @@ class RoutingService:
 
     def delete(self, routing_id: str) -> None:
         def work(session: Session) -> None:
-            session.delete(_load(session, models.ResourceRouting, "Routing", routing_id))
+            session.delete(_load(session, ResourceRouting, "Routing", routing_id))
         self.db.run(work)
 
 
@@ -240,11 +242,11 @@ class JobService:
 
     def list(self) -> list[dict[str, Any]]:
         return self.db.run(lambda session: [job_dict(job) for job in session.scalars(
-            sa.select(models.AsyncJob).order_by(models.AsyncJob.created_at))])
+            sa.select(AsyncJob).order_by(AsyncJob.created_at))])
 
     def get(self, job_id: str) -> dict[str, Any]:
         return self.db.run(lambda session: job_dict(
-            _load(session, models.AsyncJob, "Job", job_id)))
+            _load(session, AsyncJob, "Job", job_id)))
 
     def create(self, body: dict[str, Any]) -> dict[str, Any]:
         return self.db.run(lambda session: job_dict(self.plugin.runner.enqueue(
@@ -253,14 +255,14 @@ class JobService:
     def update(self, job_id: str, body: dict[str, Any]) -> dict[str, Any]:
         """Run a failed job again (the body names nothing: ``{"job": {}}``)."""
         def work(session: Session) -> dict[str, Any]:
-            job = _load(session, models.AsyncJob, "Job", job_id)
+            job = _load(session, AsyncJob, "Job", job_id)
             self.plugin.runner.redo(session, job)
             return job_dict(job)
         return self.db.run(work)
 
     def delete(self, job_id: str) -> None:
         def work(session: Session) -> None:
-            job = _load(session, models.AsyncJob, "Job", job_id)
+            job = _load(session, AsyncJob, "Job", job_id)
             if job.status == jobs.RUNNING:
                 raise errors.Conflict(f"Job {job_id} is running", "JobRunning")
             session.delete(job)
@@ -268,6 +270,8 @@ class JobService:
 
 
 class RegionsPlugin(ServicePlugin):
+    options = options.OPTIONS
+
     def __init__(self, context: PluginContext, core: CorePlugin):
         super().__init__(context, core)
         region_conf = context.conf.region
@@ -342,10 +346,10 @@ class RegionsPlugin(ServicePlugin):
     # -- the regions ------------------------------------------------------------
     def region_apis(self, session: Session, network_id: str) -> list[RemoteApi]:
         """The local servers of the regions that have the network."""
-        pods = session.scalars(sa.select(models.Pod).join(
-            models.ResourceRouting, models.ResourceRouting.pod_id == models.Pod.pod_id).where(
-            models.ResourceRouting.top_id == network_id,
-            models.ResourceRouting.resource_type == "network").order_by(models.Pod.region_name))
+        pods = session.scalars(sa.select(Pod).join(
+            ResourceRouting, ResourceRouting.pod_id == Pod.pod_id).where(
+            ResourceRouting.top_id == network_id,
+            ResourceRouting.resource_type == "network").order_by(Pod.region_name))
         return [_api(pod, self.timeout) for pod in pods]
 
     def set_up_shadow_ports(self, network_id: str) -> None:
@@ -392,8 +396,8 @@ class RegionsPlugin(ServicePlugin):
             for api in self.region_apis(session, network_id):
                 self._release_router_ports(session, api, network_id)
                 api.delete(collection, state["id"])
-            session.execute(sa.delete(models.ResourceRouting).where(
-                models.ResourceRouting.top_id == state["id"]))
+            session.execute(sa.delete(ResourceRouting).where(
+                ResourceRouting.top_id == state["id"]))
         return delete
 
     def _release_router_ports(self, session: Session, api: RemoteApi, network_id: str) -> None:
@@ -428,33 +432,33 @@ class RegionsPlugin(ServicePlugin):
 
     # -- routers and floating IPs: they live in the region their hint names -------
     def _home(self, session: Session, resource_type: str, resource_id: str,
-              hints: Sequence[str]) -> models.Pod | None:
+              hints: Sequence[str]) -> Pod | None:
         """The pod the resource lives in: the one it is routed to, else its hint's
         (and then it is routed there)."""
-        routed = session.scalar(sa.select(models.Pod).join(
-            models.ResourceRouting, models.ResourceRouting.pod_id == models.Pod.pod_id).where(
-            models.ResourceRouting.top_id == resource_id,
-            models.ResourceRouting.resource_type == resource_type))
+        routed = session.scalar(sa.select(Pod).join(
+            ResourceRouting, ResourceRouting.pod_id == Pod.pod_id).where(
+            ResourceRouting.top_id == resource_id,
+            ResourceRouting.resource_type == resource_type))
         if routed is not None or not hints:
             return routed
-        pod = session.scalar(sa.select(models.Pod).where(models.Pod.region_name == hints[0]))
+        pod = session.scalar(sa.select(Pod).where(Pod.region_name == hints[0]))
         if pod is None:
             raise RuntimeError(f"{resource_type} {resource_id}: no region {hints[0]} (its "
                                "availability zone hint) among the pods")
-        session.add(models.ResourceRouting(top_id=resource_id, bottom_id=resource_id,
+        session.add(ResourceRouting(top_id=resource_id, bottom_id=resource_id,
                                            pod_id=pod.pod_id, resource_type=resource_type))
         session.flush()
         return pod
 
     def _unroute(self, resource_id: str) -> None:
         self.context.db.run(lambda session: session.execute(sa.delete(
-            models.ResourceRouting).where(models.ResourceRouting.top_id == resource_id)))
+            ResourceRouting).where(ResourceRouting.top_id == resource_id)))
 
     def set_up_router(self, router_id: str) -> None:
         """The job: the router of the region it lives in has the central router's
         gateway and interfaces (the same ports), or is gone with it."""
         def read(session: Session) -> tuple[Any, RemoteApi | None]:
-            router = session.get(models.Router, router_id)
+            router = session.get(l3_models.Router, router_id)
             pod = self._home(session, "router", router_id,
                              router.availability_zone_hints if router else ())
             api = _api(pod, self.timeout) if pod else None
@@ -517,8 +521,8 @@ class RegionsPlugin(ServicePlugin):
         """The job: the floating IP lives in its router's region, mapped to the same
         port (there a shadow, if the port is another region's), or is gone."""
         def read(session: Session) -> tuple[Any, RemoteApi | None]:
-            fip = session.get(models.FloatingIP, fip_id)
-            router = session.get(models.Router, fip.router_id) if fip and fip.router_id else None
+            fip = session.get(l3_models.FloatingIP, fip_id)
+            router = session.get(l3_models.Router, fip.router_id) if fip and fip.router_id else None
             pod = self._home(session, "floatingip", fip_id,
                              router.availability_zone_hints if router else ())
             return (fip.fixed_port_id if fip else False), (_api(pod, self.timeout) if pod else None)

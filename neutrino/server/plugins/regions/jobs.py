@@ -21,9 +21,10 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from neutrino.server.db import database, models
+from neutrino.server.db import database
 from neutrino.server.db.database import after_commit
 from neutrino.server.lib import errors
+from neutrino.server.plugins.regions.models import AsyncJob, JobLock
 
 LOG = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ IDLE_WAIT = 1.0
 Handler = Callable[[str], None]
 
 
-def _key(job: models.AsyncJob) -> str:
+def _key(job: AsyncJob) -> str:
     return f"{job.type}:{job.resource_id}"
 
 
@@ -53,24 +54,24 @@ class JobRunner:
     def recover(self) -> None:
         """At start: what a stopped server was running is queued again, its locks gone."""
         def work(session: Session) -> None:
-            session.execute(sa.delete(models.JobLock))
-            session.execute(sa.update(models.AsyncJob).where(
-                models.AsyncJob.status == RUNNING).values(status=NEW))
+            session.execute(sa.delete(JobLock))
+            session.execute(sa.update(AsyncJob).where(
+                AsyncJob.status == RUNNING).values(status=NEW))
         self.db.run(work)
 
     def enqueue(self, session: Session, job_type: str, resource_id: str,
-                project_id: str = "") -> models.AsyncJob:
+                project_id: str = "") -> AsyncJob:
         """Queue a job in the caller's transaction; one already waiting for the
         resource does for both."""
         if job_type not in self.handlers:
             raise errors.invalid_input("type", f"{job_type!r} is not one of "
                                                f"{', '.join(self.handlers)}")
-        waiting = session.scalar(sa.select(models.AsyncJob).where(
-            models.AsyncJob.type == job_type, models.AsyncJob.resource_id == resource_id,
-            models.AsyncJob.status == NEW))
+        waiting = session.scalar(sa.select(AsyncJob).where(
+            AsyncJob.type == job_type, AsyncJob.resource_id == resource_id,
+            AsyncJob.status == NEW))
         if waiting is not None:
             return waiting
-        job = models.AsyncJob(type=job_type, resource_id=resource_id, project_id=project_id,
+        job = AsyncJob(type=job_type, resource_id=resource_id, project_id=project_id,
                               status=NEW)
         session.add(job)
         session.flush()
@@ -81,7 +82,7 @@ class JobRunner:
         """``enqueue`` in a transaction of its own."""
         self.db.run(lambda session: self.enqueue(session, job_type, resource_id, project_id))
 
-    def redo(self, session: Session, job: models.AsyncJob) -> None:
+    def redo(self, session: Session, job: AsyncJob) -> None:
         if job.status != FAIL:
             raise errors.Conflict(f"Job {job.id} is {job.status}: only a failed job can be "
                                   "run again", "JobNotFailed")
@@ -92,8 +93,8 @@ class JobRunner:
     def redo_failed(self) -> int:
         """Queue every failed job again (the periodic redo); how many there were."""
         def work(session: Session) -> int:
-            failed = list(session.scalars(sa.select(models.AsyncJob).where(
-                models.AsyncJob.status == FAIL)))
+            failed = list(session.scalars(sa.select(AsyncJob).where(
+                AsyncJob.status == FAIL)))
             for job in failed:
                 self.redo(session, job)
             return len(failed)
@@ -113,15 +114,15 @@ class JobRunner:
 
     def _claim(self, session: Session) -> tuple[str, str, str] | None:
         """The oldest waiting job whose resource no other job holds, now RUNNING."""
-        waiting = session.scalars(sa.select(models.AsyncJob).where(
-            models.AsyncJob.status == NEW).order_by(models.AsyncJob.created_at))
+        waiting = session.scalars(sa.select(AsyncJob).where(
+            AsyncJob.status == NEW).order_by(AsyncJob.created_at))
         for job in waiting:
             key = _key(job)
-            if session.get(models.JobLock, key) is not None:
+            if session.get(JobLock, key) is not None:
                 continue
             # Two workers claiming at once both insert: the loser's transaction
             # fails on the key and runs again, and then sees the lock.
-            session.add(models.JobLock(resource_key=key, job_id=job.id))
+            session.add(JobLock(resource_key=key, job_id=job.id))
             job.status = RUNNING
             session.flush()
             return job.id, job.type, job.resource_id
@@ -146,10 +147,10 @@ class JobRunner:
 
     @staticmethod
     def _finish(session: Session, job_id: str, attempts: int, error: Exception | None) -> None:
-        job = session.get(models.AsyncJob, job_id)
+        job = session.get(AsyncJob, job_id)
         if job is None:
             return
-        session.execute(sa.delete(models.JobLock).where(models.JobLock.job_id == job_id))
+        session.execute(sa.delete(JobLock).where(JobLock.job_id == job_id))
         job.attempts = (job.attempts or 0) + attempts
         job.status = FAIL if error is not None else SUCCESS
         job.last_error = "" if error is None else str(error)[:2000]
@@ -159,9 +160,9 @@ class JobRunner:
         LOG.info("job %s (%s of %s) succeeded", job.id, job.type, job.resource_id)
         # Its work was all theirs (a job brings its resource's whole state about):
         # the resource's failed jobs before it are done with.
-        superseded = session.scalars(sa.select(models.AsyncJob).where(
-            models.AsyncJob.type == job.type, models.AsyncJob.resource_id == job.resource_id,
-            models.AsyncJob.status == FAIL, models.AsyncJob.created_at <= job.created_at))
+        superseded = session.scalars(sa.select(AsyncJob).where(
+            AsyncJob.type == job.type, AsyncJob.resource_id == job.resource_id,
+            AsyncJob.status == FAIL, AsyncJob.created_at <= job.created_at))
         for old in superseded:
             LOG.info("failed job %s is superseded by job %s", old.id, job.id)
             session.delete(old)

@@ -38,7 +38,7 @@ from neutrino.server.plugins.ml2.ports import PORT, internal_body
 from neutrino.server.plugins.ml2.subnets import SUBNET
 from neutrino.server.plugins.ml2.tunnel_endpoints import TunnelEndpoints
 from neutrino.server.plugins.ml2.type_drivers.base import Segment
-from neutrino.server.plugins.regions import shadows
+from neutrino.server.plugins.regions import options, shadows
 from neutrino.server.plugins.regions.remote import V1, RemoteApi
 
 LOG = logging.getLogger(__name__)
@@ -91,6 +91,8 @@ class ShadowPortDriver(mechanisms.MechanismDriver):
 
 
 class LocalMl2Plugin(Ml2Plugin):
+    options = options.OPTIONS   # ML2's as well
+
     def __init__(self, context: PluginContext):
         self.region = context.conf.region.region_name
         super().__init__(context)

@@ -19,6 +19,7 @@ from neutrino.server.db import database, models
 from neutrino.server.lib import clock, errors
 from neutrino.server.lib import validators as v
 from neutrino.server.lib.attributes import Attribute, ResourceAttributes, read_only
+from neutrino.server.plugins.securitygroup import models as sg_models
 from neutrino.server.plugins.securitygroup import rules
 from neutrino.server.plugins.securitygroup.notify import SecurityGroupAgentNotifier
 
@@ -51,18 +52,18 @@ def _check_not_default_name(name: str) -> None:
                               "SecurityGroupDefaultAlreadyExists")
 
 
-def load_group(session: Session, group_id: str) -> models.SecurityGroup:
-    group = session.get(models.SecurityGroup, group_id)
+def load_group(session: Session, group_id: str) -> sg_models.SecurityGroup:
+    group = session.get(sg_models.SecurityGroup, group_id)
     if group is None:
         raise group_not_found(group_id)
     return group
 
 
 def default_group_ids(session: Session) -> set[str]:
-    return set(session.scalars(sa.select(models.DefaultSecurityGroup.security_group_id)))
+    return set(session.scalars(sa.select(sg_models.DefaultSecurityGroup.security_group_id)))
 
 
-def group_dict(group: models.SecurityGroup, is_default: bool) -> dict[str, Any]:
+def group_dict(group: sg_models.SecurityGroup, is_default: bool) -> dict[str, Any]:
     return {
         "id": group.id,
         "name": group.name,
@@ -81,9 +82,9 @@ def group_dict(group: models.SecurityGroup, is_default: bool) -> dict[str, Any]:
 
 def _add_group(session: Session, project_id: str, name: str, description: str,
                stateful: bool, rules_of: Callable[[str], list[dict[str, Any]]] =
-               rules.open_egress) -> models.SecurityGroup:
+               rules.open_egress) -> sg_models.SecurityGroup:
     """A new group with the rules ``rules_of(its id)`` gives (a new group's: open egress)."""
-    group = models.SecurityGroup(id=models.new_id(), project_id=project_id, name=name,
+    group = sg_models.SecurityGroup(id=models.new_id(), project_id=project_id, name=name,
                                  description=description, stateful=stateful)
     session.add(group)
     session.flush()
@@ -100,20 +101,20 @@ def ensure_default_group(session: Session, project_id: str) -> str:
     Two requests racing to make it: the key on the project lets one commit,
     and the other's retry finds it.
     """
-    known = session.get(models.DefaultSecurityGroup, project_id)
+    known = session.get(sg_models.DefaultSecurityGroup, project_id)
     if known is not None:
         return known.security_group_id
     group = _add_group(session, project_id, DEFAULT_NAME, "Default security group", True,
                        lambda group_id: rules.open_egress(group_id)
                        + rules.default_group_ingress(group_id))
-    session.add(models.DefaultSecurityGroup(project_id=project_id, security_group_id=group.id))
+    session.add(sg_models.DefaultSecurityGroup(project_id=project_id, security_group_id=group.id))
     session.flush()
     return group.id
 
 
 def _in_use(session: Session, group_id: str) -> bool:
-    return session.scalar(sa.select(models.SecurityGroupPortBinding.port_id).where(
-        models.SecurityGroupPortBinding.security_group_id == group_id).limit(1)) is not None
+    return session.scalar(sa.select(sg_models.SecurityGroupPortBinding.port_id).where(
+        sg_models.SecurityGroupPortBinding.security_group_id == group_id).limit(1)) is not None
 
 
 class SecurityGroupService:
@@ -121,7 +122,7 @@ class SecurityGroupService:
         self.db = db
         self.notifier = notifier
 
-    def _dict(self, session: Session, group: models.SecurityGroup) -> dict[str, Any]:
+    def _dict(self, session: Session, group: sg_models.SecurityGroup) -> dict[str, Any]:
         return group_dict(group, group.id in default_group_ids(session))
 
     def create(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -170,13 +171,13 @@ class SecurityGroupService:
                 raise group_in_use(group_id)
             group = load_group(session, group_id)
             # Rules of other groups naming this one as their remote go with it.
-            naming = (models.SecurityGroupRule.remote_group_id == group_id,
-                      models.SecurityGroupRule.security_group_id != group_id)
+            naming = (sg_models.SecurityGroupRule.remote_group_id == group_id,
+                      sg_models.SecurityGroupRule.security_group_id != group_id)
             touched = list(session.scalars(
-                sa.select(models.SecurityGroupRule.security_group_id).distinct().where(*naming)))
-            session.execute(sa.delete(models.SecurityGroupRule).where(*naming))
-            session.execute(sa.delete(models.DefaultSecurityGroup).where(
-                models.DefaultSecurityGroup.security_group_id == group_id))
+                sa.select(sg_models.SecurityGroupRule.security_group_id).distinct().where(*naming)))
+            session.execute(sa.delete(sg_models.SecurityGroupRule).where(*naming))
+            session.execute(sa.delete(sg_models.DefaultSecurityGroup).where(
+                sg_models.DefaultSecurityGroup.security_group_id == group_id))
             session.delete(group)
             session.flush()
             return touched
@@ -187,7 +188,7 @@ class SecurityGroupService:
     def list(self) -> list[dict[str, Any]]:
         def work(session: Session) -> list[dict[str, Any]]:
             defaults = default_group_ids(session)
-            query = sa.select(models.SecurityGroup).order_by(models.SecurityGroup.created_at)
+            query = sa.select(sg_models.SecurityGroup).order_by(sg_models.SecurityGroup.created_at)
             return [group_dict(group, group.id in defaults) for group in session.scalars(query)]
         return self.db.run(work)
 
@@ -215,9 +216,9 @@ class SecurityGroupRuleService:
                                       "not be found.", "AddressGroupNotFound")
             group = load_group(session, fields["security_group_id"])
             key = rules.fingerprint(fields)
-            same = session.scalar(sa.select(models.SecurityGroupRule.id).where(
-                models.SecurityGroupRule.security_group_id == group.id,
-                models.SecurityGroupRule.fingerprint == key))
+            same = session.scalar(sa.select(sg_models.SecurityGroupRule.id).where(
+                sg_models.SecurityGroupRule.security_group_id == group.id,
+                sg_models.SecurityGroupRule.fingerprint == key))
             if same is not None:
                 raise errors.Conflict(f"Security group rule already exists. Rule id is {same}.",
                                       "SecurityGroupRuleExists")
@@ -231,8 +232,8 @@ class SecurityGroupRuleService:
         self.notifier.rule_updated([rule["security_group_id"]])
         return rule
 
-    def _load(self, session: Session, rule_id: str) -> models.SecurityGroupRule:
-        rule = session.get(models.SecurityGroupRule, rule_id)
+    def _load(self, session: Session, rule_id: str) -> sg_models.SecurityGroupRule:
+        rule = session.get(sg_models.SecurityGroupRule, rule_id)
         if rule is None:
             raise rule_not_found(rule_id)
         return rule
@@ -266,8 +267,8 @@ class SecurityGroupRuleService:
     def list(self) -> list[dict[str, Any]]:
         def work(session: Session) -> list[dict[str, Any]]:
             defaults = default_group_ids(session)
-            query = sa.select(models.SecurityGroupRule).order_by(
-                models.SecurityGroupRule.created_at)
+            query = sa.select(sg_models.SecurityGroupRule).order_by(
+                sg_models.SecurityGroupRule.created_at)
             return [rules.rule_dict(rule, rule.security_group_id in defaults)
                     for rule in session.scalars(query)]
         return self.db.run(work)

@@ -21,6 +21,7 @@ from neutrino.server.lib import errors
 from neutrino.server.lib.device_owners import NETWORK_PREFIX
 from neutrino.server.plugins.base import ResourceExtension
 from neutrino.server.plugins.securitygroup import groups
+from neutrino.server.plugins.securitygroup import models as sg_models
 
 PORT_SECURITY = "port_security_enabled"
 SECURITY_GROUPS = "security_groups"
@@ -45,24 +46,24 @@ def is_trusted(device_owner: str) -> bool:
 
 def port_groups(session: Session, port_id: str) -> list[str]:
     return sorted(session.scalars(
-        sa.select(models.SecurityGroupPortBinding.security_group_id).where(
-            models.SecurityGroupPortBinding.port_id == port_id)))
+        sa.select(sg_models.SecurityGroupPortBinding.security_group_id).where(
+            sg_models.SecurityGroupPortBinding.port_id == port_id)))
 
 
 def port_security(session: Session, port_id: str) -> bool:
-    row = session.get(models.PortSecurity, port_id)
+    row = session.get(sg_models.PortSecurity, port_id)
     return True if row is None else row.enabled
 
 
 def _network_security(session: Session, network_id: str) -> bool:
-    row = session.get(models.NetworkSecurity, network_id)
+    row = session.get(sg_models.NetworkSecurity, network_id)
     return True if row is None else row.enabled
 
 
 def _check_groups(session: Session, group_ids: list[str]) -> None:
     """Every group exists (a 404 naming those that do not) and all are equally stateful."""
     found = {group.id: group for group in session.scalars(
-        sa.select(models.SecurityGroup).where(models.SecurityGroup.id.in_(group_ids)))}
+        sa.select(sg_models.SecurityGroup).where(sg_models.SecurityGroup.id.in_(group_ids)))}
     missing = [group_id for group_id in group_ids if group_id not in found]
     if missing:
         raise groups.group_not_found(", ".join(missing))
@@ -83,7 +84,7 @@ class PortSecurityExtension(ResourceExtension):
                        db_object: Any) -> None:
         if resource == "network":
             _ensure_default_group(session, db_object.project_id)
-            session.add(models.NetworkSecurity(network_id=db_object.id,
+            session.add(sg_models.NetworkSecurity(network_id=db_object.id,
                                                enabled=body.get(PORT_SECURITY, True)))
         elif resource == "port":
             self._create_port(session, body, db_object)
@@ -102,16 +103,16 @@ class PortSecurityExtension(ResourceExtension):
             wanted = [groups.ensure_default_group(session, port.project_id)] if enabled else []
         elif wanted and not enabled:
             raise needs_port_security()
-        session.add(models.PortSecurity(port_id=port.id, enabled=enabled))
+        session.add(sg_models.PortSecurity(port_id=port.id, enabled=enabled))
         _bind(session, port.id, wanted)
 
     def process_update(self, resource: str, session: Session, body: dict[str, Any],
                        db_object: Any) -> None:
         if resource == "network":
             if PORT_SECURITY in body:
-                row = session.get(models.NetworkSecurity, db_object.id)
+                row = session.get(sg_models.NetworkSecurity, db_object.id)
                 if row is None:
-                    session.add(models.NetworkSecurity(network_id=db_object.id,
+                    session.add(sg_models.NetworkSecurity(network_id=db_object.id,
                                                        enabled=body[PORT_SECURITY]))
                 else:
                     row.enabled = body[PORT_SECURITY]
@@ -128,9 +129,9 @@ class PortSecurityExtension(ResourceExtension):
             if SECURITY_GROUPS not in body and port_groups(session, port.id):
                 raise has_groups()
         if PORT_SECURITY in body:
-            row = session.get(models.PortSecurity, port.id)
+            row = session.get(sg_models.PortSecurity, port.id)
             if row is None:
-                session.add(models.PortSecurity(port_id=port.id, enabled=enabled))
+                session.add(sg_models.PortSecurity(port_id=port.id, enabled=enabled))
             else:
                 row.enabled = enabled
         if SECURITY_GROUPS in body:
@@ -152,10 +153,10 @@ def _bind(session: Session, port_id: str, group_ids: list[str]) -> None:
     current = set(port_groups(session, port_id))
     gone = current - set(wanted)
     if gone:
-        session.execute(sa.delete(models.SecurityGroupPortBinding).where(
-            models.SecurityGroupPortBinding.port_id == port_id,
-            models.SecurityGroupPortBinding.security_group_id.in_(gone)))
+        session.execute(sa.delete(sg_models.SecurityGroupPortBinding).where(
+            sg_models.SecurityGroupPortBinding.port_id == port_id,
+            sg_models.SecurityGroupPortBinding.security_group_id.in_(gone)))
     for group_id in wanted:
         if group_id not in current:
-            session.add(models.SecurityGroupPortBinding(port_id=port_id,
+            session.add(sg_models.SecurityGroupPortBinding(port_id=port_id,
                                                         security_group_id=group_id))

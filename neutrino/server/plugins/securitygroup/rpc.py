@@ -15,13 +15,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from neutrino.server.db import database, models
+from neutrino.server.plugins.securitygroup import models as sg_models
 from neutrino.server.plugins.securitygroup import ports, rules
 
 _RULE_FIELDS = ("id", "direction", "ethertype", "protocol", "port_range_min",
                 "port_range_max", "remote_ip_prefix", "remote_group_id")
 
 
-def _agent_rule(rule: models.SecurityGroupRule) -> dict[str, Any]:
+def _agent_rule(rule: sg_models.SecurityGroupRule) -> dict[str, Any]:
     """A rule as agents filter by it: its prefix as a network (normalized_cidr, as
     Neutron gives agents), not with the host bits a client may have written."""
     fields = {name: getattr(rule, name) for name in _RULE_FIELDS}
@@ -40,11 +41,11 @@ def member_ips(session: Session, group_ids: Iterable[str]) -> dict[str, dict[str
     if not found:
         return found
     rows = session.execute(
-        sa.select(models.SecurityGroupPortBinding.security_group_id,
+        sa.select(sg_models.SecurityGroupPortBinding.security_group_id,
                   models.IPAllocation.ip_address)
         .join(models.IPAllocation,
-              models.IPAllocation.port_id == models.SecurityGroupPortBinding.port_id)
-        .where(models.SecurityGroupPortBinding.security_group_id.in_(list(found))))
+              models.IPAllocation.port_id == sg_models.SecurityGroupPortBinding.port_id)
+        .where(sg_models.SecurityGroupPortBinding.security_group_id.in_(list(found))))
     for group_id, address in rows:
         found[group_id][_family(address)].append(address)
     for families in found.values():
@@ -75,8 +76,8 @@ class SecurityGroupRpcEndpoint:
                 "security_groups": group_ids,
             }
         remotes: set[str] = set()
-        for group in session.scalars(sa.select(models.SecurityGroup).where(
-                models.SecurityGroup.id.in_(wanted_groups))):
+        for group in session.scalars(sa.select(sg_models.SecurityGroup).where(
+                sg_models.SecurityGroup.id.in_(wanted_groups))):
             group_rules = [_agent_rule(rule) for rule in group.rules]
             remotes.update(r["remote_group_id"] for r in group_rules if r["remote_group_id"])
             result["security_groups"][group.id] = {"stateful": group.stateful,

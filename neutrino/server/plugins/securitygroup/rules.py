@@ -22,6 +22,7 @@ from neutrino.server.db import models
 from neutrino.server.lib import clock, errors
 from neutrino.server.lib import validators as v
 from neutrino.server.lib.attributes import REQUIRED, Attribute, ResourceAttributes, read_only
+from neutrino.server.plugins.securitygroup import models as sg_models
 
 INGRESS, EGRESS = "ingress", "egress"
 IPV4, IPV6 = "IPv4", "IPv6"
@@ -216,7 +217,7 @@ def fingerprint(rule: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(key).encode()).hexdigest()
 
 
-def rule_dict(rule: models.SecurityGroupRule, default_group: bool = False) -> dict[str, Any]:
+def rule_dict(rule: sg_models.SecurityGroupRule, default_group: bool = False) -> dict[str, Any]:
     """The rule as the API shows it (as in Neutron, no tenant_id)."""
     return {
         "id": rule.id,
@@ -240,9 +241,9 @@ def rule_dict(rule: models.SecurityGroupRule, default_group: bool = False) -> di
 
 
 def new_rule(project_id: str, fields: dict[str, Any], description: str = "") -> \
-        models.SecurityGroupRule:
+        sg_models.SecurityGroupRule:
     """A rule row from normalised ``fields``."""
-    return models.SecurityGroupRule(id=models.new_id(), project_id=project_id,
+    return sg_models.SecurityGroupRule(id=models.new_id(), project_id=project_id,
                                     description=description, fingerprint=fingerprint(fields),
                                     **fields)
 
