@@ -1,15 +1,10 @@
 """The central server's service plugin (role central): regions, routings, jobs.
 
-- ``/v1.0/pods``: the regions, each with the API of its local server;
-- ``/v1.0/routings``: which local resource in which region a central one
-  is (local servers add one when they copy a network, subnet or port);
-- ``/v1.0/jobs``: the work across regions and how it went; ``PUT`` on a
-  failed job runs it again.
-
-A port reported bound in one region, or deleted, queues a
-``shadow_port_setup`` job on its network: every region with the network
-then gets a shadow of each port bound in another region, and loses the
-shadows of ports gone.  Deleting a network or subnet centrally deletes
+Its API (``/v1.0/pods``, ``/v1.0/routings``, ``/v1.0/jobs``) is admin.py's;
+here is what queues jobs and what each job does.  A port reported bound in
+one region, or deleted, queues a ``shadow_port_setup`` job on its network:
+every region with the network then gets a shadow of each port bound in
+another region, and loses the shadows of ports gone.  Deleting a network or subnet centrally deletes
 every region's copy first (a region that refuses or cannot be reached
 fails the delete, and nothing changes).
 """
@@ -24,9 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from neutrino.server.db import models
-from neutrino.server.lib import clock, device_owners, errors, events
-from neutrino.server.lib import validators as v
-from neutrino.server.lib.attributes import REQUIRED, Attribute, ResourceAttributes, read_only
+from neutrino.server.lib import device_owners, errors, events
 from neutrino.server.plugins.base import (
     CorePlugin,
     PeriodicTask,
@@ -35,16 +28,12 @@ from neutrino.server.plugins.base import (
     ServicePlugin,
 )
 from neutrino.server.plugins.l3 import models as l3_models
-from neutrino.server.plugins.regions import jobs, options, shadows
-from neutrino.server.plugins.regions.models import AsyncJob, Pod, ResourceRouting
+from neutrino.server.plugins.regions import admin, jobs, options, shadows
+from neutrino.server.plugins.regions.models import Pod, ResourceRouting
 from neutrino.server.plugins.regions.remote import V1, RemoteApi
 
 LOG = logging.getLogger(__name__)
 
-SHADOW_PORT_SETUP = "shadow_port_setup"
-ROUTER_SETUP = "router_setup"
-FLOATINGIP_SETUP = "floatingip_setup"
-RESOURCE_TYPES = ("network", "subnet", "port", "router", "floatingip")
 _ROUTER_PORTS = (device_owners.ROUTER_INTERFACE, device_owners.ROUTER_GATEWAY)
 
 
@@ -53,220 +42,12 @@ _RELEASED_OWNERS = (device_owners.ROUTER_INTERFACE, device_owners.ROUTER_GATEWAY
                     device_owners.FLOATINGIP)
 
 
-def _endpoint(value: Any) -> str:
-    url = v.string(value)
-    if not url.startswith(("http://", "https://")):
-        raise ValueError(f"'{url}' is not an http:// or https:// URL")
-    return url.rstrip("/")
-
-
-POD = ResourceAttributes("pod", (
-    Attribute("pod_id"),
-    Attribute("region_name", v.string, REQUIRED, update=False),
-    Attribute("pod_az_name", v.string, ""),
-    Attribute("az_name", v.string, ""),
-    Attribute("dc_name", v.string, ""),
-    # Where the region's local server answers (Tricircle read it from Keystone's
-    # catalogue); a pod without one is listed, but no job can reach it.
-    Attribute("endpoint", v.nullable(_endpoint), None),
-))
-
-ROUTING = ResourceAttributes("routing", (
-    Attribute("id"),
-    Attribute("top_id", v.uuid_string, REQUIRED, update=False),
-    Attribute("bottom_id", v.uuid_string, REQUIRED, update=False),
-    Attribute("pod_id", v.uuid_string, update=False),
-    Attribute("region_name", v.string, update=False),
-    Attribute("resource_type", v.one_of(*RESOURCE_TYPES), REQUIRED, update=False),
-    Attribute("project_id", v.string, "", update=False),
-    *read_only("created_at", "updated_at"),
-))
-
-JOB = ResourceAttributes("job", (
-    Attribute("id"),
-    Attribute("type", v.string, REQUIRED, update=False),
-    Attribute("resource_id", v.uuid_string, REQUIRED, update=False),
-    Attribute("project_id", v.string, "", update=False),
-    *read_only("status", "attempts", "last_error", "created_at", "updated_at"),
-))
-
-
-def pod_dict(pod: Pod) -> dict[str, Any]:
-    return {"pod_id": pod.pod_id, "region_name": pod.region_name,
-            "pod_az_name": pod.pod_az_name, "az_name": pod.az_name, "dc_name": pod.dc_name,
-            "endpoint": pod.endpoint or None}
-
-
-def routing_dict(routing: ResourceRouting, region_name: str) -> dict[str, Any]:
-    return {"id": routing.id, "top_id": routing.top_id, "bottom_id": routing.bottom_id,
-            "pod_id": routing.pod_id, "region_name": region_name,
-            "resource_type": routing.resource_type, "project_id": routing.project_id,
-            "created_at": clock.to_api(routing.created_at),
-            "updated_at": clock.to_api(routing.updated_at)}
-
-
-def job_dict(job: AsyncJob) -> dict[str, Any]:
-    return {"id": job.id, "type": job.type, "resource_id": job.resource_id,
-            "project_id": job.project_id, "status": job.status, "attempts": job.attempts,
-            "last_error": job.last_error, "created_at": clock.to_api(job.created_at),
-            "updated_at": clock.to_api(job.updated_at)}
-
-
 def _api(pod: Pod, timeout: float) -> RemoteApi:
     """The region's local server; a pod registered without an endpoint fails the job."""
     if not pod.endpoint:
         raise RuntimeError(f"region {pod.region_name} has no endpoint: set the pod's "
                            "endpoint to its local server's API")
     return RemoteApi(pod.endpoint, pod.region_name, timeout)
-
-
-def _load(session: Session, model: Any, what: str, key: str) -> Any:
-    row = session.get(model, key)
-    if row is None:
-        raise errors.NotFound(f"{what} {key} could not be found", f"{what}NotFound")
-    return row
-
-
-class PodService:
-    def __init__(self, plugin: RegionsPlugin):
-        self.db = plugin.context.db
-
-    def list(self) -> list[dict[str, Any]]:
-        return self.db.run(lambda session: [pod_dict(pod) for pod in session.scalars(
-            sa.select(Pod).order_by(Pod.region_name))])
-
-    def get(self, pod_id: str) -> dict[str, Any]:
-        return self.db.run(lambda session: pod_dict(_load(session, Pod, "Pod", pod_id)))
-
-    def create(self, body: dict[str, Any]) -> dict[str, Any]:
-        def work(session: Session) -> dict[str, Any]:
-            name = body["region_name"]
-            if not name:
-                raise errors.invalid_input("region_name", "a region needs a name")
-            if session.scalar(sa.select(Pod).where(Pod.region_name == name)):
-                raise errors.Conflict(f"Region {name} is already a pod", "PodExists")
-            pod = Pod(region_name=name, pod_az_name=body["pod_az_name"],
-                             az_name=body["az_name"], dc_name=body["dc_name"],
-                             endpoint=body["endpoint"] or "")
-            session.add(pod)
-            session.flush()
-            return pod_dict(pod)
-        return self.db.run(work)
-
-    def update(self, pod_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        def work(session: Session) -> dict[str, Any]:
-            pod = _load(session, Pod, "Pod", pod_id)
-            for name in ("pod_az_name", "az_name", "dc_name"):
-                if name in body:
-                    setattr(pod, name, body[name])
-            if "endpoint" in body:
-                pod.endpoint = body["endpoint"] or ""
-            return pod_dict(pod)
-        return self.db.run(work)
-
-    def delete(self, pod_id: str) -> None:
-        def work(session: Session) -> None:
-            pod = _load(session, Pod, "Pod", pod_id)
-            if session.scalar(sa.select(sa.func.count()).select_from(ResourceRouting)
-                              .where(ResourceRouting.pod_id == pod_id)):
-                raise errors.Conflict(f"Region {pod.region_name} still has resources of the "
-                                      "central server; delete them first", "PodInUse")
-            session.delete(pod)
-        self.db.run(work)
-
-
-class RoutingService:
-    def __init__(self, plugin: RegionsPlugin):
-        self.plugin = plugin
-        self.db = plugin.context.db
-
-    def _view(self, session: Session, routing: ResourceRouting) -> dict[str, Any]:
-        pod = session.get(Pod, routing.pod_id)
-        return routing_dict(routing, pod.region_name if pod else "")
-
-    def list(self) -> list[dict[str, Any]]:
-        return self.db.run(lambda session: [self._view(session, row) for row in session.scalars(
-            sa.select(ResourceRouting).order_by(ResourceRouting.created_at))])
-
-    def get(self, routing_id: str) -> dict[str, Any]:
-        return self.db.run(lambda session: self._view(
-            session, _load(session, ResourceRouting, "Routing", routing_id)))
-
-    def create(self, body: dict[str, Any]) -> dict[str, Any]:
-        """Idempotent: a local server that copies a resource again gets the same routing."""
-        def work(session: Session) -> dict[str, Any]:
-            pod = self._pod(session, body)
-            row = session.scalar(sa.select(ResourceRouting).where(
-                ResourceRouting.top_id == body["top_id"],
-                ResourceRouting.pod_id == pod.pod_id,
-                ResourceRouting.resource_type == body["resource_type"]))
-            if row is None:
-                row = ResourceRouting(
-                    top_id=body["top_id"], bottom_id=body["bottom_id"], pod_id=pod.pod_id,
-                    resource_type=body["resource_type"], project_id=body["project_id"])
-                session.add(row)
-                session.flush()
-                if body["resource_type"] == "network":
-                    # The region may need shadows of ports bound elsewhere.
-                    self.plugin.runner.enqueue(session, SHADOW_PORT_SETUP, body["top_id"],
-                                               body["project_id"])
-            return self._view(session, row)
-        return self.db.run(work)
-
-    @staticmethod
-    def _pod(session: Session, body: dict[str, Any]) -> Pod:
-        if body.get("pod_id"):
-            return _load(session, Pod, "Pod", body["pod_id"])
-        name = body.get("region_name")
-        if not name:
-            raise errors.BadRequest("Failed to parse request. Required attribute 'pod_id' "
-                                    "or 'region_name' not specified")
-        pod = session.scalar(sa.select(Pod).where(Pod.region_name == name))
-        if pod is None:
-            raise errors.invalid_input("region_name", f"no pod is region {name}")
-        return pod
-
-    def update(self, routing_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        return self.get(routing_id)   # nothing of a routing may change
-
-    def delete(self, routing_id: str) -> None:
-        def work(session: Session) -> None:
-            session.delete(_load(session, ResourceRouting, "Routing", routing_id))
-        self.db.run(work)
-
-
-class JobService:
-    def __init__(self, plugin: RegionsPlugin):
-        self.plugin = plugin
-        self.db = plugin.context.db
-
-    def list(self) -> list[dict[str, Any]]:
-        return self.db.run(lambda session: [job_dict(job) for job in session.scalars(
-            sa.select(AsyncJob).order_by(AsyncJob.created_at))])
-
-    def get(self, job_id: str) -> dict[str, Any]:
-        return self.db.run(lambda session: job_dict(
-            _load(session, AsyncJob, "Job", job_id)))
-
-    def create(self, body: dict[str, Any]) -> dict[str, Any]:
-        return self.db.run(lambda session: job_dict(self.plugin.runner.enqueue(
-            session, body["type"], body["resource_id"], body["project_id"])))
-
-    def update(self, job_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        """Run a failed job again (the body names nothing: ``{"job": {}}``)."""
-        def work(session: Session) -> dict[str, Any]:
-            job = _load(session, AsyncJob, "Job", job_id)
-            self.plugin.runner.redo(session, job)
-            return job_dict(job)
-        return self.db.run(work)
-
-    def delete(self, job_id: str) -> None:
-        def work(session: Session) -> None:
-            job = _load(session, AsyncJob, "Job", job_id)
-            if job.status == jobs.RUNNING:
-                raise errors.Conflict(f"Job {job_id} is running", "JobRunning")
-            session.delete(job)
-        self.db.run(work)
 
 
 class RegionsPlugin(ServicePlugin):
@@ -279,13 +60,13 @@ class RegionsPlugin(ServicePlugin):
         self.redo_interval = region_conf.failed_job_redo_interval
         self.workers = region_conf.job_workers
         self.runner = jobs.JobRunner(
-            context.db, {SHADOW_PORT_SETUP: self.set_up_shadow_ports,
-                         ROUTER_SETUP: self.set_up_router,
-                         FLOATINGIP_SETUP: self.set_up_floating_ip},
+            context.db, {jobs.SHADOW_PORT_SETUP: self.set_up_shadow_ports,
+                         jobs.ROUTER_SETUP: self.set_up_router,
+                         jobs.FLOATINGIP_SETUP: self.set_up_floating_ip},
             region_conf.job_attempts, region_conf.job_retry_delay)
-        self.pods = PodService(self)
-        self.routings = RoutingService(self)
-        self.jobs = JobService(self)
+        self.pods = admin.PodService(context.db)
+        self.routings = admin.RoutingService(context.db, self.runner)
+        self.jobs = admin.JobService(context.db, self.runner)
         context.events.subscribe(self._port_updated, events.PORT, events.AFTER_UPDATE)
         context.events.subscribe(self._port_deleted, events.PORT, events.AFTER_DELETE)
         for event in (events.AFTER_CREATE, events.AFTER_UPDATE, events.AFTER_DELETE):
@@ -301,9 +82,9 @@ class RegionsPlugin(ServicePlugin):
 
     def resources(self) -> Sequence[Resource]:
         return (
-            Resource("pod", "pods", POD, self.pods, prefix=V1),
-            Resource("routing", "routings", ROUTING, self.routings, prefix=V1),
-            Resource("job", "jobs", JOB, self.jobs, prefix=V1),
+            Resource("pod", "pods", admin.POD, self.pods, prefix=V1),
+            Resource("routing", "routings", admin.ROUTING, self.routings, prefix=V1),
+            Resource("job", "jobs", admin.JOB, self.jobs, prefix=V1),
         )
 
     def periodic_tasks(self) -> Sequence[PeriodicTask]:
@@ -318,12 +99,12 @@ class RegionsPlugin(ServicePlugin):
     def _port_updated(self, payload: events.Payload) -> None:
         before, after = payload.states
         if shadows.Placement.of(before) != shadows.Placement.of(after):
-            self.runner.queue(SHADOW_PORT_SETUP, after["network_id"], after["project_id"])
+            self.runner.queue(jobs.SHADOW_PORT_SETUP, after["network_id"], after["project_id"])
 
     def _port_deleted(self, payload: events.Payload) -> None:
         before = payload.states[0]
         if shadows.Placement.of(before) is not None:
-            self.runner.queue(SHADOW_PORT_SETUP, before["network_id"], before["project_id"])
+            self.runner.queue(jobs.SHADOW_PORT_SETUP, before["network_id"], before["project_id"])
 
     def _router_or_fip_port(self, payload: events.Payload) -> None:
         """A router's gateway or interface, or a floating IP's port, came or went (or a
@@ -336,12 +117,12 @@ class RegionsPlugin(ServicePlugin):
             if not device:
                 continue
             if owner in _ROUTER_PORTS:
-                self.runner.queue(ROUTER_SETUP, device)
+                self.runner.queue(jobs.ROUTER_SETUP, device)
             elif owner == device_owners.FLOATINGIP:
-                self.runner.queue(FLOATINGIP_SETUP, device)
+                self.runner.queue(jobs.FLOATINGIP_SETUP, device)
 
     def _fip_updated(self, payload: events.Payload) -> None:
-        self.runner.queue(FLOATINGIP_SETUP, payload.resource_id)
+        self.runner.queue(jobs.FLOATINGIP_SETUP, payload.resource_id)
 
     # -- the regions ------------------------------------------------------------
     def region_apis(self, session: Session, network_id: str) -> list[RemoteApi]:

@@ -29,6 +29,10 @@ from neutrino.server.plugins.regions.models import AsyncJob, JobLock
 LOG = logging.getLogger(__name__)
 
 NEW, RUNNING, SUCCESS, FAIL = "NEW", "RUNNING", "SUCCESS", "FAIL"
+# The kinds of job the central server runs.
+SHADOW_PORT_SETUP = "shadow_port_setup"
+ROUTER_SETUP = "router_setup"
+FLOATINGIP_SETUP = "floatingip_setup"
 STATUSES = (NEW, RUNNING, SUCCESS, FAIL)
 # Seconds an idle worker waits for a new job before it looks again anyway.
 IDLE_WAIT = 1.0
