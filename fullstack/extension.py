@@ -6,7 +6,8 @@ a fourth Neutron agent (BGP dynamic routing).  A ``HostExtension`` is a
 frozen value on ``HostDescription.extensions`` (or one a service adds to
 every host, ``Service.host_extensions``); the host calls its ``start`` once
 the host is wired and its server answers, before the agents start (so an
-agent extension finds the process it talks to).  What ``start`` adds
+agent extension finds the process it talks to), and gives its agents the
+options ``agent_config`` returns.  What ``start`` adds
 through the host is the host's: listed in ``host.processes()``, in the
 forensics and the topology picture, ended by ``host.kill()`` and
 ``host.shutdown()``, and named in the failure when it dies on its own.
@@ -15,6 +16,7 @@ forensics and the topology picture, ended by ``host.kill()`` and
 from __future__ import annotations
 
 import abc
+from collections.abc import Mapping
 from typing import Protocol
 
 from fullstack.resources import config, daemon
@@ -58,3 +60,9 @@ class HostExtension(abc.ABC):
     @abc.abstractmethod
     def start(self, host: ExtensibleHost) -> None:
         """Add the processes and bridges (through ``host``); return once they serve."""
+
+    def agent_config(self, host: ExtensibleHost) -> Mapping[str, config.Overlay]:
+        """Options for the host's agents, by kind ("l2", "l3", "dhcp"), once started:
+        where to reach what it runs (a socket, an address).  Applied before the
+        description's own ``agent_config``, which wins."""
+        return {}

@@ -25,7 +25,7 @@ from collections.abc import Callable
 import fixtures
 import netaddr
 
-from fullstack import context, process
+from fullstack import context, extension, process
 from fullstack.descriptions import EXTERNAL_PHYSNET, EnvironmentDescription, HostDescription
 from fullstack.resources import cable, config, daemon, link, namespace, ovs, records, runner
 from fullstack.services.base import AgentSpec, Service
@@ -98,6 +98,8 @@ class Host(fixtures.Fixture):
         self.agents: dict[str, process.ServiceProcess] = {}
         #: What its extensions added (fullstack.extension), in the order started.
         self.extension_processes: list[daemon.ProcessFixture] = []
+        #: What more it runs (the service's, then its description's), once started.
+        self.extensions: tuple[extension.HostExtension, ...] = ()
         #: The central ends of its cables (control, data, physical, external):
         #: (link, namespace), what disconnect() pulls.
         self.cable_ends: list[tuple[str, str | None]] = []
@@ -130,8 +132,9 @@ class Host(fixtures.Fixture):
         self.br_tun = self.ovs.bridge("br-tun")
         self.site.wait_for_server()
         self.agent_spec = self._agent_spec(ctx)
-        for extension in (*self.site.service.host_extensions(self.desc), *self.desc.extensions):
-            extension.start(self)
+        self.extensions = (*self.site.service.host_extensions(self.desc), *self.desc.extensions)
+        for each in self.extensions:
+            each.start(self)
         self._start_agents()
 
     def _agent_spec(self, ctx: context.RunContext) -> AgentSpec:
@@ -152,6 +155,8 @@ class Host(fixtures.Fixture):
             self.addCleanup(self.site.service.remove_agent_leftovers, self.agent_spec)
         for kind in self.desc.agent_kinds:
             agent = self.site.service.agent(kind, self.agent_spec)
+            for each in self.extensions:
+                agent.apply_overlay(each.agent_config(self).get(kind))
             agent.apply_overlay(self.desc.agent_config.get(kind))
             self.agents[kind] = self.useFixture(agent)
 

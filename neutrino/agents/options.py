@@ -7,7 +7,7 @@ one overlay sets it on either system.
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from oslo_config import cfg
 
@@ -44,6 +44,9 @@ PLUGGING_OPTS = [
 ]
 
 
+MoreOptions = Callable[[cfg.ConfigOpts], Mapping[str | None, Sequence[cfg.Opt]]]
+
+
 def _optional(opts: Sequence[cfg.Opt]) -> list[cfg.Opt]:
     relaxed = [copy.copy(opt) for opt in opts]
     for opt in relaxed:
@@ -52,10 +55,11 @@ def _optional(opts: Sequence[cfg.Opt]) -> list[cfg.Opt]:
 
 
 def load(argv: Sequence[str], prog: str, groups: dict[str | None, Sequence[cfg.Opt]],
-         check_only: bool = False) -> cfg.ConfigOpts:
+         check_only: bool = False, more: MoreOptions | None = None) -> cfg.ConfigOpts:
     """Parse ``argv`` with the options of ``groups`` (None: DEFAULT) besides the
     common ones; a ValueError names an option the files set that the agent lacks.
-    ``check_only``: a check of some options, so none is required."""
+    ``check_only``: a check of some options, so none is required.  ``more``:
+    options that what the files name brings (an extension's), by group."""
     conf = cfg.ConfigOpts()
     every: dict[str | None, list[cfg.Opt]] = {None: list(COMMON_OPTS),
                                              "agent": list(AGENT_STATE_OPTS)}
@@ -64,5 +68,7 @@ def load(argv: Sequence[str], prog: str, groups: dict[str | None, Sequence[cfg.O
     for group, opts in every.items():
         conf.register_opts(_optional(opts) if check_only else opts, group=group)
     conf(list(argv), project="neutrino", prog=prog, default_config_files=[])
+    for group, opts in (more(conf) if more else {}).items():
+        conf.register_opts(_optional(opts) if check_only else opts, group=group)
     config_files.check_known(conf, prog)
     return conf

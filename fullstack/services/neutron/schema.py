@@ -1,8 +1,10 @@
-"""Neutron's database schema: migrated once per Neutron version, loaded into each test's.
+"""Neutron's database schema: migrated once per set of migrations, loaded into each test's.
 
 ``neutron-db-manage upgrade heads`` takes 6-14 s; loading a dump of its
-result takes about half a second.  So the first test of a Neutron version
-migrates a scratch database and dumps it (under a file lock: tests run side
+result takes about half a second.  So the first test of a set of
+installed migrations (Neutron's and every subproject's that registers
+``neutron.db.alembic_migrations``, as a plugin's package does) migrates a
+scratch database and dumps it (under a file lock: tests run side
 by side), and every test loads the dump into its own database.  The dump
 keeps the rows the migrations seed (the default security group rules) and
 the foreign keys, which ``CREATE TABLE ... LIKE`` would lose.
@@ -12,6 +14,10 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
+import importlib.metadata
+import importlib.util
+import json
 import os
 import tempfile
 from collections.abc import Iterator
@@ -25,8 +31,36 @@ from fullstack.services.neutron import installation
 MIGRATE_TIMEOUT = 300
 
 
+MIGRATIONS_GROUP = "neutron.db.alembic_migrations"
+
+
+def migrations() -> dict[str, list[str]]:
+    """Each installed project's migration scripts (paths under its versions/ folder):
+    what decides the schema ``upgrade heads`` makes.  Found by entry point and
+    file name, without importing any of them."""
+    found: dict[str, list[str]] = {}
+    for entry in importlib.metadata.entry_points(group=MIGRATIONS_GROUP):
+        module, _, attr = entry.value.partition(":")
+        top, *inner = module.split(".")
+        spec = importlib.util.find_spec(top)   # a top-level package: not imported
+        if spec is None or not spec.submodule_search_locations:
+            raise ValueError(f"{MIGRATIONS_GROUP} entry point {entry.name!r}: package {top} "
+                             "is not installed")
+        versions = os.path.join(list(spec.submodule_search_locations)[0], *inner,
+                                *attr.split("."), "versions")
+        found[entry.name] = sorted(
+            os.path.relpath(os.path.join(folder, name), versions)
+            for folder, _, names in os.walk(versions) for name in names
+            if name.endswith(".py") and name != "__init__.py")
+    return found
+
+
 def dump_path(state_dir: str) -> str:
-    return os.path.join(state_dir, "cache", f"neutron-{installation.version()}-schema.sql")
+    """The dump's file, named after Neutron's version and a digest of the installed
+    migrations: a plugin installed later (or a new revision) makes a new one."""
+    digest = hashlib.sha256(json.dumps(migrations(), sort_keys=True).encode()).hexdigest()
+    return os.path.join(state_dir, "cache",
+                        f"neutron-{installation.version()}-{digest[:12]}-schema.sql")
 
 
 @contextlib.contextmanager

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from oslo_config import cfg
 
 from neutrino.agents import options
+from neutrino.agents.ovs import extensions
 
 POLLING_OPTS = [
     cfg.FloatOpt("polling_interval", default=0.5, min=0.01,
@@ -49,4 +50,5 @@ SECURITYGROUP_OPTS = [
 def load(argv: Sequence[str], check_only: bool = False) -> cfg.ConfigOpts:
     return options.load(argv, "neutrino-openvswitch-agent", {
         "ovs": options.PLUGGING_OPTS + OVS_OPTS, "agent": AGENT_OPTS,
-        "securitygroup": SECURITYGROUP_OPTS}, check_only)
+        "securitygroup": SECURITYGROUP_OPTS}, check_only,
+        more=lambda conf: extensions.options_of(conf.agent.extensions))

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from importlib import metadata
-from typing import Any
+from typing import Any, ClassVar
+
+from oslo_config import cfg
 
 from neutrino.agents.ovs import ports
 from neutrino.common import loading
@@ -38,6 +40,10 @@ class AgentApi:
 class AgentExtension:
     """Subclass and override what the extension needs; the defaults do nothing."""
 
+    # Its options by group ("DEFAULT" too): the agent's config file may set
+    # them once ``[agent] extensions`` names it.
+    options: ClassVar[Mapping[str, Sequence[cfg.Opt]]] = {}
+
     def initialize(self, api: AgentApi) -> None:
         """Once, before the agent wires its first port."""
 
@@ -55,16 +61,30 @@ def _entry_point(name: str) -> type | None:
     return None
 
 
-def load(names: Sequence[str]) -> list[AgentExtension]:
-    """The extensions ``names`` stand for, made; a ValueError naming the bad one."""
-    made = []
+def classes(names: Sequence[str]) -> list[type[AgentExtension]]:
+    """The extension classes ``names`` stand for; a ValueError naming the bad one."""
+    found = []
     for name in names:
         cls = _entry_point(name) or loading.load_class("[agent] extensions", name, {})
         if not issubclass(cls, AgentExtension):
             raise ValueError(f"[agent] extensions {name!r}: {cls.__module__}."
                              f"{cls.__qualname__} is not an AgentExtension")
-        made.append(cls())
-    return made
+        found.append(cls)
+    return found
+
+
+def options_of(names: Sequence[str]) -> dict[str | None, list[cfg.Opt]]:
+    """The options the extensions ``names`` bring, by group (None: DEFAULT)."""
+    every: dict[str | None, list[cfg.Opt]] = {}
+    for cls in classes(names):
+        for group, opts in cls.options.items():
+            every.setdefault(None if group == "DEFAULT" else group, []).extend(opts)
+    return every
+
+
+def load(names: Sequence[str]) -> list[AgentExtension]:
+    """The extensions ``names`` stand for, made."""
+    return [cls() for cls in classes(names)]
 
 
 class Extensions:
