@@ -1,8 +1,4 @@
-"""The DHCP agent scheduler's table: which DHCP agents serve a network.
-
-They join the schema when the plugin is loaded: a server without it has none
-of them.
-"""
+"""The DHCP agent scheduler's table: which DHCP agents serve a network."""
 
 from __future__ import annotations
 

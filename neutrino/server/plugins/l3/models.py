@@ -1,8 +1,4 @@
-"""The L3 plugin's tables: routers, the ports they own, where they are hosted, floating IPs.
-
-They join the schema when the plugin is loaded: a server without it has none
-of them.
-"""
+"""The L3 plugin's tables: routers, the ports they own, where they are hosted, floating IPs."""
 
 from __future__ import annotations
 

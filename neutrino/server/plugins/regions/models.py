@@ -1,8 +1,4 @@
-"""The regions plugin's tables (the central server's own): pods, routings, jobs.
-
-They join the schema when the plugin is loaded: a server without it has none
-of them.
-"""
+"""The regions plugin's tables (the central server's own): pods, routings, jobs."""
 
 from __future__ import annotations
 

@@ -1,8 +1,4 @@
-"""The security group plugin's tables: groups, rules, members, and port security.
-
-They join the schema when the plugin is loaded: a server without it has none
-of them.
-"""
+"""The security group plugin's tables: groups, rules, members, and port security."""
 
 from __future__ import annotations
 
