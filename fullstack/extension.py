@@ -63,6 +63,8 @@ class HostExtension(abc.ABC):
 
     def agent_config(self, host: ExtensibleHost) -> Mapping[str, config.Overlay]:
         """Options for the host's agents, by kind ("l2", "l3", "dhcp"), once started:
-        where to reach what it runs (a socket, an address).  Applied before the
-        description's own ``agent_config``, which wins."""
+        where to reach what it runs (a socket, an address).  A list adds to what
+        the service or an earlier extension set (each extension's ``[agent]
+        extensions`` stay); the description's own ``agent_config`` comes last
+        and replaces."""
         return {}

@@ -155,8 +155,8 @@ class Host(fixtures.Fixture):
             self.addCleanup(self.site.service.remove_agent_leftovers, self.agent_spec)
         for kind in self.desc.agent_kinds:
             agent = self.site.service.agent(kind, self.agent_spec)
-            for each in self.extensions:
-                agent.apply_overlay(each.agent_config(self).get(kind))
+            for each in self.extensions:   # two may each add an agent extension
+                agent.apply_overlay(each.agent_config(self).get(kind), extend=True)
             agent.apply_overlay(self.desc.agent_config.get(kind))
             self.agents[kind] = self.useFixture(agent)
 

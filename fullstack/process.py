@@ -41,9 +41,10 @@ class ServiceProcess(daemon.ProcessFixture):
         super().__init__(name, cmd, ctx.owner, namespace=namespace, private_mounts=False,
                          **kwargs)
 
-    def apply_overlay(self, overlay: config.Overlay | None) -> None:
-        """Put a test's options over the service's, before the file is written."""
-        self.sections = config.overlaid(self.sections, overlay)
+    def apply_overlay(self, overlay: config.Overlay | None, extend: bool = False) -> None:
+        """Put a test's options over the service's, before the file is written
+        (``extend``: lists add to lists, see ``config.overlaid``)."""
+        self.sections = config.overlaid(self.sections, overlay, extend)
 
     def _setUp(self) -> None:
         self.useFixture(config.ConfigFile(os.path.dirname(self.config_path),

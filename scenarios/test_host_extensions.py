@@ -97,7 +97,6 @@ class TestHostExtensions(base.BaseFullStackTestCase):
         else:
             binary, main = "neutrino-l3-agent", "neutrino.agents.l3.__main__:main"
             sections = {"DEFAULT": {"namespace_prefix": f"{self.host.namespace}-"},
-                        "agent": {"report_interval": 1},
                         "ovs": {"ovsdb_connection": self.host.ovs.db_socket}}
         agent = self.host.add_agent("extra-agent", main, sections, binary=binary)
         self.assertEqual("host-1-extra-agent", agent.name)

@@ -30,6 +30,9 @@ class Repeated(tuple):
     def __new__(cls, *values: str) -> Repeated:
         return super().__new__(cls, values)
 
+    def __getnewargs__(self) -> tuple[str, ...]:   # copies and pickles: the values again
+        return tuple(self)
+
     def __repr__(self) -> str:
         return f"Repeated{tuple(self)!r}"
 
@@ -76,15 +79,21 @@ def check_overlay(field: str, overlay: object) -> None:
             _check_value(f"{field}[{section!r}][{option!r}]", value)
 
 
-def overlaid(sections: Sections, overlay: Overlay | None) -> Sections:
+def overlaid(sections: Sections, overlay: Overlay | None, extend: bool = False) -> Sections:
     """``sections`` with ``overlay`` on top: an option it names takes its value (None
-    removes the option); sections and options it does not name stay."""
+    removes the option); sections and options it does not name stay.  ``extend``:
+    a list the overlay gives for an option that has a list already adds what
+    that one lacks (two host extensions' ``[agent] extensions``)."""
     merged = copy.deepcopy(sections)
     for section, options in (overlay or {}).items():
         target = merged.setdefault(section, {})
         for option, value in options.items():
+            old = target.get(option)
             if value is None:
                 target.pop(option, None)
+            elif extend and isinstance(old, (list, tuple)) and isinstance(value, (list, tuple)):
+                both = [*old, *(v for v in value if v not in old)]
+                target[option] = Repeated(*both) if isinstance(value, Repeated) else both
             else:
                 target[option] = value
     return merged

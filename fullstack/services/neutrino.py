@@ -147,8 +147,10 @@ class NeutrinoService(Service):
                         sections: process.Sections, binary: str = "") -> process.ServiceProcess:
         cmd = [sys.executable, "-c", _RUN_MAIN, main, "--config-file",
                process.config_path(spec.ctx, name)]
-        agent = process.ServiceProcess(spec.ctx, name, cmd, {"DEFAULT": self._defaults(spec)},
-                                       binary=binary, namespace=spec.namespace)
+        agent = process.ServiceProcess(
+            spec.ctx, name, cmd, {"DEFAULT": self._defaults(spec),
+                                  "agent": {"report_interval": spec.env_desc.report_interval}},
+            binary=binary, namespace=spec.namespace)
         agent.apply_overlay(sections)
         return agent
 

@@ -75,9 +75,12 @@ def load(argv: Sequence[str], check_only: bool = False) -> cfg.ConfigOpts:
     # /etc/neutrino/neutrino.conf or ~/.neutrino.conf by accident.
     conf(args=list(argv), project="neutrino", prog="neutrino-server",
          default_config_files=[])
-    # Each plugin owns its options: those of the plugins the files name join
-    # before anything is checked, so an option no loaded plugin has is unknown.
-    manager.register_options(conf, manager.configured_classes(conf))
+    # Each plugin owns its options: neutrino's own plugins' (loaded or not: a
+    # file may set an option of one a test left out) and those of the
+    # plugins the files name join before anything is checked, so an option
+    # no plugin has is unknown.
+    manager.register_options(conf, [*manager.in_tree_classes(),
+                                    *manager.configured_classes(conf)])
     config_files.check_known(conf, "neutrino-server")
     if not conf.database.connection and not check_only:
         raise ValueError("[database] connection is not set: give a SQLAlchemy URL "

@@ -56,6 +56,20 @@ class TestOverlays(testtools.TestCase):
              "VPN:strongswan:neutron_vpnaas.services.vpn.Driver:default"],
             conf.service_providers.service_provider)
 
+    def test_extending_adds_to_a_list_where_replacing_would_drop_it(self):
+        agent = {"agent": {"extensions": ["qos"], "report_interval": 1}}
+        first = config.overlaid(agent, {"agent": {"extensions": ["port_notes"]}},
+                                extend=True)
+        both = config.overlaid(first, {"agent": {"extensions": ["qos", "recorder"],
+                                                 "report_interval": 2}}, extend=True)
+        self.assertEqual({"extensions": ["qos", "port_notes", "recorder"],
+                          "report_interval": 2}, both["agent"])
+        self.assertEqual(["recorder"], config.overlaid(
+            both, {"agent": {"extensions": ["recorder"]}})["agent"]["extensions"])
+        repeated = config.overlaid({"s": {"p": config.Repeated("a")}},
+                                   {"s": {"p": config.Repeated("b")}}, extend=True)
+        self.assertEqual(config.Repeated("a", "b"), repeated["s"]["p"])
+
     def test_an_overlay_changes_adds_and_removes_options_and_keeps_the_rest(self):
         service = {"DEFAULT": {"debug": True, "agent_down_time": 10},
                    "ml2": {"mechanism_drivers": ["openvswitch"]}}

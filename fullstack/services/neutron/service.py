@@ -91,7 +91,7 @@ class NeutronService(Service):
 
     def agent_from_main(self, spec: AgentSpec, name: str, main: str,
                         sections: process.Sections, binary: str = "") -> forking.ForkedAgent:
-        """Forked by the zygote like the three, which imports ``main`` in the child."""
+        """Forked by the zygote like the three (it imports ``main`` once, itself)."""
         zygote = self._zygote(spec)
         state_dir = os.path.join(spec.state_dir, name.removeprefix(f"{spec.hostname}-"))
         agent = forking.ForkedAgent(

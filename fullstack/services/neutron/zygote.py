@@ -15,8 +15,9 @@ Requests and replies, one JSON object each way per connection::
     {"op": "spawn", "argv": [SCRIPT, ARG...], "env": {...}, "netns": PATH,
      "log": PATH, "cwd": PATH, "main": null}    -> {"pid": N}
     (SCRIPT one of agent_main.MAINS, or any name with "main": "pkg.module:function":
-    an agent beyond the three, imported by the child; the error comes back as
-    {"error": TEXT} when the zygote cannot import it)
+    an agent beyond the three, which the zygote imports on the first request
+    for it, so its later forks find it loaded; {"error": TEXT} comes back when
+    that import fails, and the zygote serves on)
     {"op": "status", "pid": N}                  -> {"returncode": int or null}
 """
 
@@ -124,7 +125,7 @@ def _serve(server, agent_main):
                 try:
                     # Imported here, once: the next fork of it finds it loaded.
                     main = agent_main.resolve_main(request["argv"][0], request.get("main"))
-                except Exception as error:   # said to the caller, who raises it
+                except BaseException as error:   # said to the caller, who raises it
                     reply = {"error": f"{type(error).__name__}: {error}"}
                 else:
                     pid = os.fork()

@@ -53,6 +53,9 @@ class OvsAgent:
         self.networks = networks.NetworkFlows(self.bridges, self.local_ip, self.tunnel_types,
                                               self.l2_population, conf.agent.arp_responder)
         self.wired: dict[str, WiredPort] = {}          # by port name
+        # What the extensions were told of (handle_port) and not yet of its
+        # end: a port re-wired after an update may fail to wire again.
+        self.announced: dict[str, WiredPort] = {}
         self.retry: set[str] = set()                    # port names to try again
         self.refilter: set[str] = set()                 # wired ports to filter anew
         self.firewall = firewall.make(conf.securitygroup.firewall_driver, self.bridges.br_int)
@@ -181,6 +184,8 @@ class OvsAgent:
         current = self.bridges.vif_ports()
         for name in set(self.wired) - set(current):
             self._unwire(name)
+        for name in set(self.announced) - set(current):
+            self.extensions.delete_port(self.announced.pop(name))
         self.retry &= set(current)
         for name, vif in current.items():
             known = self.wired.get(name)
@@ -228,7 +233,7 @@ class OvsAgent:
         self.wired[name] = port
         self.retry.discard(name)
         self._report_device("update_device_up", port.iface_id)
-        self.extensions.handle_port(port)
+        self._announce(port)
         LOG.info("wired port %s (%s) on VLAN %d for network %s", port.iface_id, name,
                  net.lvid, net.network_id)
 
@@ -240,7 +245,7 @@ class OvsAgent:
         self.wired[port.name] = port
         self.retry.discard(port.name)
         self._report_device("update_device_down", port.iface_id)
-        self.extensions.handle_port(port)
+        self._announce(port)
         LOG.info("port %s (%s) is administratively down: dropping its traffic",
                  port.iface_id, port.name)
 
@@ -255,12 +260,17 @@ class OvsAgent:
             self.bridges.br_int.delete_flows([dead_port_match(port.ofport)], strict=True)
         if report:
             self._report_device("update_device_down", port.iface_id)
-        if gone and (port.lvid is not None or port.dead):   # what handle_port saw
-            self.extensions.delete_port(port)
+        if gone and name in self.announced:
+            self.extensions.delete_port(self.announced.pop(name))
         net = self.networks.vlans.get(port.network_id) if port.network_id else None
         if net is not None:
             net.ports.discard(name)
             self.networks.release_if_unused(net)
+
+    def _announce(self, port: WiredPort) -> None:
+        """Tell the extensions of a port wired (or set dead) anew."""
+        self.announced[port.name] = port
+        self.extensions.handle_port(port)
 
     # -- security groups ---------------------------------------------------------
     def _filter(self, ports: dict[str, WiredPort]) -> set[str]:

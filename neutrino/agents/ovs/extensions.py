@@ -65,7 +65,11 @@ def classes(names: Sequence[str]) -> list[type[AgentExtension]]:
     """The extension classes ``names`` stand for; a ValueError naming the bad one."""
     found = []
     for name in names:
-        cls = _entry_point(name) or loading.load_class("[agent] extensions", name, {})
+        cls = _entry_point(name)
+        if cls is None and "." not in name and ":" not in name:
+            raise ValueError(f"[agent] extensions {name!r} is neither an entry point of "
+                             f"{ENTRY_POINT_GROUP} nor an import path (package.module.Class)")
+        cls = cls or loading.load_class("[agent] extensions", name, {})
         if not issubclass(cls, AgentExtension):
             raise ValueError(f"[agent] extensions {name!r}: {cls.__module__}."
                              f"{cls.__qualname__} is not an AgentExtension")

@@ -17,7 +17,7 @@ class PortDetails:
     port_id: str
     network_id: str
     mac_address: str
-    fixed_ips: tuple[str, ...]
+    fixed_ips: tuple[tuple[str, str], ...]    # (subnet id, address)
     admin_state_up: bool
     network_type: str | None
     physical_network: str | None
@@ -30,7 +30,9 @@ class PortDetails:
         if "network_id" not in details:
             return None
         return cls(details["port_id"], details["network_id"], details["mac_address"],
-                   tuple(details.get("fixed_ips") or ()), details.get("admin_state_up", True),
+                   tuple((ip["subnet_id"], ip["ip_address"])
+                         for ip in details.get("fixed_ips") or ()),
+                   details.get("admin_state_up", True),
                    details.get("network_type"), details.get("physical_network"),
                    details.get("segmentation_id"), details.get("device_owner") or "")
 

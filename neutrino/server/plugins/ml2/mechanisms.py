@@ -129,8 +129,16 @@ class MechanismManager:
 
     def port_up(self, network_id: str) -> None:
         for driver in self.drivers:
-            driver.port_up(network_id)
+            self._tell(driver, "port_up", network_id)
 
     def port_changed(self, before: l2pop.PortFacts, after: l2pop.PortFacts | None) -> None:
         for driver in self.drivers:
-            driver.port_changed(before, after)
+            self._tell(driver, "port_changed", before, after)
+
+    @staticmethod
+    def _tell(driver: MechanismDriver, method: str, *args: object) -> None:
+        """The change is committed: a driver that fails is logged, the others still hear."""
+        try:
+            getattr(driver, method)(*args)
+        except Exception:
+            LOG.exception("mechanism driver %s: %s failed", type(driver).__name__, method)
