@@ -52,14 +52,20 @@ def _checked(option: str, name: str, cls: type, base: type) -> type:
     return cls
 
 
+def _core_class(name: str) -> type:
+    return _checked("core_plugin", name, load_class("core_plugin", name, CORE_PLUGINS),
+                    CorePlugin)
+
+
+def _service_class(name: str) -> type:
+    return _checked("service_plugins", name,
+                    load_class("service_plugins", name, SERVICE_PLUGINS), ServicePlugin)
+
+
 def configured_classes(conf: Any) -> list[type[Plugin]]:
     """The plugin classes a server configured so loads (core first), not yet made."""
     core, services = for_role(conf.role, conf.core_plugin, conf.service_plugins)
-    return [_checked("core_plugin", core, load_class("core_plugin", core, CORE_PLUGINS),
-                     CorePlugin),
-            *(_checked("service_plugins", name,
-                       load_class("service_plugins", name, SERVICE_PLUGINS), ServicePlugin)
-              for name in services)]
+    return [_core_class(core), *map(_service_class, services)]
 
 
 def in_tree_classes() -> list[type[Plugin]]:
@@ -81,13 +87,10 @@ class PluginManager:
 
     def __init__(self, context: PluginContext, core_plugin: str,
                  service_plugins: Sequence[str]):
-        core_class = _checked("core_plugin", core_plugin,
-                              load_class("core_plugin", core_plugin, CORE_PLUGINS), CorePlugin)
-        self.core: CorePlugin = core_class(context)
+        self.core: CorePlugin = _core_class(core_plugin)(context)
         self.services: dict[str, ServicePlugin] = {}
         for name in service_plugins:
-            cls = _checked("service_plugins", name,
-                           load_class("service_plugins", name, SERVICE_PLUGINS), ServicePlugin)
+            cls = _service_class(name)
             if any(type(plugin) is cls for plugin in self.services.values()):
                 raise ValueError(f"service_plugins names {cls.__qualname__} twice")
             self.services[name] = cls(context, self.core)
