@@ -11,12 +11,22 @@ host built until every agent is alive).  With ``--regions N`` the round is
 N regions of ``--hosts`` hosts each, a machine per host on one central
 network, and ``server`` is each server's (the central one's and each
 region's).  ``rss_mb_per_host`` is the peak
-resident memory (VmHWM) of a host's OVS daemons and agents.
+resident memory (VmHWM) of a host's OVS daemons and agents;
+``pss_mb_per_host`` their proportional share (PSS) once the machines
+pinged: a page several processes share (a zygote's, forked from) counts
+as a fraction in each, so it says what a host adds to the machine where
+RSS counts the shared pages in full in every process.  ``ready``
+is each process's time from its launch until it was first seen ready
+(a server answering, an agent listed alive, an OVS daemon's socket
+accepting), grouped by kind (``host-2-ovs-agent`` counts as ``ovs-agent``);
+a process kept for the whole runner (a zygote) shows in the round that
+launched it.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import statistics
 import time
 import uuid
@@ -26,7 +36,7 @@ import psutil
 
 from fullstack import descriptions, environment, interactive, machine, prerequisites, run
 from fullstack import host as host_module
-from fullstack.resources import client
+from fullstack.resources import client, lasting
 
 PHASES = ("env_up", "boot", "ping_all", "teardown", "total")
 
@@ -66,7 +76,9 @@ class ConnectivityRound(fixtures.Fixture):
         self.marks["ping_all"] = time.monotonic() - before_ping
         self.set_up_seconds = time.monotonic() - start
         self.parts = env_parts(env)
+        self.ready = ready_times(env, since=start)
         self.rss_mb = [host_peak_rss_mb(host) for host in env.hosts]
+        self.pss_mb = [host_pss_mb(host) for host in env.hosts]
 
 
 def env_parts(env: environment.Environment) -> dict[str, list[float]]:
@@ -87,6 +99,18 @@ def env_parts(env: environment.Environment) -> dict[str, list[float]]:
     return parts
 
 
+def ready_times(env: environment.Environment, since: float) -> dict[str, list[float]]:
+    """Launch to ready, by process kind, of the environment's processes and of those
+    kept for the runner that were launched after ``since``."""
+    kept = [proc for proc in lasting.KEEPER.processes() if proc.started_at >= since]
+    times: dict[str, list[float]] = {}
+    for proc in [*env.processes(), *kept]:
+        if proc.ready_after is not None:
+            kind = re.sub(r"^host-\d+-", "", proc.name)
+            times.setdefault(kind, []).append(proc.ready_after)
+    return times
+
+
 def peak_rss_mb(pid: int | None) -> float:
     """VmHWM: the most memory the process ever had resident.
 
@@ -104,6 +128,11 @@ def host_peak_rss_mb(host: host_module.Host) -> float:
     return sum(peak_rss_mb(daemon.pid) for daemon in host.processes())
 
 
+def host_pss_mb(host: host_module.Host) -> float:
+    return sum(psutil.Process(daemon.pid).memory_full_info().pss
+               for daemon in host.processes()) / 2**20
+
+
 def run_rounds(hosts: int, runs: int, network_type: descriptions.NetworkType,
                service: str | None = None,
                regions: int = 0) -> dict:
@@ -112,7 +141,9 @@ def run_rounds(hosts: int, runs: int, network_type: descriptions.NetworkType,
     settings = prerequisites.Settings.from_environment()
     samples: dict[str, list[float]] = {phase: [] for phase in PHASES}
     parts: dict[str, list[float]] = {}
+    ready: dict[str, list[float]] = {}
     rss: list[float] = []
+    pss: list[float] = []
     for _ in range(runs):
         round_ = ConnectivityRound(settings, hosts, network_type, service, regions)
         round_.setUp()  # a failed set-up unwinds itself and raises
@@ -125,16 +156,23 @@ def run_rounds(hosts: int, runs: int, network_type: descriptions.NetworkType,
         samples["total"].append(round_.set_up_seconds + teardown)
         for part, values in round_.parts.items():
             parts.setdefault(part, []).extend(values)
+        for kind, values in round_.ready.items():
+            ready.setdefault(kind, []).extend(values)
         rss.extend(round_.rss_mb)
+        pss.extend(round_.pss_mb)
     return {
         "service": service or settings.service,
         "hosts": hosts, "regions": regions, "runs": runs, "network_type": network_type,
         "cores": psutil.cpu_count(), "ram_gb": round(psutil.virtual_memory().total / 2**30),
         "phases": {phase: _stats(values) for phase, values in samples.items()},
         "env_up_parts": {part: _stats(values) for part, values in parts.items()},
-        "rss_mb_per_host": {"median": round(statistics.median(rss), 1),
-                            "max": round(max(rss), 1)},
+        "ready": {kind: _stats(values) for kind, values in sorted(ready.items())},
+        "rss_mb_per_host": _mb(rss), "pss_mb_per_host": _mb(pss),
     }
+
+
+def _mb(values: list[float]) -> dict[str, float]:
+    return {"median": round(statistics.median(values), 1), "max": round(max(values), 1)}
 
 
 def _stats(values: list[float]) -> dict[str, float]:
@@ -156,6 +194,12 @@ def render(result: dict, as_json: bool) -> str:
     lines.append("env_up parts (host, host_ovs: per host; agent_alive: per agent)")
     for part, stats in result["env_up_parts"].items():
         lines.append(f"  {part:<12} {stats['median']:>9.3f} {stats['max']:>9.3f}")
+    lines.append("launch to ready, by process")
+    for kind, stats in result["ready"].items():
+        lines.append(f"  {kind:<24} {stats['median']:>9.3f} {stats['max']:>9.3f}")
     rss = result["rss_mb_per_host"]
     lines.append(f"{'rss_mb_per_host':<14} {rss['median']:>9.1f} {rss['max']:>9.1f}  (MB, peak)")
+    pss = result["pss_mb_per_host"]
+    lines.append(f"{'pss_mb_per_host':<14} {pss['median']:>9.1f} {pss['max']:>9.1f}  "
+                 "(MB, shared pages split)")
     return "\n".join(lines)

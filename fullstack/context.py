@@ -18,6 +18,10 @@ class RunContext:
     log_dir: str
     run_dir: str
     keep_on_failure: Callable[[], bool] = lambda: False
+    #: Whether a service may keep a process for the rest of this test runner
+    #: (resources/lasting.py): a deployment left standing may not, its
+    #: processes must not depend on one that ends with the command.
+    lasting: bool = True
     #: What every process of the run carries (prefix, log and state directories).
     owner: records.Ownership = dataclasses.field(init=False)
 

@@ -347,6 +347,7 @@ class Environment(fixtures.Fixture):
                 key = f"{agent.name}.alive"
                 if key not in self.timings and (host.hostname, agent.binary) in seen:
                     self.timings[key] = now - agent.started_at
+                    agent.mark_ready()   # an agent is ready once its server lists it alive
 
     def wait_until_env_is_up(self, timeout: float = 60.0) -> None:
         """Wait until each region's server lists every agent of its hosts alive."""

@@ -99,7 +99,7 @@ class Deployment(fixtures.Fixture):
         self.extras: dict[str, object] = {}
 
     def _setUp(self) -> None:
-        self.ctx = self.useFixture(run.HarnessRun(self.settings, "up")).ctx
+        self.ctx = self.useFixture(run.HarnessRun(self.settings, "up", lasting=False)).ctx
         self.progress(f"deployment {self.ctx.prefix}: logs in {self.ctx.log_dir}")
         env = self.request.environment(self.ctx)
         env.progress = self.progress

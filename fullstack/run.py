@@ -25,11 +25,12 @@ class HarnessRun(fixtures.Fixture):
     """
 
     def __init__(self, settings: prerequisites.Settings, log_name: str,
-                 keep_on_failure: Callable[[], bool] = lambda: False):
+                 keep_on_failure: Callable[[], bool] = lambda: False, lasting: bool = True):
         super().__init__()
         self.settings = settings
         self.log_name = log_name
         self.keep_on_failure = keep_on_failure
+        self.lasting = lasting
         self.leaks: dict[str, list] = {}
 
     def _setUp(self) -> None:
@@ -44,7 +45,7 @@ class HarnessRun(fixtures.Fixture):
         self.ctx = context.RunContext(
             settings=self.settings, registry=registry, prefix=prefix, log_dir=log_dir,
             run_dir=records.run_dir(self.settings.state_dir, prefix),
-            keep_on_failure=self.keep_on_failure)
+            keep_on_failure=self.keep_on_failure, lasting=self.lasting)
 
     def _give_up_prefix(self, allocation: allocator.PrefixAllocation) -> None:
         prefix = allocation.value

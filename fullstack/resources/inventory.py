@@ -1,8 +1,8 @@
 """A snapshot of what the harness can leave behind on a machine.
 
 Two snapshots, before and after, tell whether a run leaked: namespaces,
-root-namespace links, our child processes, RabbitMQ vhosts and users,
-databases.
+root-namespace links, our child processes (but those kept for the whole
+test runner), RabbitMQ vhosts and users, databases.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import psutil
 from pyroute2 import IPRoute, netns
 
 from fullstack import prerequisites
-from fullstack.resources import database, rabbitmq
+from fullstack.resources import database, lasting, rabbitmq
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,8 +49,9 @@ class Inventory:
         return cls(
             namespaces=frozenset(netns.listnetns()),
             links=links,
+            # Kept for the test runner, not any run's (lasting.py).
             child_pids=frozenset(p.pid for p in psutil.Process().children(recursive=True)
-                                 if _running(p)),
+                                 if _running(p)) - lasting.pids(),
             vhosts=frozenset(api.vhosts()),
             rabbit_users=frozenset(api.users()),
             databases=frozenset(database.list_databases(settings.db_admin_url)),

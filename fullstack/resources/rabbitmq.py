@@ -7,6 +7,7 @@ The management API creates a vhost in ~35 ms where ``rabbitmqctl`` needs
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import secrets
 import urllib.error
@@ -15,6 +16,7 @@ import urllib.request
 from typing import Any
 
 import fixtures
+import pika
 
 from fullstack import prerequisites
 
@@ -83,16 +85,6 @@ class ManagementApi:
     def connections(self, vhost: str) -> list[dict]:
         return self.request("GET", f"/vhosts/{self.quote(vhost)}/connections")
 
-    def queue_consumers(self, vhost: str, queue: str) -> int:
-        """How many consumers ``queue`` has; 0 while it does not exist."""
-        try:
-            found = self.request("GET", f"/queues/{self.quote(vhost)}/{self.quote(queue)}")
-        except RuntimeError as exc:
-            if ": 404 " in str(exc):
-                return 0
-            raise
-        return int(found.get("consumers") or 0)
-
     def declare_topic_queue(self, vhost: str, exchange: str, queue: str) -> None:
         """A topic exchange and a queue bound to it by its own name, as an RPC
         server declares them (transient, not auto-deleted, no arguments)."""
@@ -139,7 +131,24 @@ class RabbitmqVhost(fixtures.Fixture):
         self.api.grant_vhost(self.vhost, self.user)
 
     def queue_consumers(self, queue: str) -> int:
-        return self.api.queue_consumers(self.vhost, queue)
+        """How many consumers ``queue`` has now; 0 while it does not exist.
+
+        Asked over AMQP (a passive declare), which the broker answers from
+        the queue itself: the management API's figure is a statistic,
+        refreshed every 5 s, which made a server that consumed at once look
+        busy for seconds more.
+        """
+        credentials = pika.PlainCredentials(self.user, self.password)
+        params = pika.ConnectionParameters("127.0.0.1", self.amqp_port, self.vhost, credentials,
+                                           connection_attempts=1, socket_timeout=10)
+        with contextlib.closing(pika.BlockingConnection(params)) as connection:
+            try:
+                declared = connection.channel().queue_declare(queue, passive=True)
+            except pika.exceptions.ChannelClosedByBroker as closed:
+                if closed.reply_code == 404:
+                    return 0
+                raise
+        return int(declared.method.consumer_count)
 
     def declare_topic_queue(self, exchange: str, queue: str) -> None:
         self.api.declare_topic_queue(self.vhost, exchange, queue)

@@ -28,11 +28,15 @@ class TestEnvParts(testtools.TestCase):
                   "cores": 2, "ram_gb": 24,
                   "phases": dict.fromkeys(bench.PHASES, stats),
                   "env_up_parts": {"central": stats, "agent_alive": stats},
-                  "rss_mb_per_host": {"median": 65.0, "max": 66.0}}
+                  "ready": {"ovs-agent": stats},
+                  "rss_mb_per_host": {"median": 65.0, "max": 66.0},
+                  "pss_mb_per_host": {"median": 40.0, "max": 41.0}}
         text = bench.render(result, as_json=False)
         self.assertIn("neutrino, 3 hosts, vxlan, 1 runs (2 cores, 24 GiB)", text)
         self.assertRegex(text, r"agent_alive\s+1\.000\s+2\.000")
+        self.assertRegex(text, r"ovs-agent\s+1\.000\s+2\.000")
         self.assertRegex(text, r"rss_mb_per_host\s+65\.0\s+66\.0")
+        self.assertRegex(text, r"pss_mb_per_host\s+40\.0\s+41\.0")
 
 
 class TestSecurityGroupBenchRender(testtools.TestCase):

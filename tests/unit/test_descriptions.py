@@ -123,7 +123,8 @@ class TestEnvironment(testtools.TestCase):
         env._regions = [types.SimpleNamespace(server=server, processes=lambda: [])]
         env.hosts = [types.SimpleNamespace(
             hostname=f"host-{n}", processes=lambda: [], agents={"l2": types.SimpleNamespace(
-                name=f"host-{n}-ovs-agent", binary="neutrino-openvswitch-agent", started_at=0)})
+                name=f"host-{n}-ovs-agent", binary="neutrino-openvswitch-agent", started_at=0,
+                mark_ready=lambda: None)})
             for n in (1, 2)]
         exc = self.assertRaises(wait.WaitTimeout, env.wait_until_env_is_up, timeout=0.05)
         self.assertIn("not all 2 agents alive after 0.05 s (not alive: host-2-ovs-agent)",

@@ -12,11 +12,11 @@ import testtools
 from fullstack import descriptions
 from fullstack.resources import records
 from fullstack.services.base import AgentSpec
-from fullstack.services.neutron import service
+from fullstack.services.neutron import ovs_agent, service
 
 
-def _agent(log: list[str]) -> tuple[service.PrimedOvsAgent, mock.MagicMock, list[tuple]]:
-    agent = object.__new__(service.PrimedOvsAgent)
+def _agent(log: list[str]) -> tuple[ovs_agent.PrimedOvsAgent, mock.MagicMock, list[tuple]]:
+    agent = object.__new__(ovs_agent.PrimedOvsAgent)
     agent.spec = types.SimpleNamespace(api_url="http://240.0.0.1:9696", hostname="host-1",
                                        ovsdb_connection="unix:/run/db.sock")
     agent._step, agent._processed, agent._resources = "starting", 0, []
@@ -32,7 +32,7 @@ class TestPriming(testtools.TestCase):
     def test_the_steps_follow_the_agents_log(self):
         log: list[str] = []
         agent, api, vsctl = _agent(log)
-        with mock.patch.object(service.client, "ApiClient", return_value=api):
+        with mock.patch.object(ovs_agent.client, "ApiClient", return_value=api):
             self.assertFalse(agent._primed())           # the agent's loop has not run yet
             self.assertEqual([], vsctl)
             log.append("Agent rpc_loop - iteration:0 completed.\n")
@@ -62,12 +62,12 @@ class TestPriming(testtools.TestCase):
                          ovsdb_connection="unix:/run/db.sock", ovs_run_dir="/run/ovs",
                          local_ip="240.0.1.11", bridge_mappings={}, namespace_prefix="fs1234-h1-",
                          state_dir="/tmp/h1", server=server)
-        self.assertNotIsInstance(neutron.agent("l2", spec), service.PrimedOvsAgent)
+        self.assertNotIsInstance(neutron.agent("l2", spec), ovs_agent.PrimedOvsAgent)
         filtering = dataclasses.replace(spec, firewall_driver="openvswitch")
         agent = neutron.agent("l2", filtering)
-        self.assertIsInstance(agent, service.PrimedOvsAgent)
+        self.assertIsInstance(agent, ovs_agent.PrimedOvsAgent)
         self.assertEqual("openvswitch", agent.sections["securitygroup"]["firewall_driver"])
-        self.assertNotIsInstance(neutron.agent("dhcp", filtering), service.PrimedOvsAgent)
+        self.assertNotIsInstance(neutron.agent("dhcp", filtering), ovs_agent.PrimedOvsAgent)
 
 
 class TestAgentsComeFromTheirServer(testtools.TestCase):
@@ -75,3 +75,23 @@ class TestAgentsComeFromTheirServer(testtools.TestCase):
         spec = types.SimpleNamespace(hostname="host-1", server=None)
         error = self.assertRaises(ValueError, service.NeutronService().agent, "l2", spec)
         self.assertIn("AgentSpec.server of host-1 must be the NeutronServer", str(error))
+
+
+class TestBridgesReady(testtools.TestCase):
+    def _bridges(self, network_type: str) -> tuple[list[str], list[str]]:
+        agent = object.__new__(ovs_agent.OvsAgent)
+        agent.spec = types.SimpleNamespace(
+            env_desc=descriptions.EnvironmentDescription(network_type=network_type),
+            bridge_mappings={"physnet1": "br-phys", "extnet": "br-ex"})
+        calls: list[tuple] = []
+        agent._vsctl = lambda *args: calls.append(args)
+        agent._prepare_bridges()
+        (args,) = calls
+        added = [args[i + 1] for i, arg in enumerate(args) if arg == "add-br"]
+        targets = [arg for arg in args if arg.startswith("target=")]
+        return added, targets
+
+    def test_each_bridge_the_agent_takes_names_its_controller(self):
+        added, targets = self._bridges("vxlan")
+        self.assertEqual(["br-int", "br-tun", "br-ex", "br-phys"], added)
+        self.assertEqual([f'target="{ovs_agent.CONTROLLER}"'] * 4, targets)

@@ -35,6 +35,14 @@ MAINS = {
     "neutron-dhcp-agent": "neutron.cmd.agents.dhcp",
     "neutron-l3-agent": "neutron.cmd.agents.l3",
 }
+# What the agents import once they run, besides their mains: the zygote
+# (zygote.py) imports them all before its first fork.
+PRELOAD = (
+    *MAINS.values(),
+    "neutron.plugins.ml2.drivers.openvswitch.agent.openflow.native.ovs_oskenapp",
+    "neutron.agent.linux.dhcp",
+    "neutron.agent.linux.interface",
+)
 
 
 def resolve_main(script, main=None):
@@ -83,6 +91,22 @@ def prefix_agent_namespaces(prefix):
 
     namespaces.get_prefix_from_ns_name = prefix_of
     namespaces.get_id_from_ns_name = id_of
+
+
+def prepare_zygote():
+    """Once, in the zygote, before it imports PRELOAD."""
+    run_privileged_in_process()
+
+
+def prepare_child():
+    """In each forked agent, its argv and environment set, before its main."""
+    from neutron.agent.linux import iptables_manager
+
+    # Named after the zygote when it was imported there.
+    iptables_manager.binary_name = iptables_manager.get_binary_name()
+    prefix = os.environ.get("FULLSTACK_NS_PREFIX", "")
+    if prefix:
+        prefix_agent_namespaces(prefix)
 
 
 def main():

@@ -79,6 +79,27 @@ def server(spec: ServerSpec, state_dir: str) -> Sections:
     }
 
 
+# Where a server option's names are looked up: its stevedore namespace.
+_PLUGGABLE = (
+    ("DEFAULT", "core_plugin", "neutron.core_plugins"),
+    ("DEFAULT", "service_plugins", "neutron.service_plugins"),
+    ("ml2", "type_drivers", "neutron.ml2.type_drivers"),
+    ("ml2", "mechanism_drivers", "neutron.ml2.mechanism_drivers"),
+    ("ml2", "extension_drivers", "neutron.ml2.extension_drivers"),
+)
+
+
+def server_entry_points(sections: Sections) -> tuple[tuple[str, str], ...]:
+    """The ``(namespace, name)`` of each plugin and driver ``sections`` name, for the
+    zygote to import before it forks (a class path is left to the process)."""
+    found: list[tuple[str, str]] = []
+    for section, option, group in _PLUGGABLE:
+        value = sections.get(section, {}).get(option, ())
+        names = [value] if isinstance(value, str) else list(value)  # type: ignore[call-overload]
+        found.extend((group, str(name)) for name in names if name and "." not in str(name))
+    return tuple(found)
+
+
 def agent_common(spec: AgentSpec, state_dir: str) -> Sections:
     return {
         "DEFAULT": {"host": spec.hostname, "transport_url": rabbit_url(spec.transport_url),

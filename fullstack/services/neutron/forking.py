@@ -1,6 +1,13 @@
-"""The harness's side of the zygote (zygote.py): the process, and the agents it forks.
+"""The harness's side of the zygotes (zygote.py): the processes, and those they fork.
 
-An agent the zygote forks is not a child of the harness, so it is held by a
+Two zygotes, one per role: the agents' (agent_main.py) and the server's
+(server_main.py), apart so that an agent does not carry the server's
+modules in its memory, nor the other way round.  A test runner keeps both
+for all its tests (``kept``, see resources/lasting.py): a test's processes
+fork from them with its own configuration, so they share code, not state.
+A deployment left standing has its own, ended with it.
+
+A process a zygote forks is not a child of the harness, so it is held by a
 ``ForkedChild``: the same few calls as ``subprocess.Popen`` (poll, wait,
 send_signal, kill, returncode), answered from the process table and, for
 the exit code, by the zygote, which reaps it.
@@ -19,20 +26,29 @@ from typing import BinaryIO
 import psutil
 
 from fullstack import context, process
-from fullstack.resources import daemon
+from fullstack.resources import daemon, lasting, records
 
-ZYGOTE = os.path.join(os.path.dirname(__file__), "zygote.py")
+_HERE = os.path.dirname(__file__)
+ZYGOTE = os.path.join(_HERE, "zygote.py")
+ROLES = {"agent": os.path.join(_HERE, "agent_main.py"),
+         "server": os.path.join(_HERE, "server_main.py")}
 REQUEST_TIMEOUT = 30.0
 
 
 class Zygote(daemon.ProcessFixture):
-    """The zygote of one environment: launched early, ready once it imported Neutron."""
+    """A zygote of ``role``: launched early, ready once it imported what it forks.
 
-    def __init__(self, ctx: context.RunContext):
-        self.socket_path = os.path.join(ctx.run_dir, "neutron-zygote.sock")
-        super().__init__("neutron-agent-zygote", [sys.executable, ZYGOTE, self.socket_path],
-                         ctx.owner,
-                         ready=lambda: daemon.accepts(self.socket_path), wait_at_setup=False)
+    ``parent``: the pid it ends after (a kept zygote's test runner).
+    """
+
+    def __init__(self, owner: records.Ownership, run_dir: str, role: str,
+                 parent: int | None = None):
+        name = f"neutron-{role}-zygote"
+        self.socket_path = os.path.join(run_dir, f"{name}.sock")
+        super().__init__(name, [sys.executable, ZYGOTE, self.socket_path, ROLES[role],
+                                *([str(parent)] if parent else [])],
+                         owner, ready=lambda: daemon.accepts(self.socket_path),
+                         wait_at_setup=False)
 
     def _setUp(self) -> None:
         os.makedirs(os.path.dirname(self.socket_path), exist_ok=True)
@@ -52,13 +68,16 @@ class Zygote(daemon.ProcessFixture):
             return reply
 
     def spawn(self, argv: list[str], env: dict[str, str], namespace: str | None,
-              log_path: str, main: str | None = None) -> ForkedChild:
+              log_path: str, main: str | None = None,
+              entry_points: tuple[tuple[str, str], ...] = ()) -> ForkedChild:
         """Fork ``argv``: a console script the zygote knows, or any name run as the
-        function at import path ``main`` ("package.module:function")."""
-        self.wait_until_ready()   # the first agents may ask while it imports
+        function at import path ``main`` ("package.module:function"), once the
+        ``(group, name)`` entry points are loaded."""
+        self.wait_until_ready()   # the first processes may ask while it imports
         reply = self.request({
             "op": "spawn", "argv": argv, "env": env, "log": log_path, "cwd": os.getcwd(),
-            "netns": f"/run/netns/{namespace}" if namespace else None, "main": main})
+            "netns": f"/run/netns/{namespace}" if namespace else None, "main": main,
+            "entry_points": entry_points})
         if "error" in reply:
             raise ValueError(f"the zygote forks no {argv[0]}: {reply['error']}")
         return ForkedChild(self, reply["pid"])
@@ -116,18 +135,39 @@ class ForkedChild:
         self.send_signal(9)
 
 
-class ForkedAgent(process.ServiceProcess):
-    """A Neutron agent forked by the zygote, in its host's namespace: ``cmd`` is its argv
-    (and ``main``, if given, the import path of its main function)."""
+def zygote(ctx: context.RunContext, role: str) -> tuple[Zygote, bool]:
+    """``role``'s zygote for this run, and whether the run owns it (sets it up, ends it).
 
-    def __init__(self, zygote: Zygote, *args, main: str | None = None, **kwargs):
+    The test runner's kept one (launched now if it is not running), unless
+    the run may keep nothing beyond itself.
+    """
+    if not ctx.lasting:
+        return Zygote(ctx.owner, ctx.run_dir, role), True
+    kept = lasting.KEEPER.keep(
+        f"neutron-{role}-zygote", ctx.settings.state_dir, ctx.settings.log_dir,
+        lambda owner, run_dir: Zygote(owner, run_dir, role, parent=os.getpid()))
+    return kept, False
+
+
+class ForkedProcess(process.ServiceProcess):
+    """A Neutron process forked by a zygote, in its host's namespace if it has one:
+    ``cmd`` is its argv (and ``main``, if given, the import path of its main function;
+    ``entry_points``, what the zygote loads before it forks)."""
+
+    def __init__(self, zygote: Zygote | None, *args, main: str | None = None,
+                 entry_points: tuple[tuple[str, str], ...] = (), **kwargs):
         super().__init__(*args, **kwargs)
-        self.zygote = zygote
+        self.zygote = zygote   # None: its owner gives it one before it starts
         self.main = main
+        self.entry_points = entry_points
 
     def command_line(self) -> list[str]:
         where = f"netns {self.namespace}: " if self.namespace else ""
-        return [f"({where}forked by {self.zygote.name})", *self.cmd]
+        by = self.zygote.name if self.zygote else "a zygote"
+        return [f"({where}forked by {by})", *self.cmd]
 
     def _spawn(self, full: list[str], env: dict[str, str], log: BinaryIO) -> daemon.Handle:
-        return self.zygote.spawn(self.cmd, env, self.namespace, self.log_path, self.main)
+        if self.zygote is None:
+            raise ValueError(f"{self.name} has no zygote to fork it")
+        return self.zygote.spawn(self.cmd, env, self.namespace, self.log_path, self.main,
+                                 self.entry_points)

@@ -7,6 +7,9 @@
 - ``neutron-rpc-server``, which agents call on q-plugin;
 - ``neutron-periodic-workers``: agent liveness, rescheduling from dead agents.
 
+Each is forked by the server's zygote, which imported Neutron once for the
+test runner (server_main.py says how each runs; forking.py, which zygote).
+
 Ready means the API answers and the RPC server consumes its queues.  The
 harness declares those queues first, so agents may start while the server
 loads: their first calls wait in the queues instead of timing out.
@@ -16,12 +19,11 @@ from __future__ import annotations
 
 import os
 import signal
-import sys
 
 from fullstack import process, wait
 from fullstack.resources import client, daemon
 from fullstack.services.base import ServerSpec
-from fullstack.services.neutron import configs, forking, installation
+from fullstack.services.neutron import configs, forking
 
 # The queues agents call the RPC server on (L2 and DHCP, state reports, L3),
 # on Neutron's exchange.
@@ -30,7 +32,6 @@ CONTROL_EXCHANGE = "neutron"
 READY_TIMEOUT = 120.0
 # What a graceful stop takes: about 6 s idle, more under load.
 GRACEFUL_STOP_TIMEOUT = 30.0
-RPC_MAIN = os.path.join(os.path.dirname(__file__), "rpc_main.py")
 
 
 class NeutronServer(process.Server):
@@ -38,19 +39,23 @@ class NeutronServer(process.Server):
 
     def __init__(self, spec: ServerSpec):
         super().__init__()
-        ctx = spec.ctx
+        self.ctx = ctx = spec.ctx
         self.url = f"http://{spec.bind_host}:{spec.bind_port}"
         self.client = client.ApiClient(self.url)
         if spec.broker is None:
             raise ValueError("Neutron's server needs the test's vhost (ServerSpec.broker)")
         self._broker = spec.broker
-        # Forks the agents (see zygote.py); it imports while the server loads.
-        self.zygote = forking.Zygote(ctx)
+        # The zygotes (forking.py), chosen at set-up: the agents' forks the
+        # agents, the server's the three processes below.
+        self.zygote: forking.Zygote | None = None
+        self.server_zygote: forking.Zygote | None = None
+        self._own_zygotes: list[forking.Zygote] = []
         sections = configs.server(spec, os.path.join(ctx.run_dir, "neutron-server"))
         api_config = process.config_path(ctx, "neutron-api")
-        self.api = process.ServiceProcess(
-            ctx, "neutron-api",
-            [installation.script("uwsgi"), "--http-socket", f"{spec.bind_host}:{spec.bind_port}",
+        self.api = forking.ForkedProcess(
+            None, ctx, "neutron-api",
+            # uWSGI's arguments (server_main.py runs it).
+            ["neutron-api", "--http-socket", f"{spec.bind_host}:{spec.bind_port}",
              "--master", "--processes", "1", "--threads", "1", "--enable-threads",
              "--lazy-apps", "--need-app", "--die-on-term", "--buffer-size", "65535",
              # Its HTTP socket does not keep connections alive; clients that
@@ -63,17 +68,13 @@ class NeutronServer(process.Server):
             # It holds no state, and uWSGI's own shutdown waits 2 s for its worker.
             wait_at_setup=False, stop_signal=signal.SIGKILL)
         # SIGINT: both stop at once; SIGTERM drains (about 6 s), see restart().
-        # The RPC server through rpc_main.py: Neutron's, its policy made first.
-        self.rpc = self._neutron_process(ctx, "neutron-rpc-server", sections,
-                                         [sys.executable, RPC_MAIN])
+        self.rpc = self._neutron_process(ctx, "neutron-rpc-server", sections)
         self.periodic = self._neutron_process(ctx, "neutron-periodic-workers", sections)
 
     @staticmethod
-    def _neutron_process(ctx, name: str, sections: process.Sections,
-                         command: list[str] | None = None) -> process.ServiceProcess:
-        return process.ServiceProcess(
-            ctx, name, (command or [installation.script(name)]) + [
-                "--config-file", process.config_path(ctx, name)],
+    def _neutron_process(ctx, name: str, sections: process.Sections) -> forking.ForkedProcess:
+        return forking.ForkedProcess(
+            None, ctx, name, [name, "--config-file", process.config_path(ctx, name)],
             sections, wait_at_setup=False, stop_signal=signal.SIGINT)
 
     def _setUp(self) -> None:
@@ -81,11 +82,27 @@ class NeutronServer(process.Server):
         # started meanwhile find their first calls queued, not dropped.
         for queue in RPC_QUEUES:
             self._broker.declare_topic_queue(CONTROL_EXCHANGE, queue)
-        for proc in self.processes():
+        # The agents' first: it imports while the server's processes load.
+        self.zygote = self._zygote("agent")
+        self.server_zygote = self._zygote("server")
+        for proc in self._server_processes():
+            proc.zygote = self.server_zygote
+            # Its configuration as overlaid: the plugins it names load once per zygote.
+            proc.entry_points = configs.server_entry_points(proc.sections)
             self.useFixture(proc)
 
+    def _zygote(self, role: str) -> forking.Zygote:
+        zygote, owned = forking.zygote(self.ctx, role)
+        if owned:
+            self._own_zygotes.append(self.useFixture(zygote))
+        return zygote
+
+    def _server_processes(self) -> list[forking.ForkedProcess]:
+        return [self.api, self.rpc, self.periodic]
+
     def processes(self) -> list[daemon.ProcessFixture]:
-        return [self.zygote, self.api, self.rpc, self.periodic]
+        """The run's own: the zygotes kept for the test runner are not."""
+        return [*self._own_zygotes, *self._server_processes()]
 
     @property
     def pid(self) -> int | None:
@@ -96,8 +113,13 @@ class NeutronServer(process.Server):
         return self.api.started_at
 
     def _ready(self) -> bool:
-        return process.answers(self.url) and all(
-            self._broker.queue_consumers(queue) > 0 for queue in RPC_QUEUES)
+        """The API answers and the RPC server consumes every queue (each noted ready
+        as it is first seen so; the periodic workers say nothing)."""
+        if process.answers(self.url):
+            self.api.mark_ready()
+        if all(self._broker.queue_consumers(queue) > 0 for queue in RPC_QUEUES):
+            self.rpc.mark_ready()
+        return self.api.ready_after is not None and self.rpc.ready_after is not None
 
     def wait_until_ready(self) -> None:
         def ready_or_dead() -> bool:
@@ -123,7 +145,7 @@ class NeutronServer(process.Server):
         it has taken off the queues (SIGINT drops them all, and each agent whose
         call was dropped waits out its rpc_response_timeout, then backs off
         before it tries again).  What it has not taken waits in the queues for
-        the new one.  The zygote (and the agents it forked) stay."""
+        the new one.  The zygotes (and the agents forked) stay."""
         self.api.stop()
         for proc in (self.rpc, self.periodic):
             proc.stop(kill_signal=signal.SIGTERM, timeout=GRACEFUL_STOP_TIMEOUT)

@@ -1,7 +1,7 @@
 """Neutron behind the harness's service seam: database, server, agents, their leftovers.
 
-Its agents are forked by the environment's zygote (zygote.py, which imported
-Neutron once) and run as ``agent_main.py`` says (privileged calls in-process,
+Its agents are forked by the agents' zygote (zygote.py, which imported
+them once; see forking.py) and run as ``agent_main.py`` says (privileged calls in-process,
 namespaces named per host).  What they leave by design goes at the host's
 cleanup: dnsmasq (it daemonizes out of the DHCP agent's session), anything
 still running inside the namespaces they made, and the namespaces.
@@ -19,9 +19,9 @@ import psutil
 
 from fullstack import context, prerequisites, process
 from fullstack.descriptions import AgentKind, EnvironmentDescription
-from fullstack.resources import client, database, namespace, records, runner
+from fullstack.resources import database, namespace, records
 from fullstack.services.base import AgentSpec, ServerSpec, Service
-from fullstack.services.neutron import configs, forking, installation, schema
+from fullstack.services.neutron import configs, forking, installation, ovs_agent, schema
 from fullstack.services.neutron.server import NeutronServer
 
 # The DHCP and L3 agents drain for seconds on SIGTERM: a short grace, then
@@ -81,20 +81,22 @@ class NeutronService(Service):
         config = make_config(spec, self._state_dir(spec, kind))
         cmd = [script, "--config-file", process.config_path(spec.ctx, name)]
         env = self._agent_env(spec)
-        if kind == "l2" and spec.firewall_driver == "openvswitch":
-            return PrimedOvsAgent(zygote, spec.ctx, name, cmd, config, spec=spec, binary=script,
-                                  namespace=spec.namespace, stop_timeout=AGENT_STOP_TIMEOUT,
-                                  stop_signal=stop_signal, env=env)
-        return forking.ForkedAgent(zygote, spec.ctx, name, cmd, config, binary=script,
+        if kind == "l2":
+            agent_class = (ovs_agent.PrimedOvsAgent if spec.firewall_driver == "openvswitch"
+                           else ovs_agent.OvsAgent)
+            return agent_class(zygote, spec.ctx, name, cmd, config, spec=spec, binary=script,
+                               namespace=spec.namespace, stop_timeout=AGENT_STOP_TIMEOUT,
+                               stop_signal=stop_signal, env=env)
+        return forking.ForkedProcess(zygote, spec.ctx, name, cmd, config, binary=script,
                                    namespace=spec.namespace, stop_timeout=AGENT_STOP_TIMEOUT,
                                    stop_signal=stop_signal, env=env)
 
     def agent_from_main(self, spec: AgentSpec, name: str, main: str,
-                        sections: process.Sections, binary: str = "") -> forking.ForkedAgent:
+                        sections: process.Sections, binary: str = "") -> forking.ForkedProcess:
         """Forked by the zygote like the three (it imports ``main`` once, itself)."""
         zygote = self._zygote(spec)
         state_dir = os.path.join(spec.state_dir, name.removeprefix(f"{spec.hostname}-"))
-        agent = forking.ForkedAgent(
+        agent = forking.ForkedProcess(
             zygote, spec.ctx, name, [binary or name, "--config-file",
                                      process.config_path(spec.ctx, name)],
             configs.agent_common(spec, state_dir), binary=binary, namespace=spec.namespace,
@@ -108,6 +110,9 @@ class NeutronService(Service):
             raise ValueError(f"AgentSpec.server of {spec.hostname} must be the NeutronServer "
                              f"this service made, not {spec.server!r}: its zygote forks the "
                              "agents")
+        if spec.server.zygote is None:
+            raise ValueError(f"the NeutronServer of {spec.hostname} is not set up: its agents' "
+                             "zygote is chosen then")
         return spec.server.zygote
 
     @staticmethod
@@ -135,72 +140,3 @@ class NeutronService(Service):
             namespace.delete(name)
         for kind in ("dhcp", "l3"):
             shutil.rmtree(self._state_dir(spec, kind), ignore_errors=True)
-
-
-class PrimedOvsAgent(forking.ForkedAgent):
-    """Neutron's OVS agent on a host whose ports it filters, up only once its
-    start-up cleanup of stale flows is behind it.
-
-    The agent deletes every flow whose cookie it no longer holds once: in the
-    first loop with port changes after a loop that wired a port.  When a
-    test's first machines are what trigger it, the firewall's remote-group
-    flows installed meanwhile (under a cookie already given back) go with it,
-    for good: seen here as a member's address missing from a remote-group
-    rule until the rule changed.  So before any test port, the host gets a
-    port of its own (on a network of its own, through the API), the agent
-    wires it, the port changes (its name), the cleanup runs, and the port goes.
-    """
-
-    PRIME_PORT = "fs-prime"
-
-    def __init__(self, zygote, ctx, name, cmd, sections, *, spec: AgentSpec, **kwargs):
-        super().__init__(zygote, ctx, name, cmd, sections, ready=self._primed, **kwargs)
-        self.spec = spec
-        self._step = "starting"
-        self._processed = 0
-        self._resources: list[tuple[str, str]] = []
-
-    def start(self, wait: bool = True) -> None:
-        self._step = "starting"
-        super().start(wait)
-
-    def _vsctl(self, *args: str) -> None:
-        runner.execute(["ovs-vsctl", f"--db={self.spec.ovsdb_connection}", *args])
-
-    def _primed(self) -> bool:
-        """One step at a time, as the agent's log shows it ready for the next."""
-        output = self.output()
-        processed = output.count("ports processed")
-        if self._step == "starting" and "iteration:0 completed" in output:
-            self._plug_prime_port()
-            self._processed, self._step = processed, "plugged"
-        elif self._step == "plugged" and processed > self._processed:
-            # A change while a port is wired (not its removal: that empties
-            # the agent's port set before it looks).
-            client.ApiClient(self.spec.api_url).update("port", self._resources[-1][1],
-                                                       name="primed")
-            self._step = "updated"
-        elif self._step == "updated" and "cleanup stale flows" in output:
-            self._vsctl("--if-exists", "del-port", "br-int", self.PRIME_PORT)
-            api = client.ApiClient(self.spec.api_url)
-            for resource, resource_id in reversed(self._resources):
-                api.delete(resource, resource_id)
-            self._resources.clear()
-            self._step = "primed"
-        return self._step == "primed"
-
-    def _plug_prime_port(self) -> None:
-        api = client.ApiClient(self.spec.api_url)
-        project = "fullstack-prime"
-        network = api.create("network", tenant_id=project,
-                             name=f"prime-{self.spec.hostname}")
-        self._resources.append(("network", network["id"]))
-        port = api.create("port", tenant_id=project, network_id=network["id"],
-                          port_security_enabled=False, device_owner="compute:fullstack",
-                          **{"binding:host_id": self.spec.hostname})
-        self._resources.append(("port", port["id"]))
-        self._vsctl("--", "--may-exist", "add-port", "br-int", self.PRIME_PORT,
-                    "--", "set", "Interface", self.PRIME_PORT, "type=internal",
-                    f"external_ids:iface-id={port['id']}",
-                    f"external_ids:attached-mac={port['mac_address']}",
-                    "external_ids:iface-status=active")

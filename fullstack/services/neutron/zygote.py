@@ -1,23 +1,28 @@
-"""Fork Neutron's agents from one process that imported them once: ``python zygote.py SOCKET``.
+"""Fork Neutron's processes from one that imported them: ``zygote.py SOCKET ROLE [PARENT]``.
 
-Each of Neutron's agents spends about two of its three or four CPU seconds
-of start-up importing Neutron; on two cores, with a server of three
-processes starting too, that is most of the wait.  This process imports
-the agents' code once, then listens on the unix socket SOCKET.  A request
-(one JSON line) asks for an agent; the child it forks makes a session of
-its own, enters the host's network namespace, takes the agent's log as its
-output and the environment it was given, and runs the agent's main as
-``agent_main.py`` would.  The zygote reaps its children and answers for
-their exit codes, so the harness can treat each like a process it started.
+Each of Neutron's processes spends one or two of its three or four CPU
+seconds of start-up importing Neutron; on two cores that is most of the
+wait.  This process loads ROLE (the path of ``agent_main.py`` or
+``server_main.py``: what it forks, and how), imports the role's PRELOAD
+once, then listens on the unix socket SOCKET.  A request (one JSON line)
+asks for a process; the child it forks makes a session of its own, enters
+the host's network namespace if it has one, takes its log as its output and
+the environment it was given, and runs the role's main for it.  The zygote
+reaps its children and answers for their exit codes, so the harness can
+treat each like a process it started.  With PARENT (a pid) it ends when
+that process has gone: it was kept for that test runner alone.
 
 Requests and replies, one JSON object each way per connection::
 
     {"op": "spawn", "argv": [SCRIPT, ARG...], "env": {...}, "netns": PATH,
-     "log": PATH, "cwd": PATH, "main": null}    -> {"pid": N}
-    (SCRIPT one of agent_main.MAINS, or any name with "main": "pkg.module:function":
-    an agent beyond the three, which the zygote imports on the first request
-    for it, so its later forks find it loaded; {"error": TEXT} comes back when
-    that import fails, and the zygote serves on)
+     "log": PATH, "cwd": PATH, "main": null,
+     "entry_points": [[GROUP, NAME], ...]}      -> {"pid": N}
+    (SCRIPT one of the role's MAINS, or for agents any name with
+    "main": "pkg.module:function": one beyond the three, which the zygote
+    imports on the first request for it, so its later forks find it
+    loaded; the entry points named are loaded first likewise (the plugins
+    and drivers a server's configuration names); {"error": TEXT} comes back
+    when an import fails, and the zygote serves on)
     {"op": "status", "pid": N}                  -> {"returncode": int or null}
 """
 
@@ -35,23 +40,30 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:] = [entry for entry in sys.path if os.path.abspath(entry or ".") != _HERE]
 
 CLONE_NEWNET = 0x40000000
-# What the agents import once they run, besides their mains.
-PRELOAD = (
-    "neutron.plugins.ml2.drivers.openvswitch.agent.openflow.native.ovs_oskenapp",
-    "neutron.agent.linux.dhcp",
-    "neutron.agent.linux.interface",
-)
+# How often a kept zygote looks whether its test runner is still there.
+PARENT_CHECK_INTERVAL = 1.0
 
 _exit_codes: dict[int, int] = {}
 
 
-def _load_agent_main():
-    spec = importlib.util.spec_from_file_location(
-        "fullstack_agent_main", os.path.join(_HERE, "agent_main.py"))
+def _load_role(path):
+    name = "fullstack_" + os.path.splitext(os.path.basename(path))[0]
+    spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def _load_entry_points(pairs):
+    from importlib import metadata
+
+    for group, name in pairs:
+        found = metadata.entry_points(group=group, name=name)
+        if not found:
+            raise LookupError(f"no entry point {name!r} in group {group!r}")
+        for entry_point in found:
+            entry_point.load()
 
 
 def _reap(_signum, _frame):
@@ -75,8 +87,8 @@ def _setns(path):
         os.close(fd)
 
 
-def _child(agent_main, request, main):
-    """Become the agent (never returns)."""
+def _child(role, request, main):
+    """Become the process asked for (never returns)."""
     code = 1
     try:
         for signum in (signal.SIGCHLD, signal.SIGTERM):
@@ -94,12 +106,7 @@ def _child(agent_main, request, main):
         os.chdir(request.get("cwd") or "/")
         script, *args = request["argv"]
         sys.argv = [script, *args]
-        # Named after the zygote when it was imported here.
-        from neutron.agent.linux import iptables_manager
-        iptables_manager.binary_name = iptables_manager.get_binary_name()
-        prefix = os.environ.get("FULLSTACK_NS_PREFIX", "")
-        if prefix:
-            agent_main.prefix_agent_namespaces(prefix)
+        role.prepare_child()
         result = main()
         code = result if isinstance(result, int) else 0
     except SystemExit as stop:
@@ -112,9 +119,14 @@ def _child(agent_main, request, main):
         os._exit(code)
 
 
-def _serve(server, agent_main):
+def _serve(server, role, parent):
     while True:
-        conn, _ = server.accept()
+        try:
+            conn, _ = server.accept()
+        except TimeoutError:
+            if parent and os.getppid() != parent:
+                return   # its test runner has gone
+            continue
         with conn:
             line = conn.makefile("r").readline()
             if not line:
@@ -123,8 +135,9 @@ def _serve(server, agent_main):
             reply: dict[str, int | str | None]
             if request["op"] == "spawn":
                 try:
-                    # Imported here, once: the next fork of it finds it loaded.
-                    main = agent_main.resolve_main(request["argv"][0], request.get("main"))
+                    # Imported here, once: the next fork finds it loaded.
+                    _load_entry_points(request.get("entry_points") or ())
+                    main = role.resolve_main(request["argv"][0], request.get("main"))
                 except BaseException as error:   # said to the caller, who raises it
                     reply = {"error": f"{type(error).__name__}: {error}"}
                 else:
@@ -132,7 +145,7 @@ def _serve(server, agent_main):
                     if pid == 0:
                         conn.close()
                         server.close()
-                        _child(agent_main, request, main)
+                        _child(role, request, main)
                     reply = {"pid": pid}
             else:
                 # A child the caller saw end may not have been reaped yet:
@@ -143,19 +156,22 @@ def _serve(server, agent_main):
 
 
 def main():
-    socket_path = sys.argv[1]
-    sys.argv[0] = "neutron-agent-zygote"
-    agent_main = _load_agent_main()
-    agent_main.run_privileged_in_process()
-    for module in (*agent_main.MAINS.values(), *PRELOAD):
+    socket_path, role_path = sys.argv[1:3]
+    parent = int(sys.argv[3]) if len(sys.argv) > 3 else 0
+    sys.argv[0] = "neutron-zygote"
+    role = _load_role(role_path)
+    role.prepare_zygote()
+    for module in role.PRELOAD:
         importlib.import_module(module)
     signal.signal(signal.SIGCHLD, _reap)
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     server.bind(socket_path)
     server.listen(16)
-    print(f"zygote ready on {socket_path}", flush=True)
-    _serve(server, agent_main)
+    if parent:
+        server.settimeout(PARENT_CHECK_INTERVAL)
+    print(f"zygote for {os.path.basename(role_path)} ready on {socket_path}", flush=True)
+    _serve(server, role, parent)
 
 
 if __name__ == "__main__":
