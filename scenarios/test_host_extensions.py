@@ -88,8 +88,8 @@ class TestHostExtensions(base.BaseFullStackTestCase):
 
     def test_an_agent_by_import_path_joins_the_deployment(self):
         # A fourth agent of each service: Neutron's metadata agent (forked by
-        # the zygote, which imports its main); neutrino has no fourth kind, so
-        # its L3 agent, on a host that runs none.
+        # the agents' zygote, the child importing its main); neutrino has no
+        # fourth kind, so its L3 agent, on a host that runs none.
         if self.environment.service.name == "neutron":
             binary, main = "neutron-metadata-agent", "neutron.cmd.agents.metadata:main"
             sections = {"DEFAULT": {"metadata_proxy_socket": os.path.join(

@@ -51,6 +51,11 @@ class NeutronServer(process.Server):
         self.server_zygote: forking.Zygote | None = None
         self._own_zygotes: list[forking.Zygote] = []
         sections = configs.server(spec, os.path.join(ctx.run_dir, "neutron-server"))
+        # The plugins and drivers every test's server runs, as the harness
+        # configures them: loaded once into the zygote.  Those a test's
+        # overlay adds load in its own processes only: some register
+        # callbacks as they are imported, which must not reach the next test.
+        self._entry_points = configs.server_entry_points(sections)
         api_config = process.config_path(ctx, "neutron-api")
         self.api = forking.ForkedProcess(
             None, ctx, "neutron-api",
@@ -87,8 +92,7 @@ class NeutronServer(process.Server):
         self.server_zygote = self._zygote("server")
         for proc in self._server_processes():
             proc.zygote = self.server_zygote
-            # Its configuration as overlaid: the plugins it names load once per zygote.
-            proc.entry_points = configs.server_entry_points(proc.sections)
+            proc.entry_points = self._entry_points
             self.useFixture(proc)
 
     def _zygote(self, role: str) -> forking.Zygote:

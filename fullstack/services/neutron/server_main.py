@@ -14,10 +14,10 @@ Made in the process before cotyledon forks the workers, the enforcer is
 whole before the first call.
 
 The zygote imports PRELOAD once: what every server process imports before
-it reads its configuration.  The modules of the plugins and drivers a
-test's configuration names come by its spawn request (``entry_points``),
-so a test that adds a service plugin pays its import once per zygote.
-Nothing here reads configuration: each forked process reads its own.
+it reads its configuration.  The plugins and drivers the harness always
+configures come by the spawn request (``entry_points``); whatever a test
+adds, its own processes import (see server.py).  Nothing here reads
+configuration: each forked process reads its own.
 """
 
 import sys

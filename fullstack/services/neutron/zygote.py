@@ -18,11 +18,12 @@ Requests and replies, one JSON object each way per connection::
      "log": PATH, "cwd": PATH, "main": null,
      "entry_points": [[GROUP, NAME], ...]}      -> {"pid": N}
     (SCRIPT one of the role's MAINS, or for agents any name with
-    "main": "pkg.module:function": one beyond the three, which the zygote
-    imports on the first request for it, so its later forks find it
-    loaded; the entry points named are loaded first likewise (the plugins
-    and drivers a server's configuration names); {"error": TEXT} comes back
-    when an import fails, and the zygote serves on)
+    "main": "pkg.module:function": one beyond the three, which its child
+    imports, so that nothing it does as it is imported reaches a later
+    fork; the entry points named are loaded here first, once (the
+    plugins and drivers the harness always gives the server);
+    {"error": TEXT} comes back when one cannot be found, and the zygote
+    serves on)
     {"op": "status", "pid": N}                  -> {"returncode": int or null}
 """
 
@@ -44,6 +45,7 @@ CLONE_NEWNET = 0x40000000
 PARENT_CHECK_INTERVAL = 1.0
 
 _exit_codes: dict[int, int] = {}
+_loaded_entry_points: set[tuple[str, str]] = set()
 
 
 def _load_role(path):
@@ -59,11 +61,14 @@ def _load_entry_points(pairs):
     from importlib import metadata
 
     for group, name in pairs:
+        if (group, name) in _loaded_entry_points:
+            continue
         found = metadata.entry_points(group=group, name=name)
         if not found:
             raise LookupError(f"no entry point {name!r} in group {group!r}")
         for entry_point in found:
             entry_point.load()
+        _loaded_entry_points.add((group, name))
 
 
 def _reap(_signum, _frame):
@@ -87,7 +92,19 @@ def _setns(path):
         os.close(fd)
 
 
-def _child(role, request, main):
+def _check_main(role, script, main):
+    """Whether the child will find its main, without importing it here: a main
+    beyond the role's own is imported by its child alone, so that what it
+    does as it is imported stays out of every later fork."""
+    if main is None:
+        role.resolve_main(script)
+        return
+    module = main.partition(":")[0]
+    if importlib.util.find_spec(module) is None:
+        raise ModuleNotFoundError(f"no module named {module!r}")
+
+
+def _child(role, request):
     """Become the process asked for (never returns)."""
     code = 1
     try:
@@ -107,7 +124,7 @@ def _child(role, request, main):
         script, *args = request["argv"]
         sys.argv = [script, *args]
         role.prepare_child()
-        result = main()
+        result = role.resolve_main(script, request.get("main"))()
         code = result if isinstance(result, int) else 0
     except SystemExit as stop:
         code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
@@ -137,7 +154,7 @@ def _serve(server, role, parent):
                 try:
                     # Imported here, once: the next fork finds it loaded.
                     _load_entry_points(request.get("entry_points") or ())
-                    main = role.resolve_main(request["argv"][0], request.get("main"))
+                    _check_main(role, request["argv"][0], request.get("main"))
                 except BaseException as error:   # said to the caller, who raises it
                     reply = {"error": f"{type(error).__name__}: {error}"}
                 else:
@@ -145,7 +162,7 @@ def _serve(server, role, parent):
                     if pid == 0:
                         conn.close()
                         server.close()
-                        _child(role, request, main)
+                        _child(role, request)
                     reply = {"pid": pid}
             else:
                 # A child the caller saw end may not have been reaped yet:
