@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import testscenarios
@@ -92,12 +93,24 @@ class TestNorthSouth(L3TestCase):
         router, vm, _, peer = self.routed_machine()
         gateway_ip = self.client.show("router", router["id"])[
             "external_gateway_info"]["external_fixed_ips"][0]["ip_address"]
-        sniffer = self.useFixture(probes.PacketCapture(
-            self.ctx, "peer", peer.namespace, "eth0", "icmp[icmptype] = icmp-echo"))
-        vm.assert_ping(peer.ip)
-        lines = sniffer.wait_for_packets()
-        self.assertTrue(any(re.search(rf"\b{re.escape(gateway_ip)} > {re.escape(peer.ip)}",
-                                      line) for line in lines), "\n".join(lines))
+        lines: list[str] = []
+        attempts = itertools.count(1)
+
+        def an_echo_from_the_gateway() -> bool:
+            """One ping, captured at the peer: does its request come from the gateway?
+            (An agent may route a moment before it has written its SNAT rule.)"""
+            sniffer = self.useFixture(probes.PacketCapture(
+                self.ctx, f"peer-{next(attempts)}", peer.namespace, "eth0",
+                "icmp[icmptype] = icmp-echo"))
+            vm.assert_ping(peer.ip)
+            lines[:] = sniffer.wait_for_packets()
+            return any(re.search(rf"\b{re.escape(gateway_ip)} > {re.escape(peer.ip)}", line)
+                       for line in lines)
+
+        wait.wait_until_true(an_echo_from_the_gateway, timeout=60, sleep=0.5,
+                             exception=lambda: "no echo request from the gateway address "
+                                               f"{gateway_ip} reached the peer; the last:\n"
+                                               + "\n".join(lines))
         self.assertFalse(any(vm.ip in line for line in lines), "\n".join(lines))
 
     def test_floating_ip_follows_its_port(self):
