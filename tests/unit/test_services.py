@@ -9,15 +9,15 @@ import fixtures
 import testtools
 
 from fullstack import descriptions, prerequisites, process, services, wait
-from fullstack.resources import records
-from fullstack.services import neutrino
+from fullstack.resources import lasting, records
+from fullstack.services import forking, neutrino
 from fullstack.services.base import AgentSpec, ServerSpec, Service
 
 
-def _ctx(directory: str) -> types.SimpleNamespace:
+def _ctx(directory: str, lasting: bool = False) -> types.SimpleNamespace:
     return types.SimpleNamespace(
-        log_dir=directory, run_dir=directory, prefix="fs1234",
-        settings=types.SimpleNamespace(state_dir=directory),
+        log_dir=directory, run_dir=directory, prefix="fs1234", lasting=lasting,
+        settings=types.SimpleNamespace(state_dir=directory, log_dir=directory),
         owner=records.Ownership("fs1234", directory, directory))
 
 
@@ -85,6 +85,24 @@ class TestNeutrinoService(testtools.TestCase):
                          server.sections["ml2_type_vlan"]["network_vlan_ranges"])
         self.assertEqual(["-m", "neutrino.server", "--config-file", server.config_path],
                          server.cmd[1:])
+
+    def test_in_a_test_runner_server_and_agents_fork_from_kept_zygotes(self):
+        ctx = _ctx(self.ctx.log_dir, lasting=True)
+        server = self.service.server(ServerSpec(
+            ctx=ctx, env_desc=descriptions.EnvironmentDescription(), bind_host="240.0.0.1",
+            bind_port=23456, transport_url="", database_url="sqlite:////tmp/x.db", broker=None))
+        self.assertIsInstance(server, forking.ForkedServer)
+        self.assertIsInstance(server, process.Server)
+        self.assertEqual(["neutrino-server", "--config-file", server.config_path], server.cmd)
+        self.assertEqual("neutrino-server-zygote", server.zygote.name)
+        agent = self.service.agent("l2", _agent_spec(ctx))
+        self.assertIsInstance(agent, forking.ForkedProcess)
+        self.assertEqual(["neutrino-openvswitch-agent", "--config-file", agent.config_path],
+                         agent.cmd)
+        self.assertEqual(("neutrino-agent-zygote", "fs1234-h2"),
+                         (agent.zygote.name, agent.namespace))
+        # Nothing is launched until a process is forked.
+        self.assertEqual(set(), lasting.pids())
 
     def test_central_and_local_servers_are_named_and_configured_by_role(self):
         def server(role: str, region: str = "", central_url: str = ""):

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from fullstack.resources import client, runner
+from fullstack.services import forking
 from fullstack.services.base import AgentSpec
-from fullstack.services.neutron import forking
 
 # Where the agent's OpenFlow controller listens: of_listen_address (see
 # configs.ovs_agent) and Neutron's default of_listen_port.

@@ -22,12 +22,16 @@ import signal
 
 from fullstack import process, wait
 from fullstack.resources import client, daemon
+from fullstack.services import forking
 from fullstack.services.base import ServerSpec
-from fullstack.services.neutron import configs, forking
+from fullstack.services.neutron import configs
 
 # The queues agents call the RPC server on (L2 and DHCP, state reports, L3),
 # on Neutron's exchange.
 RPC_QUEUES = ("q-plugin", "q-reports-plugin", "q-l3-plugin")
+# The zygotes' role files (see zygote.py): what each forks, and how.
+ROLES = {"agent": os.path.join(os.path.dirname(__file__), "agent_main.py"),
+         "server": os.path.join(os.path.dirname(__file__), "server_main.py")}
 CONTROL_EXCHANGE = "neutron"
 READY_TIMEOUT = 120.0
 # What a graceful stop takes: about 6 s idle, more under load.
@@ -96,7 +100,7 @@ class NeutronServer(process.Server):
             self.useFixture(proc)
 
     def _zygote(self, role: str) -> forking.Zygote:
-        zygote, owned = forking.zygote(self.ctx, role)
+        zygote, owned = forking.zygote(self.ctx, f"neutron-{role}-zygote", ROLES[role])
         if owned:
             self._own_zygotes.append(self.useFixture(zygote))
         return zygote

@@ -1,7 +1,7 @@
 """Neutron behind the harness's service seam: database, server, agents, their leftovers.
 
 Its agents are forked by the agents' zygote (zygote.py, which imported
-them once; see forking.py) and run as ``agent_main.py`` says (privileged calls in-process,
+them once; see services/forking.py) and run as ``agent_main.py`` says (privileged calls in-process,
 namespaces named per host).  What they leave by design goes at the host's
 cleanup: dnsmasq (it daemonizes out of the DHCP agent's session), anything
 still running inside the namespaces they made, and the namespaces.
@@ -20,8 +20,9 @@ import psutil
 from fullstack import context, prerequisites, process
 from fullstack.descriptions import AgentKind, EnvironmentDescription
 from fullstack.resources import database, namespace, records
+from fullstack.services import forking
 from fullstack.services.base import AgentSpec, ServerSpec, Service
-from fullstack.services.neutron import configs, forking, installation, ovs_agent, schema
+from fullstack.services.neutron import configs, installation, ovs_agent, schema
 from fullstack.services.neutron.server import NeutronServer
 
 # The DHCP and L3 agents drain for seconds on SIGTERM: a short grace, then

@@ -1,8 +1,13 @@
-"""neutrino, the reference service: its server and agents, started as ``python -m ...``.
+"""neutrino, the reference service: its server and agents, forked or started as ``python -m``.
 
 Everything about neutrino the harness knows is here: module names, what
 each config file says, where its agents keep their files, and that its
-dnsmasq outlives the DHCP agent by design.
+dnsmasq outlives the DHCP agent by design.  In a test, the server and
+the agents fork from zygotes the test runner keeps (``agent_main.py``,
+``server_main.py``; see services/forking.py): half of each one's start-up
+was importing neutrino.  A deployment left standing starts them as
+``python -m`` (nothing of it may depend on a process that ends with the
+command that made it).
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from fullstack.descriptions import (
     HostDescription,
 )
 from fullstack.resources import config, namespace, records, runner
+from fullstack.services import forking
 from fullstack.services.base import AgentSpec, ServerSpec, Service
 
 TUNNEL_ID_RANGE = "1001:2000"
@@ -36,6 +42,11 @@ _AGENTS = {  # kind: (module, name suffix)
     "l3": ("neutrino.agents.l3", "l3-agent"),
     "dhcp": ("neutrino.agents.dhcp", "dhcp-agent"),
 }
+SERVER_BINARY = "neutrino-server"
+# The zygotes' role files (see services/zygote.py): what each forks, and how.
+_HERE = os.path.dirname(__file__)
+AGENT_ROLE = os.path.join(_HERE, "agent_main.py")
+SERVER_ROLE = os.path.join(_HERE, "server_main.py")
 
 
 def _python_module(module: str) -> list[str]:
@@ -98,7 +109,7 @@ class NeutrinoService(Service):
         if errors:
             raise ValueError("; ".join(errors))
 
-    def server(self, spec: ServerSpec) -> process.ServerProcess:
+    def server(self, spec: ServerSpec) -> process.ServerProcess | forking.ForkedServer:
         desc = spec.env_desc
         sections: process.Sections = {
             "DEFAULT": {
@@ -130,8 +141,13 @@ class NeutrinoService(Service):
                 region.update(region_name=spec.region_name, central_url=spec.central_url)
             sections["region"] = region
         name = f"neutrino-{spec.process_name}"
+        config_file = ["--config-file", process.config_path(spec.ctx, name)]
+        if spec.ctx.lasting:
+            zygote = forking.KeptZygote(spec.ctx.settings, "neutrino-server-zygote", SERVER_ROLE)
+            return forking.ForkedServer(zygote, spec.ctx, name, [SERVER_BINARY, *config_file],
+                                        sections, spec.bind_host, spec.bind_port)
         return process.ServerProcess(
-            spec.ctx, name, self._command("neutrino.server", spec.ctx, name), sections,
+            spec.ctx, name, [*_python_module("neutrino.server"), *config_file], sections,
             spec.bind_host, spec.bind_port)
 
     def agent(self, kind: AgentKind, spec: AgentSpec) -> process.ServiceProcess:
@@ -139,9 +155,15 @@ class NeutrinoService(Service):
         name = f"{spec.hostname}-{suffix}"
         sections = {"l2": self._l2_config, "l3": self._l3_config,
                     "dhcp": self._dhcp_config}[kind](spec)
+        binary = self.agent_binaries[kind]
+        config_file = ["--config-file", process.config_path(spec.ctx, name)]
+        if spec.ctx.lasting:
+            zygote = forking.KeptZygote(spec.ctx.settings, "neutrino-agent-zygote", AGENT_ROLE)
+            return forking.ForkedProcess(zygote, spec.ctx, name, [binary, *config_file],
+                                         sections, binary=binary, namespace=spec.namespace)
         return process.ServiceProcess(
-            spec.ctx, name, self._command(module, spec.ctx, name), sections,
-            binary=self.agent_binaries[kind], namespace=spec.namespace)
+            spec.ctx, name, [*_python_module(module), *config_file], sections,
+            binary=binary, namespace=spec.namespace)
 
     def agent_from_main(self, spec: AgentSpec, name: str, main: str,
                         sections: process.Sections, binary: str = "") -> process.ServiceProcess:
@@ -153,11 +175,6 @@ class NeutrinoService(Service):
             binary=binary, namespace=spec.namespace)
         agent.apply_overlay(sections)
         return agent
-
-    @staticmethod
-    def _command(module: str, ctx: object, name: str) -> list[str]:
-        return [*_python_module(module), "--config-file",
-                process.config_path(ctx, name)]  # type: ignore[arg-type]
 
     def dhcp_servers(self, spec: AgentSpec,
                      network_id: str | None = None) -> list[psutil.Process]:

@@ -1,10 +1,11 @@
-"""Fork Neutron's processes from one that imported them: ``zygote.py SOCKET ROLE [PARENT]``.
+"""Fork a service's processes from one that imported them: ``zygote.py SOCKET ROLE [PARENT]``.
 
 Each of Neutron's processes spends one or two of its three or four CPU
-seconds of start-up importing Neutron; on two cores that is most of the
-wait.  This process loads ROLE (the path of ``agent_main.py`` or
-``server_main.py``: what it forks, and how), imports the role's PRELOAD
-once, then listens on the unix socket SOCKET.  A request (one JSON line)
+seconds of start-up importing Neutron, and each of neutrino's half of its
+start-up; on two cores that is most of the wait.  This process loads ROLE
+(the path of a role file: what it forks, and how; it names no harness
+module), imports the role's PRELOAD once, then listens on the unix socket
+SOCKET.  A request (one JSON line)
 asks for a process; the child it forks makes a session of its own, enters
 the host's network namespace if it has one, takes its log as its output and
 the environment it was given, and runs the role's main for it.  The zygote
@@ -41,6 +42,7 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:] = [entry for entry in sys.path if os.path.abspath(entry or ".") != _HERE]
 
 CLONE_NEWNET = 0x40000000
+PR_SET_NAME = 15
 # How often a kept zygote looks whether its test runner is still there.
 PARENT_CHECK_INTERVAL = 1.0
 
@@ -92,6 +94,19 @@ def _setns(path):
         os.close(fd)
 
 
+def _name_process(argv):
+    """Show the fork in ps as what it runs, not as this zygote: its whole command
+    line where setproctitle is installed (Neutron's environment has it), else
+    its name (the 15 characters the kernel keeps)."""
+    try:
+        import setproctitle
+    except ImportError:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_NAME, os.path.basename(argv[0]).encode()[:15], 0, 0, 0)
+    else:
+        setproctitle.setproctitle(" ".join(argv))
+
+
 def _check_main(role, script, main):
     """Whether the child will find its main, without importing it here: a main
     beyond the role's own is imported by its child alone, so that what it
@@ -123,6 +138,7 @@ def _child(role, request):
         os.chdir(request.get("cwd") or "/")
         script, *args = request["argv"]
         sys.argv = [script, *args]
+        _name_process(sys.argv)
         role.prepare_child()
         result = role.resolve_main(script, request.get("main"))()
         code = result if isinstance(result, int) else 0
@@ -175,7 +191,7 @@ def _serve(server, role, parent):
 def main():
     socket_path, role_path = sys.argv[1:3]
     parent = int(sys.argv[3]) if len(sys.argv) > 3 else 0
-    sys.argv[0] = "neutron-zygote"
+    sys.argv[0] = "zygote-" + os.path.splitext(os.path.basename(role_path))[0]
     role = _load_role(role_path)
     role.prepare_zygote()
     for module in role.PRELOAD:

@@ -1,11 +1,14 @@
 """The harness's side of the zygotes (zygote.py): the processes, and those they fork.
 
-Two zygotes, one per role: the agents' (agent_main.py) and the server's
-(server_main.py), apart so that an agent does not carry the server's
-modules in its memory, nor the other way round.  A test runner keeps both
-for all its tests (``kept``, see resources/lasting.py): a test's processes
-fork from them with its own configuration, so they share code, not state.
-A deployment left standing has its own, ended with it.
+A zygote imports a service's code once and forks its processes; what it
+forks and how is its role file (for Neutron, ``neutron/agent_main.py`` and
+``neutron/server_main.py``; for neutrino, ``neutrino/agent_main.py`` and
+``neutrino/server_main.py``).  A
+service has a zygote per role, so that an agent does not carry the
+server's modules in its memory, nor the other way round.  A test runner
+keeps them for all its tests (``kept``, see resources/lasting.py): a test's
+processes fork from them with its own configuration, so they share code,
+not state.  A deployment left standing has its own, ended with it.
 
 A process a zygote forks is not a child of the harness, so it is held by a
 ``ForkedChild``: the same few calls as ``subprocess.Popen`` (poll, wait,
@@ -25,27 +28,22 @@ from typing import BinaryIO
 
 import psutil
 
-from fullstack import context, process
-from fullstack.resources import daemon, lasting, records
+from fullstack import context, prerequisites, process
+from fullstack.resources import client, daemon, lasting, records
 
-_HERE = os.path.dirname(__file__)
-ZYGOTE = os.path.join(_HERE, "zygote.py")
-ROLES = {"agent": os.path.join(_HERE, "agent_main.py"),
-         "server": os.path.join(_HERE, "server_main.py")}
+ZYGOTE = os.path.join(os.path.dirname(__file__), "zygote.py")
 REQUEST_TIMEOUT = 30.0
 
 
 class Zygote(daemon.ProcessFixture):
-    """A zygote of ``role``: launched early, ready once it imported what it forks.
+    """The zygote ``name`` of the role file ``role``: launched early, ready once it
+    imported what it forks.  ``parent``: the pid it ends after (a kept zygote's
+    test runner)."""
 
-    ``parent``: the pid it ends after (a kept zygote's test runner).
-    """
-
-    def __init__(self, owner: records.Ownership, run_dir: str, role: str,
+    def __init__(self, owner: records.Ownership, run_dir: str, name: str, role: str,
                  parent: int | None = None):
-        name = f"neutron-{role}-zygote"
         self.socket_path = os.path.join(run_dir, f"{name}.sock")
-        super().__init__(name, [sys.executable, ZYGOTE, self.socket_path, ROLES[role],
+        super().__init__(name, [sys.executable, ZYGOTE, self.socket_path, role,
                                 *([str(parent)] if parent else [])],
                          owner, ready=lambda: daemon.accepts(self.socket_path),
                          wait_at_setup=False)
@@ -135,26 +133,41 @@ class ForkedChild:
         self.send_signal(9)
 
 
-def zygote(ctx: context.RunContext, role: str) -> tuple[Zygote, bool]:
-    """``role``'s zygote for this run, and whether the run owns it (sets it up, ends it).
+def kept(settings: prerequisites.Settings, name: str, role: str) -> Zygote:
+    """The test runner's zygote ``name`` (role file ``role``), launched now if it is
+    not running."""
+    return lasting.KEEPER.keep(
+        name, settings.state_dir, settings.log_dir,
+        lambda owner, run_dir: Zygote(owner, run_dir, name, role, parent=os.getpid()))
 
-    The test runner's kept one (launched now if it is not running), unless
-    the run may keep nothing beyond itself.
-    """
+
+def zygote(ctx: context.RunContext, name: str, role: str) -> tuple[Zygote, bool]:
+    """The zygote ``name`` for this run, and whether the run owns it (sets it up, ends
+    it): the test runner's kept one, unless the run may keep nothing beyond itself."""
     if not ctx.lasting:
-        return Zygote(ctx.owner, ctx.run_dir, role), True
-    kept = lasting.KEEPER.keep(
-        f"neutron-{role}-zygote", ctx.settings.state_dir, ctx.settings.log_dir,
-        lambda owner, run_dir: Zygote(owner, run_dir, role, parent=os.getpid()))
-    return kept, False
+        return Zygote(ctx.owner, ctx.run_dir, name, role), True
+    return kept(ctx.settings, name, role), False
+
+
+class KeptZygote:
+    """Stands for the test runner's zygote ``name`` until a process is forked: only
+    then is it found, or launched."""
+
+    def __init__(self, settings: prerequisites.Settings, name: str, role: str):
+        self.settings = settings
+        self.name = name
+        self.role = role
+
+    def spawn(self, *args, **kwargs) -> ForkedChild:
+        return kept(self.settings, self.name, self.role).spawn(*args, **kwargs)
 
 
 class ForkedProcess(process.ServiceProcess):
-    """A Neutron process forked by a zygote, in its host's namespace if it has one:
-    ``cmd`` is its argv (and ``main``, if given, the import path of its main function;
+    """A process forked by a zygote, in its host's namespace if it has one: ``cmd`` is
+    its argv (and ``main``, if given, the import path of its main function;
     ``entry_points``, what the zygote loads before it forks)."""
 
-    def __init__(self, zygote: Zygote | None, *args, main: str | None = None,
+    def __init__(self, zygote: Zygote | KeptZygote | None, *args, main: str | None = None,
                  entry_points: tuple[tuple[str, str], ...] = (), **kwargs):
         super().__init__(*args, **kwargs)
         self.zygote = zygote   # None: its owner gives it one before it starts
@@ -171,3 +184,18 @@ class ForkedProcess(process.ServiceProcess):
             raise ValueError(f"{self.name} has no zygote to fork it")
         return self.zygote.spawn(self.cmd, env, self.namespace, self.log_path, self.main,
                                  self.entry_points)
+
+
+class ForkedServer(ForkedProcess, process.Server):
+    """A server of one forked process, ready when its version document answers
+    (as ``process.ServerProcess``, but forked)."""
+
+    def __init__(self, zygote: Zygote | KeptZygote, ctx: context.RunContext, name: str,
+                 cmd: list[str], sections: process.Sections, host: str, port: int):
+        self.url = f"http://{host}:{port}"
+        self.client = client.ApiClient(self.url)
+        super().__init__(zygote, ctx, name, cmd, sections,
+                         ready=lambda: process.answers(self.url), wait_at_setup=False)
+
+    def processes(self) -> list[daemon.ProcessFixture]:
+        return [self]
