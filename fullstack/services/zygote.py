@@ -126,6 +126,9 @@ def _child(role, request):
         for signum in (signal.SIGCHLD, signal.SIGTERM):
             signal.signal(signum, signal.SIG_DFL)
         os.setsid()
+        # Before the environment is replaced: setproctitle finds the memory it
+        # rewrites through it.
+        _name_process(request["argv"])
         if request.get("netns"):
             _setns(request["netns"])
         devnull = os.open(os.devnull, os.O_RDONLY)
@@ -138,7 +141,6 @@ def _child(role, request):
         os.chdir(request.get("cwd") or "/")
         script, *args = request["argv"]
         sys.argv = [script, *args]
-        _name_process(sys.argv)
         role.prepare_child()
         result = role.resolve_main(script, request.get("main"))()
         code = result if isinstance(result, int) else 0
