@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import concurrent.futures
 import itertools
+import logging
 import os
+import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
@@ -21,6 +23,10 @@ if TYPE_CHECKING:
 BOOT_TIMEOUT = 60.0
 DHCLIENT_SCRIPT = os.path.join(os.path.dirname(__file__), "resources", "dhclient-script.sh")
 PING_DEADLINE = 10
+#: How long a port may stay DOWN before its agent's log is read for a known drop.
+DROPPED_PORT_CHECK = 3.0
+
+LOG = logging.getLogger(__name__)
 
 
 def tap_name(port_id: str) -> str:
@@ -111,6 +117,7 @@ class FakeFullstackMachine(PingingMachine):
         self.tenant_id = tenant_id
         self.safe_client = safe_client
         self.neutron_port = neutron_port
+        self._replugged = False
 
     def _setUp(self) -> None:
         self.port = self._bound_port()
@@ -151,7 +158,7 @@ class FakeFullstackMachine(PingingMachine):
         return os.path.join(self.ctx.run_dir, "dhclient", self.namespace)
 
     def _plug(self, mtu: int) -> None:
-        self.useFixture(cable.Cable(
+        self._cable = self.useFixture(cable.Cable(
             self.host.br_int, self.tap, "eth0", peer_namespace=self.namespace,
             external_ids={"iface-id": self.port["id"], "attached-mac": self.mac_address,
                           "iface-status": "active"},
@@ -224,10 +231,22 @@ class FakeFullstackMachine(PingingMachine):
     def block_until_boot(self, timeout: float = BOOT_TIMEOUT) -> None:
         """Wait until the server reports the port ACTIVE (the agent wired it)."""
         port_id = self.port["id"]
+        next_check = time.monotonic() + DROPPED_PORT_CHECK
 
         def active() -> bool:
+            nonlocal next_check
             self.host.site.check_processes()
-            return self.safe_client.client.show("port", port_id)["status"] == "ACTIVE"
+            if self.safe_client.client.show("port", port_id)["status"] == "ACTIVE":
+                return True
+            l2_agent = self.host.l2_agent
+            if not self._replugged and l2_agent is not None and time.monotonic() >= next_check:
+                next_check = time.monotonic() + 1.0
+                reason = self.host.site.service.dropped_port(l2_agent, port_id)
+                if reason:   # once in the machine's life: the agent's log keeps the line
+                    LOG.warning("%s: plugging the port again", reason)
+                    self._cable.replug()
+                    self._replugged = True
+            return False
 
         wait.wait_until_true(active, timeout=timeout, sleep=0.1,
                              exception=f"port {port_id} still not ACTIVE on "

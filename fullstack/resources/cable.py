@@ -51,6 +51,12 @@ class Cable(fixtures.Fixture):
         bridge.add_port(port, external_ids=external_ids)
         self.addCleanup(bridge.delete_port, port)
 
+    def replug(self) -> None:
+        """Take ``port`` off its bridge and put it back, as a hard reboot of an
+        instance does: the L2 agent sees the port removed and added anew."""
+        self.bridge.delete_port(self.port)
+        self.bridge.add_port(self.port, external_ids=self.external_ids)
+
     def __repr__(self) -> str:
         peer = (f"{self.peer_bridge.name}:{self.peer}" if self.peer_bridge
                 else f"{self.peer_namespace or '(root)'}/{self.peer}")

@@ -174,5 +174,10 @@ class Service(abc.ABC):
                      network_id: str | None = None) -> list[psutil.Process]:
         """The DHCP servers (dnsmasq) the host's DHCP agent started, for one network or all."""
 
+    def dropped_port(self, l2_agent: process.ServiceProcess, port_id: str) -> str | None:
+        """Why ``l2_agent`` will not wire ``port_id`` until it is plugged again
+        (a known bug of the system's agent, seen in its log), or None."""
+        return None
+
     def remove_agent_leftovers(self, spec: AgentSpec) -> None:  # noqa: B027
         """After the host's agents stopped: what they leave by design (dnsmasq, namespaces)."""

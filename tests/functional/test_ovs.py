@@ -80,6 +80,27 @@ class TestOneInstance(OvsTestCase):
             check_error=True)
         self.assertEqual("port-1", ids["iface-id"])
 
+    def test_a_replugged_port_comes_back_with_its_external_ids(self):
+        instance = self.ovs_instance("host", None)
+        bridge = self.useFixture(instance.bridge(f"{self.prefix}-x"))
+        self.plug_namespace(bridge, "r", "20.0.0.2/24")
+        left_ns = self.useFixture(namespace.Namespace(f"{self.prefix}-l"))
+        port = f"{self.prefix}-l"
+        left = self.useFixture(cable.Cable(bridge, port, "eth0", peer_namespace=left_ns.name,
+                                           external_ids={"iface-id": "port-1"}))
+        link.add_address("eth0", "20.0.0.1/24", left_ns.name)
+        before = bridge.api.db_find("Interface", ("name", "=", port),
+                                    columns=["_uuid"]).execute(check_error=True)
+
+        left.replug()
+
+        row = bridge.api.db_find("Interface", ("name", "=", port),
+                                 columns=["_uuid", "external_ids"]).execute(check_error=True)
+        self.assertNotEqual(before[0]["_uuid"], row[0]["_uuid"])   # a new row: "added"
+        self.assertEqual({"iface-id": "port-1"}, row[0]["external_ids"])
+        left_ns.execute(["ping", "-c", "1", "-W", "5", "20.0.0.2"])
+        self.assertIn(port, bridge.port_names())
+
 
 class TestTwoInstances(OvsTestCase):
     def test_instances_in_two_namespaces_joined_by_veth_forward(self):

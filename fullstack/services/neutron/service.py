@@ -132,6 +132,22 @@ class NeutronService(Service):
         found = (records.process_of_pid_file(pid_file) for pid_file in pid_files)
         return [proc for proc in found if proc is not None]
 
+    def dropped_port(self, l2_agent: process.ServiceProcess, port_id: str) -> str | None:
+        # Neutron 29's OVS agent learns of a new port from an ``ovsdb-client
+        # monitor`` stream but reads its ofport through its own OVSDB
+        # connection.  When the stream is ahead (a busy machine), the port is
+        # taken as added with no ofport, logged as "will be retried" and never
+        # is: no later event names it again.
+        skipped = f"VIF port: {port_id} has no valid ofport"
+        try:
+            with open(l2_agent.log_path, encoding="utf-8", errors="replace") as log:
+                if any(skipped in line for line in log):
+                    return (f"{l2_agent.name} skipped port {port_id} for want of an ofport "
+                            f"and will not retry it (see {l2_agent.log_path})")
+        except FileNotFoundError:
+            pass
+        return None
+
     def remove_agent_leftovers(self, spec: AgentSpec) -> None:
         for proc in self.dhcp_servers(spec):
             records.kill(proc)
