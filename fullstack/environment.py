@@ -14,6 +14,7 @@ import itertools
 import os
 import time
 from collections.abc import Callable, Iterator
+from typing import TypeVar
 
 import fixtures
 
@@ -35,6 +36,14 @@ __all__ = ["Environment", "EnvironmentDescription", "HostDescription", "Region",
            "RegionDescription"]
 
 Placed = list[tuple[host_module.CentralSite, int, HostDescription]]
+F = TypeVar("F", bound=fixtures.Fixture)
+CentralFuture = concurrent.futures.Future[fabric.CentralChassis]
+HostFuture = concurrent.futures.Future[host_module.HostChassis]
+
+
+def _set_up(fixture: F) -> F:
+    fixture.setUp()   # a failed set-up unwinds itself
+    return fixture
 
 
 class Environment(fixtures.Fixture):
@@ -146,11 +155,16 @@ class Environment(fixtures.Fixture):
             raise prerequisites.MissingPrerequisite(f"regions: {reason}")
         self.service.check_config(ctx, self.env_desc, self.hosts_desc)
         self._regions = self._plan_regions()
-        with self.phase("central", "central: vhosts, databases, control network, OVS"):
+        with self.phase("central", "central: vhosts, databases, control network"):
             self._set_up_fabric_and_regions()
         self._launch_servers()
+        central, chassis = self._build_chassis([number for region in self._regions
+                                                for number in region.host_numbers()])
+        with self.phase("central_ovs", "central OVS: cnt-data, cnt-ex"):
+            self.fabric.add_central(central.result())
+        self._place_regions()
         self.site = self._regions[0].site
-        self._build_hosts(self._placed(self._regions))
+        self._build_hosts(self._placed(self._regions), chassis)
         # Runs before the hosts' own cleanups: stopping every agent at once
         # saves a shutdown per host.
         self.addCleanup(self._stop_agents)
@@ -169,10 +183,6 @@ class Environment(fixtures.Fixture):
     def _set_up_fabric_and_regions(self) -> None:
         ctx = self.ctx
         self.fabric = self.useFixture(fabric.Fabric(ctx, self.env_desc.datapath))
-        self.central_namespace = self.fabric.namespace
-        self.central_ovs = self.fabric.ovs
-        self.central_data_bridge = self.fabric.data_bridge
-        self.central_external_bridge = self.fabric.external_bridge
         databases = []
         if self.regions_desc:   # the central server's own
             databases.append(new_database(self, ctx, ""))
@@ -193,9 +203,8 @@ class Environment(fixtures.Fixture):
             f.write(self.database.url + "\n")
 
     def _launch_servers(self) -> None:
-        """Every server at once (a central one first, with regions); the pods are
-        registered once the central one answers, the others are awaited by the
-        hosts that need them."""
+        """Every server at once (a central one first, with regions), without
+        waiting: the central OVS is built while they start."""
         central_url = ""
         if self.regions_desc:
             self.server = launch_server(self, self.service, ServerSpec(
@@ -204,14 +213,25 @@ class Environment(fixtures.Fixture):
                 database_url=self.database.url, broker=None, role="central"))
             self._waiters.append(ServerWaiter(self.server, "central server", self._server_up))
             central_url = self.server.url
-        next_machine_number = itertools.count(1).__next__
         for region in self._regions:
             region.launch_server(self.service, self.fabric.control_ip, central_url,
                                  self._server_up)
             self._waiters.append(region.waiter)
-            region.site = self._central_site(region, next_machine_number)
         if not self.regions_desc:
             self.server = self._regions[0].server
+
+    def _place_regions(self) -> None:
+        """Each region's site, for its hosts; with regions, once the central server
+        answers, each region registered with it (the others are awaited by the
+        hosts that need them)."""
+        self.central_namespace = self.fabric.namespace
+        self.central_ovs = self.fabric.ovs
+        self.central_data_bridge = self.fabric.data_bridge
+        self.central_external_bridge = self.fabric.external_bridge
+        next_machine_number = itertools.count(1).__next__
+        for region in self._regions:
+            region.site = self._central_site(region, next_machine_number)
+        if not self.regions_desc:
             return
         self._waiters[0]()
         for region in self._regions:
@@ -240,22 +260,53 @@ class Environment(fixtures.Fixture):
             data_bridge=self.fabric.data_bridge, external_bridge=self.fabric.external_bridge,
             transport_url=region.rabbitmq_environment.transport_url(self.fabric.control_ip),
             server=server,
-            wait_for_server=(lambda: None) if server.early_agents else region.waiter,
+            wait_for_server=region.waiter,
             check_processes=self.check_processes,
             next_machine_number=next_machine_number, region=region.name)
 
-    def _build_hosts(self, placed: Placed) -> list[host_module.Host]:
-        """Build hosts side by side, one thread each.
+    def _build_chassis(self, numbers: list[int]) -> tuple[CentralFuture, dict[int, HostFuture]]:
+        """Start building the central OVS (fabric.CentralChassis) and each host's
+        chassis (host.HostChassis), side by side, while this thread makes the
+        rest of the centre: mostly OVS starting, which needs nothing of it.
+        The fabric and each host adopt theirs; what none adopted (the centre
+        failed) is cleaned up here."""
+        pool = concurrent.futures.ThreadPoolExecutor(max_workers=len(numbers) + 1,
+                                                     thread_name_prefix="chassis")
+        datapath = self.env_desc.datapath
+        central = pool.submit(_set_up, fabric.CentralChassis(self.ctx, datapath))
+        hosts = {number: pool.submit(_set_up, host_module.HostChassis(self.ctx, number, datapath))
+                 for number in numbers}
+        pool.shutdown(wait=False)
+        futures: list[CentralFuture | HostFuture] = [central, *hosts.values()]
+
+        def clean_up_strays() -> None:
+            # exception() waits for a chassis still being built.
+            strays = [future.result() for future in futures
+                      if future.exception() is None and not future.result().adopted]
+            with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, len(strays))) as pool:
+                list(pool.map(lambda chassis: chassis.cleanUp(), strays))
+
+        self.addCleanup(clean_up_strays)
+        return central, hosts
+
+    def _build_hosts(self, placed: Placed,
+                     chassis: dict[int, HostFuture] | None = None
+                     ) -> list[host_module.Host]:
+        """Build hosts side by side, one thread each (on their ``chassis``, if
+        being built, as the set-up does).
 
         Most of a host's set-up waits on its own OVS daemons, the kernel and
         the server, not on this process; and a host touches nothing of
         another's.  Each host that was built is registered for cleanup even
         if another failed or the build was interrupted.
         """
+        chassis = chassis or {}
         hosts = [host_module.Host(site, number, desc) for site, number, desc in placed]
 
         def build(host: host_module.Host) -> None:
             with self.phase(host.hostname, f"{host.hostname}: wired, agents started"):
+                if host.number in chassis:
+                    host.chassis = chassis[host.number].result()
                 host.setUp()   # a failed set-up unwinds itself
             self.timings.update(host.timings)
 

@@ -22,8 +22,39 @@ from fullstack.resources.ovs import OvsBridge, OvsInstance
 CONTROL_GATEWAY_INDEX = 1
 
 
+class CentralChassis(fixtures.Fixture):
+    """The central namespace and its OVS instance with cnt-data and cnt-ex.
+
+    It needs nothing else of the fabric, so an environment builds it while
+    it makes the rest; ``adopted`` once a Fabric owns it (and cleans it up).
+    """
+
+    def __init__(self, ctx: context.RunContext, datapath: Datapath):
+        super().__init__()
+        self.ctx = ctx
+        self.datapath = datapath
+        self.adopted = False
+
+    def __repr__(self) -> str:
+        return f"<CentralChassis {self.ctx.prefix}>"
+
+    def _setUp(self) -> None:
+        ctx = self.ctx
+        self.namespace = self.useFixture(namespace.Namespace(f"{ctx.prefix}-central"))
+        namespace.set_sysctls(self.namespace.name, namespace.NO_IPV6)
+        self.ovs = self.useFixture(ovs.OvsInstance(
+            "central", self.namespace.name, ctx.ovs_run_dir("central"), ctx.owner,
+            self.datapath))
+        self.data_bridge = self.useFixture(self.ovs.bridge("cnt-data"))
+        self.external_bridge = self.useFixture(self.ovs.bridge("cnt-ex"))
+
+
 class Fabric(fixtures.Fixture):
-    """Addresses from the allocator, the control bridge, the central namespace and OVS."""
+    """Addresses from the allocator, the control bridge, the central namespace and OVS.
+
+    Set-up makes the addresses and the control bridge, all a server needs to
+    listen; ``add_central`` the rest (a CentralChassis made here if not given).
+    """
 
     control_network: netaddr.IPNetwork
     tunnel_network: netaddr.IPNetwork
@@ -51,9 +82,15 @@ class Fabric(fixtures.Fixture):
         self.control_ip = str(self.control_network[CONTROL_GATEWAY_INDEX])
         self.control_bridge = self.useFixture(link.LinuxBridge(
             f"{ctx.prefix}-ctl", f"{self.control_ip}/{self.control_network.prefixlen}"))
-        self.namespace = self.useFixture(namespace.Namespace(f"{ctx.prefix}-central"))
-        self.ovs = self.useFixture(ovs.OvsInstance(
-            "central", self.namespace.name, ctx.ovs_run_dir("central"), ctx.owner,
-            self.datapath))
-        self.data_bridge = self.useFixture(self.ovs.bridge("cnt-data"))
-        self.external_bridge = self.useFixture(self.ovs.bridge("cnt-ex"))
+
+    def add_central(self, central: CentralChassis | None = None) -> None:
+        """The central namespace and OVS, from then on the fabric's."""
+        if central is None:
+            central = self.useFixture(CentralChassis(self.ctx, self.datapath))
+        else:
+            central.adopted = True
+            self.addCleanup(central.cleanUp)
+        self.namespace = central.namespace
+        self.ovs = central.ovs
+        self.data_bridge = central.data_bridge
+        self.external_bridge = central.external_bridge

@@ -27,7 +27,7 @@ import netaddr
 
 from fullstack import context, extension, process
 from fullstack.descriptions import EXTERNAL_PHYSNET, EnvironmentDescription, HostDescription
-from fullstack.resources import cable, config, daemon, link, namespace, ovs, records, runner
+from fullstack.resources import cable, config, daemon, link, namespace, ovs, records
 from fullstack.services.base import AgentSpec, Service
 
 FABRIC_BRIDGE = "br-fabric"
@@ -55,7 +55,7 @@ class CentralSite:
     external_bridge: ovs.OvsBridge        # cnt-ex: the external network
     transport_url: str                    # RabbitMQ, as agents reach it over the control network
     server: process.Server                # the server of the host's region, as launched
-    # Until the server may take its agents (waits once for all hosts).
+    # Until the host's server answers (waits once for all hosts).
     wait_for_server: Callable[[], None]
     check_processes: Callable[[], None]   # ProcessExited if any process of the deployment died
     next_machine_number: Callable[[], int]   # machines are numbered across the environment
@@ -82,16 +82,69 @@ def _host_address(network: netaddr.IPNetwork, number: int) -> str:
     return f"{network[HOST_ADDRESS_OFFSET + number]}/{network.prefixlen}"
 
 
-class Host(fixtures.Fixture):
-    """Host ``number`` of the deployment described by ``desc``, on ``site``."""
+def hostname(number: int) -> str:
+    return f"host-{number}"
 
-    def __init__(self, site: CentralSite, number: int, desc: HostDescription):
+
+def host_namespace(ctx: context.RunContext, number: int) -> str:
+    return f"{ctx.prefix}-h{number}"
+
+
+class HostChassis(fixtures.Fixture):
+    """Host ``number`` before a cable is plugged: its namespace, its OVS
+    instance and its fabric bridge.
+
+    It needs nothing of the centre, so an environment builds its hosts'
+    chassis while the centre comes up.  Most of its time is OVS starting:
+    the instance, then its first bridge (vswitchd sets its datapath up on
+    the first one, about 0.1 s, where a later bridge takes milliseconds).
+    ``adopted`` once a Host owns it (and cleans it up).
+    """
+
+    def __init__(self, ctx: context.RunContext, number: int, datapath: str):
+        super().__init__()
+        self.ctx = ctx
+        self.hostname = hostname(number)
+        self.namespace = host_namespace(ctx, number)
+        self.datapath = datapath
+        self.timings: dict[str, float] = {}
+        self.adopted = False
+
+    def __repr__(self) -> str:
+        return f"<HostChassis {self.hostname} ns={self.namespace}>"
+
+    def _setUp(self) -> None:
+        self.useFixture(namespace.Namespace(self.namespace))
+        # The host's NICs (data0, phys0, ex0) are OVS ports, yet the kernel
+        # sees their traffic too and, by default, answers ARP for the tunnel
+        # address on every one of them, with each one's own MAC: a tunnel
+        # whose next hop learnt such a MAC sends into a port that can't
+        # decapsulate (seen as GRE pairs that never pinged).  Answer only on
+        # the interface that holds the address.
+        namespace.set_sysctls(self.namespace, {"net.ipv4.conf.all.arp_ignore": "1",
+                                               "net.ipv4.conf.all.arp_announce": "2",
+                                               **namespace.NO_IPV6})
+        started = time.monotonic()
+        self.ovs = self.useFixture(ovs.OvsInstance(
+            self.hostname, self.namespace, self.ctx.ovs_run_dir(self.hostname), self.ctx.owner,
+            self.datapath))
+        self.timings[f"{self.hostname}.ovs"] = time.monotonic() - started
+        self.br_fabric = self.useFixture(self.ovs.bridge(FABRIC_BRIDGE))
+
+
+class Host(fixtures.Fixture):
+    """Host ``number`` of the deployment described by ``desc``, on ``site``
+    (built on ``chassis`` if given, one it builds itself if not)."""
+
+    def __init__(self, site: CentralSite, number: int, desc: HostDescription,
+                 chassis: HostChassis | None = None):
         super().__init__()
         self.site = site
         self.number = number
         self.desc = desc
-        self.hostname = f"host-{number}"
-        self.namespace = f"{site.ctx.prefix}-h{number}"
+        self.hostname = hostname(number)
+        self.namespace = host_namespace(site.ctx, number)
+        self.chassis = chassis
         #: Seconds its OVS instance took to start ("host-N.ovs"), for the benchmark.
         self.timings: dict[str, float] = {}
         #: The agents it runs, by kind: "l2", "l3", "dhcp" (as desc.agent_kinds).
@@ -109,30 +162,28 @@ class Host(fixtures.Fixture):
 
     def _setUp(self) -> None:
         ctx = self.site.ctx
-        self.useFixture(namespace.Namespace(self.namespace))
-        # The host's NICs (data0, phys0, ex0) are OVS ports, yet the kernel
-        # sees their traffic too and, by default, answers ARP for the tunnel
-        # address on every one of them, with each one's own MAC: a tunnel
-        # whose next hop learnt such a MAC sends into a port that can't
-        # decapsulate (seen as GRE pairs that never pinged).  Answer only on
-        # the interface that holds the address.
-        runner.execute(["sysctl", "-q", "-w", "net.ipv4.conf.all.arp_ignore=1",
-                        "net.ipv4.conf.all.arp_announce=2"], namespace=self.namespace)
+        chassis = self.chassis
+        if chassis is None:
+            chassis = self.chassis = self.useFixture(
+                HostChassis(ctx, self.number, self.site.env_desc.datapath))
+        else:
+            chassis.adopted = True
+            self.addCleanup(chassis.cleanUp)
+        self.ovs = chassis.ovs
+        self.timings.update(chassis.timings)
         self._wire_control()
-        started = time.monotonic()
-        self.ovs = self.useFixture(ovs.OvsInstance(
-            self.hostname, self.namespace, ctx.ovs_run_dir(self.hostname), ctx.owner,
-            self.site.env_desc.datapath))
-        self.timings[f"{self.hostname}.ovs"] = time.monotonic() - started
-        self._wire_fabric()
+        self._wire_fabric(chassis.br_fabric)
         self._wire_physical()
         if self.desc.l3_agent:
             self._wire_external()
         self.br_int = self.ovs.bridge("br-int")
         self.br_tun = self.ovs.bridge("br-tun")
-        self.site.wait_for_server()
         self.agent_spec = self._agent_spec(ctx)
         self.extensions = (*self.site.service.host_extensions(self.desc), *self.desc.extensions)
+        if self.extensions or not self.site.server.early_agents:
+            # Extensions are promised a server that answers; agents are too,
+            # unless its queues hold their first calls.
+            self.site.wait_for_server()
         for each in self.extensions:
             each.start(self)
         self._start_agents()
@@ -196,17 +247,19 @@ class Host(fixtures.Fixture):
         self.control_ip = self.site.control_address(self.number)
         link.add_address("ctl0", self.control_ip, self.namespace)
 
-    def _cable_to_central(self, bridge_name: str, central_bridge: ovs.OvsBridge,
+    def _cable_to_central(self, bridge: ovs.OvsBridge | str, central_bridge: ovs.OvsBridge,
                           suffix: str, nic: str) -> ovs.OvsBridge:
-        """A host bridge whose NIC is cabled (veth) to a bridge of the central OVS."""
-        bridge = self.useFixture(self.ovs.bridge(bridge_name))
+        """A host bridge (made here if given by name) whose NIC is cabled (veth)
+        to a bridge of the central OVS."""
+        if isinstance(bridge, str):
+            bridge = self.useFixture(self.ovs.bridge(bridge))
         central_end = self.useFixture(cable.Cable(central_bridge, f"h{self.number}-{suffix}",
                                                   nic, peer_bridge=bridge))
         self.cable_ends.append((central_end.port, central_bridge.namespace))
         return bridge
 
-    def _wire_fabric(self) -> None:
-        self.br_fabric = self._cable_to_central(FABRIC_BRIDGE, self.site.data_bridge,
+    def _wire_fabric(self, br_fabric: ovs.OvsBridge) -> None:
+        self.br_fabric = self._cable_to_central(br_fabric, self.site.data_bridge,
                                                 "data", "data0")
         self.tunnel_cidr = self.site.tunnel_address(self.number)
         self.tunnel_ip = self.tunnel_cidr.split("/")[0]

@@ -111,6 +111,9 @@ class Region(fixtures.Fixture):
     def expected_agents(self) -> int:
         return sum(len(desc.agent_kinds) for desc in self.hosts_desc)
 
+    def host_numbers(self) -> range:
+        return range(self.first_host, self.first_host + len(self.hosts_desc))
+
     def _setUp(self) -> None:
         ctx = self.ctx
         rabbit_admin_url, amqp_port = ctx.settings.rabbit_admin_url, rabbitmq.AMQP_PORT

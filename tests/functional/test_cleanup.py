@@ -77,9 +77,11 @@ class TestCleanupAfterKill(base.HarnessTestCase):
         self.addCleanup(runner.kill)
         prefix = self.killed = runner.stdout.readline().strip()
         self.assertRegex(prefix, r"^fs[a-z0-9]{4}$")
-        # Kill it in the middle: once the first host exists, before it is done.
-        wait.wait_until_true(lambda: f"{prefix}-h1" in netns.listnetns(), timeout=60,
-                             sleep=0.01, exception=f"run {prefix} never built host 1")
+        # Kill it in the middle: once the central namespace and the first
+        # host's exist (they are built side by side), before it is done.
+        wait.wait_until_true(
+            lambda: {f"{prefix}-h1", f"{prefix}-central"} <= set(netns.listnetns()),
+            timeout=60, sleep=0.01, exception=f"run {prefix} never built host 1 and the centre")
         pids = [r["pid"] for r in records.recorded_processes(self.settings.state_dir, prefix)]
         os.kill(runner.pid, signal.SIGKILL)
         runner.wait()

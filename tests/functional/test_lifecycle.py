@@ -91,3 +91,25 @@ class TestEnvironmentUnwinds(base.HarnessTestCase):
         after = inventory.Inventory.take(self.settings, self.prefix)
         self.assertEqual({}, after.added_since(before))
         self.assertEqual([], records.recorded_processes(self.settings.state_dir, self.prefix))
+
+    def test_a_centre_failing_while_chassis_are_built_leaves_nothing(self):
+        """Hosts' chassis (namespace, OVS) are built while the centre comes up:
+        those no host adopted go with the environment."""
+        seen: list[str] = []
+
+        def place_regions(env: environment.Environment) -> None:
+            seen.extend(namespace.starting_with(f"{self.prefix}-"))
+            raise RuntimeError("the centre failed on purpose")
+
+        self.useFixture(fixtures.MockPatchObject(environment.Environment, "_place_regions",
+                                                 place_regions))
+        before = inventory.Inventory.take(self.settings, self.prefix)
+        env = environment.Environment(environment.EnvironmentDescription(),
+                                      [environment.HostDescription() for _ in range(2)],
+                                      ctx=self.ctx)
+        exc = self.assertRaises(fixtures.MultipleExceptions, env.setUp)
+        self.assertIn("the centre failed on purpose", str(exc.args))
+        self.assertIn(f"{self.prefix}-central", seen)   # the central chassis was adopted
+        after = inventory.Inventory.take(self.settings, self.prefix)
+        self.assertEqual({}, after.added_since(before))
+        self.assertEqual([], records.recorded_processes(self.settings.state_dir, self.prefix))

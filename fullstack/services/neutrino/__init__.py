@@ -142,13 +142,19 @@ class NeutrinoService(Service):
             sections["region"] = region
         name = f"neutrino-{spec.process_name}"
         config_file = ["--config-file", process.config_path(spec.ctx, name)]
+        server: process.ServerProcess | forking.ForkedServer
         if spec.ctx.lasting:
             zygote = forking.KeptZygote(spec.ctx.settings, "neutrino-server-zygote", SERVER_ROLE)
-            return forking.ForkedServer(zygote, spec.ctx, name, [SERVER_BINARY, *config_file],
-                                        sections, spec.bind_host, spec.bind_port)
-        return process.ServerProcess(
-            spec.ctx, name, [*_python_module("neutrino.server"), *config_file], sections,
-            spec.bind_host, spec.bind_port)
+            server = forking.ForkedServer(zygote, spec.ctx, name, [SERVER_BINARY, *config_file],
+                                          sections, spec.bind_host, spec.bind_port)
+        else:
+            server = process.ServerProcess(
+                spec.ctx, name, [*_python_module("neutrino.server"), *config_file], sections,
+                spec.bind_host, spec.bind_port)
+        # Both ends of every queue and exchange declare it (neutrino.common.rpc.
+        # topology): an agent's first calls wait in the broker for the server.
+        server.early_agents = True
+        return server
 
     def agent(self, kind: AgentKind, spec: AgentSpec) -> process.ServiceProcess:
         module, suffix = _AGENTS[kind]
