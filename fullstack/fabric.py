@@ -47,6 +47,7 @@ class CentralChassis(fixtures.Fixture):
             self.datapath))
         self.data_bridge = self.useFixture(self.ovs.bridge("cnt-data"))
         self.external_bridge = self.useFixture(self.ovs.bridge("cnt-ex"))
+        self.addCleanup(self.ovs.stop)   # first: its bridges go with it
 
 
 class Fabric(fixtures.Fixture):

@@ -178,6 +178,8 @@ class Host(fixtures.Fixture):
             self._wire_external()
         self.br_int = self.ovs.bridge("br-int")
         self.br_tun = self.ovs.bridge("br-tun")
+        # Torn down, the host's OVS goes right after its agents and extensions.
+        self.addCleanup(self.ovs.stop)
         self.agent_spec = self._agent_spec(ctx)
         self.extensions = (*self.site.service.host_extensions(self.desc), *self.desc.extensions)
         if self.extensions or not self.site.server.early_agents:

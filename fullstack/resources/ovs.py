@@ -90,6 +90,15 @@ class OvsInstance(fixtures.Fixture):
     def bridge(self, name: str) -> OvsBridge:
         return OvsBridge(self, name)
 
+    def stop(self) -> None:
+        """End its daemons, vswitchd first: its bridges and ports go with them, so
+        a teardown that stops it first skips removing them one by one (each removal
+        waits for vswitchd to reconfigure)."""
+        for name in ("vswitchd", "ovsdb_server"):
+            proc = getattr(self, name, None)
+            if proc is not None:
+                proc.stop()
+
     def is_running(self) -> bool:
         """False once its daemons were killed (Host.kill()): its bridges went with them."""
         daemons = [getattr(self, name, None) for name in ("ovsdb_server", "vswitchd")]

@@ -176,8 +176,8 @@ class OvsAgent:
                     self.stopping.wait(RETRY_INTERVAL)
             else:
                 return
-            for tunnel in reply["tunnels"]:
-                self.networks.add_tunnel(tunnel["ip_address"], tunnel_type)
+            self.networks.add_tunnels([tunnel["ip_address"] for tunnel in reply["tunnels"]],
+                                      tunnel_type)
 
     # -- ports -----------------------------------------------------------------
     def _scan_ports(self) -> None:

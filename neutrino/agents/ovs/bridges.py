@@ -54,9 +54,10 @@ class Bridges:
         """
         self._add_bridge(self.int_name, secure=True)
         # Table 0 classifies, table 60 switches (and hands a filtered port's
-        # traffic to its firewall tables first).
-        self.br_int.add_flows([f"table=0,priority=0,actions=resubmit(,{SWITCH_TABLE})",
-                               f"table={SWITCH_TABLE},priority=0,actions=NORMAL"])
+        # traffic to its firewall tables first).  br-int's flows go in at the
+        # end, in one ovs-ofctl call: it drops until then (secure).
+        int_flows = [f"table=0,priority=0,actions=resubmit(,{SWITCH_TABLE})",
+                     f"table={SWITCH_TABLE},priority=0,actions=NORMAL"]
         if tunnelling:
             self._add_bridge(self.tun_name, secure=True)
             _, self.patch_int_ofport = self.interconnect(self.int_name, self.tun_name, "tun")
@@ -68,9 +69,10 @@ class Bridges:
             bridge = PhysicalBridge(physnet, name, ofctl.OfctlBridge(name, self.rundir,
                                                                      self.cookie),
                                     int_ofport, phys_ofport)
-            self.br_int.add_flows(physical_flows.int_base_flows(int_ofport))
+            int_flows += physical_flows.int_base_flows(int_ofport)
             bridge.ofctl.add_flows(physical_flows.phys_base_flows(phys_ofport))
             self.physical[physnet] = bridge
+        self.br_int.add_flows(int_flows)
 
     def delete_stale_flows(self) -> None:
         """Drop flows an earlier run of the agent left (any other cookie)."""
@@ -130,15 +132,28 @@ class Bridges:
                 raise RuntimeError(f"{name} got no OpenFlow port in {OFPORT_TIMEOUT} s")
             time.sleep(0.02)
 
-    def add_tunnel(self, tunnel_type: str, remote_ip: str) -> tuple[str, int]:
-        name = tunnel_port_name(tunnel_type, remote_ip)
-        options = {"remote_ip": remote_ip, "local_ip": self.local_ip,
-                   "in_key": "flow", "out_key": "flow"}
-        self._add_ports([(self.tun_name, name, {"type": tunnel_type, "options": options})])
-        ofport = self.wait_ofport(name)
-        self.br_tun.add_flows(tunnel_flows.tunnel_port_flows(tunnel_type, ofport))
-        LOG.info("tunnel %s to %s is OpenFlow port %d", name, remote_ip, ofport)
-        return name, ofport
+    def add_tunnels(self, tunnel_type: str,
+                    remote_ips: list[str]) -> dict[str, tuple[str, int]]:
+        """Tunnel ports to ``remote_ips``, by remote IP: (port name, OpenFlow port).
+
+        All in one OVSDB transaction and one ``ovs-ofctl`` call: an agent
+        joining N hosts meets N-1 tunnels at once, and each transaction waits
+        for vswitchd to reconfigure.
+        """
+        names = {ip: tunnel_port_name(tunnel_type, ip) for ip in remote_ips}
+        if not names:
+            return {}
+        self._add_ports([
+            (self.tun_name, name, {"type": tunnel_type, "options": {
+                "remote_ip": ip, "local_ip": self.local_ip,
+                "in_key": "flow", "out_key": "flow"}})
+            for ip, name in names.items()])
+        added = {ip: (name, self.wait_ofport(name)) for ip, name in names.items()}
+        self.br_tun.add_flows([flow for _, ofport in added.values()
+                               for flow in tunnel_flows.tunnel_port_flows(tunnel_type, ofport)])
+        for ip, (name, ofport) in added.items():
+            LOG.info("tunnel %s to %s is OpenFlow port %d", name, ip, ofport)
+        return added
 
     def existing_tunnels(self) -> dict[tuple[str, str], tuple[str, int]]:
         """Adopt tunnel ports of a previous run, by (type, remote IP)."""

@@ -63,15 +63,23 @@ class NetworkFlows:
     # -- tunnels ---------------------------------------------------------------
     def add_tunnel(self, remote_ip: str, tunnel_type: str) -> int | None:
         """Ensure a tunnel port to ``remote_ip``; return its OpenFlow port."""
-        if remote_ip == self.local_ip or tunnel_type not in self.tunnel_types:
-            return None
-        key = (tunnel_type, remote_ip)
-        if key not in self.tunnels:
-            self.tunnels[key] = self.bridges.add_tunnel(tunnel_type, remote_ip)
-            for net in self.vlans.networks.values():
-                if net.network_type == tunnel_type:
-                    self._install_flood(net)
-        return self.tunnels[key][1]
+        self.add_tunnels([remote_ip], tunnel_type)
+        return self.tunnels[tunnel_type, remote_ip][1] if (
+            tunnel_type, remote_ip) in self.tunnels else None
+
+    def add_tunnels(self, remote_ips: list[str], tunnel_type: str) -> None:
+        """Ensure tunnel ports to ``remote_ips`` (not to this host), all at once."""
+        if tunnel_type not in self.tunnel_types:
+            return
+        new = sorted({ip for ip in remote_ips
+                      if ip != self.local_ip and (tunnel_type, ip) not in self.tunnels})
+        if not new:
+            return
+        for ip, port in self.bridges.add_tunnels(tunnel_type, new).items():
+            self.tunnels[tunnel_type, ip] = port
+        for net in self.vlans.networks.values():
+            if net.network_type == tunnel_type:
+                self._install_flood(net)
 
     def _install_flood(self, net: local_vlans.LocalNetwork) -> None:
         """Flood a network to every tunnel of its type (with l2pop: only where needed)."""
