@@ -158,13 +158,13 @@ class Environment(fixtures.Fixture):
         with self.phase("central", "central: vhosts, databases, control network"):
             self._set_up_fabric_and_regions()
         self._launch_servers()
-        central, chassis = self._build_chassis([number for region in self._regions
-                                                for number in region.host_numbers()])
-        with self.phase("central_ovs", "central OVS: cnt-data, cnt-ex"):
-            self.fabric.add_central(central.result())
-        self._place_regions()
+        central, chassis = self._build_chassis(
+            [(number, desc) for region in self._regions
+             for number, desc in zip(region.host_numbers(), region.hosts_desc, strict=True)])
+        self._place_regions(central)
         self.site = self._regions[0].site
-        self._build_hosts(self._placed(self._regions), chassis)
+        self._build_hosts(self._placed(self._regions), chassis,
+                          meanwhile=lambda: self._adopt_central(central))
         # Runs before the hosts' own cleanups.
         self.addCleanup(self._stop_first)
         with self.phase("agents_alive", f"all {self.expected_agents()} agents alive"):
@@ -219,17 +219,22 @@ class Environment(fixtures.Fixture):
         if not self.regions_desc:
             self.server = self._regions[0].server
 
-    def _place_regions(self) -> None:
-        """Each region's site, for its hosts; with regions, once the central server
-        answers, each region registered with it (the others are awaited by the
-        hosts that need them)."""
+    def _adopt_central(self, central: CentralFuture) -> None:
+        """The central OVS, once built, the fabric's (while the hosts are built)."""
+        with self.phase("central_ovs", "central OVS: cnt-data, cnt-ex"):
+            self.fabric.add_central(central.result())
         self.central_namespace = self.fabric.namespace
         self.central_ovs = self.fabric.ovs
         self.central_data_bridge = self.fabric.data_bridge
         self.central_external_bridge = self.fabric.external_bridge
+
+    def _place_regions(self, central: CentralFuture) -> None:
+        """Each region's site, for its hosts (``central``: the central OVS being
+        built); with regions, once the central server answers, each region
+        registered with it (the others are awaited by the hosts that need them)."""
         next_machine_number = itertools.count(1).__next__
         for region in self._regions:
-            region.site = self._central_site(region, next_machine_number)
+            region.site = self._central_site(region, central, next_machine_number)
         if not self.regions_desc:
             return
         self._waiters[0]()
@@ -247,7 +252,7 @@ class Environment(fixtures.Fixture):
         self.timings[name.replace(" ", "-")] = seconds
         self.progress(f"{name}: answering at {server.url} ({seconds:.1f} s after launch)")
 
-    def _central_site(self, region: Region,
+    def _central_site(self, region: Region, central: CentralFuture,
                       next_machine_number: Callable[[], int]) -> host_module.CentralSite:
         """What each host of ``region`` is given of the rest: values, and three callables."""
         server = region.server
@@ -256,25 +261,27 @@ class Environment(fixtures.Fixture):
             control_bridge=self.fabric.control_bridge,
             control_network=self.fabric.control_network,
             tunnel_network=self.fabric.tunnel_network,
-            data_bridge=self.fabric.data_bridge, external_bridge=self.fabric.external_bridge,
+            central=central.result,
             transport_url=region.rabbitmq_environment.transport_url(self.fabric.control_ip),
             server=server,
             wait_for_server=region.waiter,
             check_processes=self.check_processes,
             next_machine_number=next_machine_number, region=region.name)
 
-    def _build_chassis(self, numbers: list[int]) -> tuple[CentralFuture, dict[int, HostFuture]]:
+    def _build_chassis(self, hosts_desc: list[tuple[int, HostDescription]]
+                       ) -> tuple[CentralFuture, dict[int, HostFuture]]:
         """Start building the central OVS (fabric.CentralChassis) and each host's
         chassis (host.HostChassis), side by side, while this thread makes the
         rest of the centre: mostly OVS starting, which needs nothing of it.
         The fabric and each host adopt theirs; what none adopted (the centre
         failed) is cleaned up here."""
-        pool = concurrent.futures.ThreadPoolExecutor(max_workers=len(numbers) + 1,
+        pool = concurrent.futures.ThreadPoolExecutor(max_workers=len(hosts_desc) + 1,
                                                      thread_name_prefix="chassis")
         datapath = self.env_desc.datapath
         central = pool.submit(_set_up, fabric.CentralChassis(self.ctx, datapath))
-        hosts = {number: pool.submit(_set_up, host_module.HostChassis(self.ctx, number, datapath))
-                 for number in numbers}
+        hosts = {number: pool.submit(_set_up, host_module.HostChassis(
+                     self.ctx, number, datapath, external=desc.l3_agent))
+                 for number, desc in hosts_desc}
         pool.shutdown(wait=False)
         futures: list[CentralFuture | HostFuture] = [central, *hosts.values()]
 
@@ -289,10 +296,10 @@ class Environment(fixtures.Fixture):
         return central, hosts
 
     def _build_hosts(self, placed: Placed,
-                     chassis: dict[int, HostFuture] | None = None
-                     ) -> list[host_module.Host]:
+                     chassis: dict[int, HostFuture] | None = None,
+                     meanwhile: Callable[[], None] | None = None) -> list[host_module.Host]:
         """Build hosts side by side, one thread each (on their ``chassis``, if
-        being built, as the set-up does).
+        being built, as the set-up does), while this thread does ``meanwhile``.
 
         Most of a host's set-up waits on its own OVS daemons, the kernel and
         the server, not on this process; and a host touches nothing of
@@ -313,6 +320,8 @@ class Environment(fixtures.Fixture):
                                                      thread_name_prefix="host")
         futures = [pool.submit(build, host) for host in hosts]
         try:
+            if meanwhile is not None:
+                meanwhile()
             concurrent.futures.wait(futures)
         finally:
             pool.shutdown(wait=True)

@@ -21,6 +21,7 @@ import os
 import signal
 import time
 from collections.abc import Callable
+from typing import Protocol
 
 import fixtures
 import netaddr
@@ -34,6 +35,11 @@ FABRIC_BRIDGE = "br-fabric"
 PHYSICAL_BRIDGE = "br-phys"
 EXTERNAL_BRIDGE = "br-ex"
 HOST_ADDRESS_OFFSET = 10   # host N has address N + 10 of the control and tunnel networks
+
+
+class CentralBridges(Protocol):
+    data_bridge: ovs.OvsBridge
+    external_bridge: ovs.OvsBridge
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,8 +57,9 @@ class CentralSite:
     control_bridge: link.LinuxBridge      # root namespace: every host's ctl0 veth hangs off it
     control_network: netaddr.IPNetwork
     tunnel_network: netaddr.IPNetwork
-    data_bridge: ovs.OvsBridge            # cnt-data: the fabric (tunnels, physical networks)
-    external_bridge: ovs.OvsBridge        # cnt-ex: the external network
+    # The central OVS, once it is up (waits for it): its cnt-data, the fabric
+    # (tunnels, physical networks), and cnt-ex, the external network.
+    central: Callable[[], CentralBridges]
     transport_url: str                    # RabbitMQ, as agents reach it over the control network
     server: process.Server                # the server of the host's region, as launched
     # Until the host's server answers (waits once for all hosts).
@@ -62,7 +69,15 @@ class CentralSite:
     region: str = ""                      # the host's region, in a multi-region deployment
 
     def __repr__(self) -> str:
-        return f"<CentralSite {self.ctx.prefix} ns={self.data_bridge.namespace}>"
+        return f"<CentralSite {self.ctx.prefix}>"
+
+    @property
+    def data_bridge(self) -> ovs.OvsBridge:
+        return self.central().data_bridge
+
+    @property
+    def external_bridge(self) -> ovs.OvsBridge:
+        return self.central().external_bridge
 
     @property
     def api_url(self) -> str:
@@ -101,12 +116,14 @@ class HostChassis(fixtures.Fixture):
     ``adopted`` once a Host owns it (and cleans it up).
     """
 
-    def __init__(self, ctx: context.RunContext, number: int, datapath: str):
+    def __init__(self, ctx: context.RunContext, number: int, datapath: str,
+                 external: bool = False):
         super().__init__()
         self.ctx = ctx
         self.hostname = hostname(number)
         self.namespace = host_namespace(ctx, number)
         self.datapath = datapath
+        self.external = external
         self.timings: dict[str, float] = {}
         self.adopted = False
 
@@ -130,6 +147,9 @@ class HostChassis(fixtures.Fixture):
             self.datapath))
         self.timings[f"{self.hostname}.ovs"] = time.monotonic() - started
         self.br_fabric = self.useFixture(self.ovs.bridge(FABRIC_BRIDGE))
+        # Its NICs' bridges, there before the agents that map them start.
+        self.br_phys = self.useFixture(self.ovs.bridge(PHYSICAL_BRIDGE))
+        self.br_ex = self.useFixture(self.ovs.bridge(EXTERNAL_BRIDGE)) if self.external else None
 
 
 class Host(fixtures.Fixture):
@@ -165,17 +185,20 @@ class Host(fixtures.Fixture):
         chassis = self.chassis
         if chassis is None:
             chassis = self.chassis = self.useFixture(
-                HostChassis(ctx, self.number, self.site.env_desc.datapath))
+                HostChassis(ctx, self.number, self.site.env_desc.datapath, self.desc.l3_agent))
         else:
             chassis.adopted = True
             self.addCleanup(chassis.cleanUp)
         self.ovs = chassis.ovs
+        self.br_fabric, self.br_phys = chassis.br_fabric, chassis.br_phys
+        if chassis.br_ex is not None:
+            self.br_ex = chassis.br_ex
         self.timings.update(chassis.timings)
         self._wire_control()
-        self._wire_fabric(chassis.br_fabric)
-        self._wire_physical()
-        if self.desc.l3_agent:
-            self._wire_external()
+        self.tunnel_cidr = self.site.tunnel_address(self.number)
+        self.tunnel_ip = self.tunnel_cidr.split("/")[0]
+        link.add_address(FABRIC_BRIDGE, self.tunnel_cidr, self.namespace)
+        link.set_up(FABRIC_BRIDGE, self.namespace)
         self.br_int = self.ovs.bridge("br-int")
         self.br_tun = self.ovs.bridge("br-tun")
         # Torn down, the host's OVS goes right after its agents and extensions.
@@ -183,12 +206,18 @@ class Host(fixtures.Fixture):
         self.agent_spec = self._agent_spec(ctx)
         self.extensions = (*self.site.service.host_extensions(self.desc), *self.desc.extensions)
         if self.extensions or not self.site.server.early_agents:
-            # Extensions are promised a server that answers; agents are too,
-            # unless its queues hold their first calls.
+            # Extensions are promised a wired host and a server that answers;
+            # agents are too, unless the server's queues hold their first calls.
+            self._cable_to_central()
             self.site.wait_for_server()
-        for each in self.extensions:
-            each.start(self)
-        self._start_agents()
+            for each in self.extensions:
+                each.start(self)
+            self._start_agents()
+        else:
+            # Agents need the control network and their bridges, not the
+            # cables: they start while the central OVS may still be coming up.
+            self._start_agents()
+            self._cable_to_central()
 
     def _agent_spec(self, ctx: context.RunContext) -> AgentSpec:
         return AgentSpec(
@@ -249,32 +278,20 @@ class Host(fixtures.Fixture):
         self.control_ip = self.site.control_address(self.number)
         link.add_address("ctl0", self.control_ip, self.namespace)
 
-    def _cable_to_central(self, bridge: ovs.OvsBridge | str, central_bridge: ovs.OvsBridge,
-                          suffix: str, nic: str) -> ovs.OvsBridge:
-        """A host bridge (made here if given by name) whose NIC is cabled (veth)
-        to a bridge of the central OVS."""
-        if isinstance(bridge, str):
-            bridge = self.useFixture(self.ovs.bridge(bridge))
+    def _cable_to_central(self) -> None:
+        """Its NICs' bridges cabled (veth) to the central OVS's: br-fabric and
+        br-phys to cnt-data, br-ex (with an L3 agent) to cnt-ex."""
+        central = self.site.central()
+        self._cable(self.br_fabric, central.data_bridge, "data", "data0")
+        self._cable(self.br_phys, central.data_bridge, "phys", "phys0")
+        if self.desc.l3_agent:
+            self._cable(self.br_ex, central.external_bridge, "ex", "ex0")
+
+    def _cable(self, bridge: ovs.OvsBridge, central_bridge: ovs.OvsBridge,
+               suffix: str, nic: str) -> None:
         central_end = self.useFixture(cable.Cable(central_bridge, f"h{self.number}-{suffix}",
                                                   nic, peer_bridge=bridge))
         self.cable_ends.append((central_end.port, central_bridge.namespace))
-        return bridge
-
-    def _wire_fabric(self, br_fabric: ovs.OvsBridge) -> None:
-        self.br_fabric = self._cable_to_central(br_fabric, self.site.data_bridge,
-                                                "data", "data0")
-        self.tunnel_cidr = self.site.tunnel_address(self.number)
-        self.tunnel_ip = self.tunnel_cidr.split("/")[0]
-        link.add_address(FABRIC_BRIDGE, self.tunnel_cidr, self.namespace)
-        link.set_up(FABRIC_BRIDGE, self.namespace)
-
-    def _wire_physical(self) -> None:
-        self.br_phys = self._cable_to_central(PHYSICAL_BRIDGE, self.site.data_bridge,
-                                              "phys", "phys0")
-
-    def _wire_external(self) -> None:
-        self.br_ex = self._cable_to_central(EXTERNAL_BRIDGE, self.site.external_bridge,
-                                            "ex", "ex0")
 
     def router_namespace(self, router_id: str) -> str:
         """The namespace this host's L3 agent builds the router in."""

@@ -28,22 +28,31 @@ Report = Callable[[str, process.Server, float], None]
 
 
 class ServerWaiter:
-    """Waits once, for every host thread, until a server that was launched answers."""
+    """Waits until a server that was launched answers: a thread of its own
+    watches from the launch (so the report says when it was ready, whoever
+    asks later), and each caller waits for that thread."""
 
     def __init__(self, server: process.Server, name: str, report: Report):
         self.server = server
         self.name = name
         self._report = report
-        self._ready = False
-        self._lock = threading.Lock()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._watch, name=f"waiter-{name or 'server'}",
+                                        daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        try:
+            self.server.wait_until_ready()
+        except BaseException as error:  # noqa: BLE001 - handed to each caller
+            self._error = error
+            return
+        self._report(self.name, self.server, time.monotonic() - self.server.started_at)
 
     def __call__(self) -> None:
-        with self._lock:
-            if self._ready:
-                return
-            self.server.wait_until_ready()
-            self._ready = True
-            self._report(self.name, self.server, time.monotonic() - self.server.started_at)
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
 
 
 def launch_server(parent: fixtures.Fixture, service: Service, spec: ServerSpec

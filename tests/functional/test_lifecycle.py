@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from concurrent.futures import Future
 
 import fixtures
 
@@ -71,15 +72,15 @@ class TestLifecycle(base.HarnessTestCase):
 class TestEnvironmentUnwinds(base.HarnessTestCase):
     def test_a_host_failing_among_parallel_ones_leaves_nothing(self):
         """Hosts are built side by side: the ones that were built go too."""
-        real = host_module.Host._wire_physical
+        real = host_module.Host._cable_to_central
 
-        def wire_physical(host: host_module.Host) -> None:
-            if host.number == 2:
+        def cable_to_central(host: host_module.Host) -> None:
+            if host.number == 2:   # its agents are running: they go too
                 raise RuntimeError("host-2 failed half-way on purpose")
             real(host)
 
-        self.useFixture(fixtures.MockPatchObject(host_module.Host, "_wire_physical",
-                                                 wire_physical))
+        self.useFixture(fixtures.MockPatchObject(host_module.Host, "_cable_to_central",
+                                                 cable_to_central))
         before = inventory.Inventory.take(self.settings, self.prefix)
         env = environment.Environment(environment.EnvironmentDescription(),
                                       [environment.HostDescription() for _ in range(3)],
@@ -97,7 +98,8 @@ class TestEnvironmentUnwinds(base.HarnessTestCase):
         those no host adopted go with the environment."""
         seen: list[str] = []
 
-        def place_regions(env: environment.Environment) -> None:
+        def place_regions(env: environment.Environment, central: Future) -> None:
+            central.result()   # built, and adopted by no one
             seen.extend(namespace.starting_with(f"{self.prefix}-"))
             raise RuntimeError("the centre failed on purpose")
 
@@ -109,7 +111,7 @@ class TestEnvironmentUnwinds(base.HarnessTestCase):
                                       ctx=self.ctx)
         exc = self.assertRaises(fixtures.MultipleExceptions, env.setUp)
         self.assertIn("the centre failed on purpose", str(exc.args))
-        self.assertIn(f"{self.prefix}-central", seen)   # the central chassis was adopted
+        self.assertIn(f"{self.prefix}-central", seen)
         after = inventory.Inventory.take(self.settings, self.prefix)
         self.assertEqual({}, after.added_since(before))
         self.assertEqual([], records.recorded_processes(self.settings.state_dir, self.prefix))

@@ -17,7 +17,7 @@ def fake_site(prefix: str = "fs3k9a") -> host.CentralSite:
     return host.CentralSite(
         ctx=ctx, env_desc=descriptions.EnvironmentDescription(), service=None,
         control_bridge=None, control_network=None,
-        tunnel_network=None, data_bridge=None, external_bridge=None,
+        tunnel_network=None, central=lambda: None,
         transport_url="rabbit://", server=None,
         wait_for_server=lambda: None,
         check_processes=lambda: None, next_machine_number=lambda: 1)
