@@ -254,7 +254,7 @@ class Environment(fixtures.Fixture):
 
     def _central_site(self, region: Region, central: CentralFuture,
                       next_machine_number: Callable[[], int]) -> host_module.CentralSite:
-        """What each host of ``region`` is given of the rest: values, and three callables."""
+        """What each host of ``region`` is given of the rest: values, and callables."""
         server = region.server
         return host_module.CentralSite(
             ctx=self.ctx, env_desc=self.env_desc, service=self.service,

@@ -47,8 +47,8 @@ class CentralSite:
     """What the environment gives each host (and the host its machines).
 
     The run's context, the central part as values and bridges to plug
-    into (their namespace is the central one), and the only ways back into
-    the environment: three callables.
+    into (their namespace is the central one; ``central()`` waits until its
+    OVS is up), and the only ways back into the environment: callables.
     """
 
     ctx: context.RunContext
@@ -107,7 +107,7 @@ def host_namespace(ctx: context.RunContext, number: int) -> str:
 
 class HostChassis(fixtures.Fixture):
     """Host ``number`` before a cable is plugged: its namespace, its OVS
-    instance and its fabric bridge.
+    instance and its NICs' bridges (br-fabric, br-phys, br-ex if ``external``).
 
     It needs nothing of the centre, so an environment builds its hosts'
     chassis while the centre comes up.  Most of its time is OVS starting:
