@@ -45,6 +45,7 @@ class Bridges:
         self.br_tun = ofctl.OfctlBridge(self.tun_name, self.rundir, cookie)
         self.patch_int_ofport = 0
         self.physical: dict[str, PhysicalBridge] = {}
+        self.made: set[str] = set()   # bridges this run created: no earlier flows
 
     def setup(self, tunnelling: bool, bridge_mappings: dict[str, str]) -> None:
         """Create (or adopt) br-int, br-tun and the links to them.
@@ -75,14 +76,17 @@ class Bridges:
         self.br_int.add_flows(int_flows)
 
     def delete_stale_flows(self) -> None:
-        """Drop flows an earlier run of the agent left (any other cookie)."""
-        self.br_int.delete_stale_flows()
-        if self.patch_int_ofport:
-            self.br_tun.delete_stale_flows()
-        for bridge in self.physical.values():
-            bridge.ofctl.delete_stale_flows()
+        """Drop flows an earlier run of the agent left (any other cookie) on the
+        bridges it found (one it made has none: no ``ovs-ofctl`` to ask)."""
+        bridges = [self.br_int, *([self.br_tun] if self.patch_int_ofport else []),
+                   *(bridge.ofctl for bridge in self.physical.values())]
+        for bridge in bridges:
+            if bridge.name not in self.made:
+                bridge.delete_stale_flows()
 
     def _add_bridge(self, name: str, secure: bool) -> None:
+        if not self.ovsdb.br_exists(name).execute(check_error=True):
+            self.made.add(name)
         with self.ovsdb.transaction(check_error=True) as txn:
             txn.add(self.ovsdb.add_br(name, datapath_type=self.datapath_type))
             if secure:
