@@ -43,7 +43,7 @@ def entered(name: str | None) -> Iterator[None]:
 #: What a namespace of the harness's own plumbing (a host's, the central
 #: one) sets so that its links get no IPv6: a link-local address, DAD,
 #: MLD and router solicitations on every bridge port and veth cost kernel
-#: and vswitchd CPU (about a fifth of an environment's set-up) and flood
+#: and vswitchd CPU (about a sixth of an environment's set-up) and flood
 #: the fabric.  Only links made after it are spared (``default``), and
 #: namespaces made from there (a router's, a DHCP server's) start from the
 #: kernel's defaults again (net.core.devconf_inherit_init_net=0).
