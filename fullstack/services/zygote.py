@@ -4,7 +4,9 @@ Each of Neutron's processes spends one or two of its three or four CPU
 seconds of start-up importing Neutron, and each of neutrino's half of its
 start-up; on two cores that is most of the wait.  This process loads ROLE
 (the path of a role file: what it forks, and how; it names no harness
-module), imports the role's PRELOAD once, then listens on the unix socket
+module: MAINS, by script, each a function or an import path; OTHER_MAINS,
+whether a request may name any other main; PRELOAD; prepare_zygote and
+prepare_child), imports the role's PRELOAD once, then listens on the unix socket
 SOCKET.  A request (one JSON line)
 asks for a process; the child it forks makes a session of its own, enters
 the host's network namespace if it has one, takes its log as its output and
@@ -107,12 +109,29 @@ def _name_process(argv):
         setproctitle.setproctitle(" ".join(argv))
 
 
+def resolve_main(role, script, main=None):
+    """The main function of ``script``: its entry in the role's MAINS (a
+    function, or an import path ``package.module[:function]``, ``main`` by
+    default), or import path ``main`` where the role forks OTHER_MAINS."""
+    if main is not None and not getattr(role, "OTHER_MAINS", False):
+        raise LookupError(f"this zygote forks {', '.join(role.MAINS)}, not {script!r} "
+                          f"with main {main!r}")
+    path = main or role.MAINS.get(script)
+    if path is None:
+        raise LookupError(f"{script!r} is not one of {', '.join(role.MAINS)} and has no "
+                          "import path of its main")
+    if callable(path):
+        return path
+    module, _, function = path.partition(":")
+    return getattr(importlib.import_module(module), function or "main")
+
+
 def _check_main(role, script, main):
     """Whether the child will find its main, without importing it here: a main
     beyond the role's own is imported by its child alone, so that what it
     does as it is imported stays out of every later fork."""
-    if main is None:
-        role.resolve_main(script)
+    if main is None or not getattr(role, "OTHER_MAINS", False):
+        resolve_main(role, script, main)
         return
     module = main.partition(":")[0]
     if importlib.util.find_spec(module) is None:
@@ -142,7 +161,7 @@ def _child(role, request):
         script, *args = request["argv"]
         sys.argv = [script, *args]
         role.prepare_child()
-        result = role.resolve_main(script, request.get("main"))()
+        result = resolve_main(role, script, request.get("main"))()
         code = result if isinstance(result, int) else 0
     except SystemExit as stop:
         code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)

@@ -7,7 +7,6 @@ neutrino.agents.ovs`` would.  Modules are named as strings: the harness
 starts neutrino and never imports it.
 """
 
-import importlib
 import os
 import sys
 
@@ -17,16 +16,8 @@ MAINS = {
     "neutrino-dhcp-agent": "neutrino.agents.dhcp.__main__:main",
 }
 PRELOAD = tuple(path.partition(":")[0] for path in MAINS.values())
-
-
-def resolve_main(script, main=None):
-    """The main function of ``script`` (one of MAINS), or of import path ``main``."""
-    path = main or MAINS.get(script)
-    if path is None:
-        raise LookupError(f"{script!r} is not one of {', '.join(MAINS)} and has no "
-                          "import path of its main")
-    module, _, function = path.partition(":")
-    return getattr(importlib.import_module(module), function or "main")
+# Any other agent, by the import path of its main (HostExtension agents).
+OTHER_MAINS = True
 
 
 def prepare_zygote():

@@ -7,7 +7,6 @@ as ``python -m neutrino.server`` would.  Modules are named as strings: the
 harness starts neutrino and never imports it.
 """
 
-import importlib
 import os
 import sys
 
@@ -19,13 +18,6 @@ PRELOAD = (
     "neutrino.server.plugins.dhcp.plugin",
     "neutrino.server.plugins.securitygroup.plugin",
 )
-
-
-def resolve_main(script, main=None):
-    if main is not None or script not in MAINS:
-        raise LookupError(f"the server zygote forks {', '.join(MAINS)}, not {script!r}")
-    module, _, function = MAINS[script].partition(":")
-    return getattr(importlib.import_module(module), function)
 
 
 def prepare_zygote():

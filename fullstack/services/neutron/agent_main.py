@@ -21,7 +21,7 @@ inside the host's namespace; it imports nothing of the harness.  Before the agen
   agent to recognise its own names again.
 """
 
-import importlib
+import importlib.util
 import os
 import sys
 
@@ -35,6 +35,9 @@ MAINS = {
     "neutron-dhcp-agent": "neutron.cmd.agents.dhcp",
     "neutron-l3-agent": "neutron.cmd.agents.l3",
 }
+# Any other agent, by the import path of its main (HostExtension agents,
+# Neutron's metadata or BGP agents).
+OTHER_MAINS = True
 # What the agents import once they run, besides their mains: the zygote
 # (zygote.py) imports them all before its first fork.
 PRELOAD = (
@@ -43,16 +46,6 @@ PRELOAD = (
     "neutron.agent.linux.dhcp",
     "neutron.agent.linux.interface",
 )
-
-
-def resolve_main(script, main=None):
-    """The main function of ``script`` (one of MAINS), or of import path ``main``."""
-    path = main or MAINS.get(script)
-    if path is None:
-        raise LookupError(f"{script!r} is not one of {', '.join(MAINS)} and has no "
-                          "import path of its main")
-    module, _, function = path.partition(":")
-    return getattr(importlib.import_module(module), function or "main")
 
 
 def run_privileged_in_process():
@@ -109,10 +102,20 @@ def prepare_child():
         prefix_agent_namespaces(prefix)
 
 
+def _zygote():
+    """zygote.py, beside this file's folder, by path: its main resolver."""
+    spec = importlib.util.spec_from_file_location(
+        "fullstack_zygote", os.path.join(os.path.dirname(_HERE), "zygote.py"))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def main():
     script, _, main = sys.argv.pop(1).partition("=")
     try:
-        function = resolve_main(script, main or None)
+        function = _zygote().resolve_main(sys.modules[__name__], script, main or None)
     except (LookupError, ImportError, AttributeError) as error:
         sys.exit(f"agent_main.py: {error}")
     sys.argv[0] = script

@@ -68,12 +68,6 @@ MAINS = {
 }
 
 
-def resolve_main(script, main=None):
-    if main is not None or script not in MAINS:
-        raise LookupError(f"the server zygote forks {', '.join(MAINS)}, not {script!r}")
-    return MAINS[script]
-
-
 def prepare_zygote():
     """Nothing to do before PRELOAD: no privileged calls, no namespaces."""
 
