@@ -8,17 +8,15 @@ host of every region side by side, then a wait until every agent is alive.
 
 from __future__ import annotations
 
-import concurrent.futures
 import contextlib
 import itertools
 import os
 import time
 from collections.abc import Callable, Iterator
-from typing import TypeVar
 
 import fixtures
 
-from fullstack import context, fabric, prerequisites, process, services, wait
+from fullstack import context, fabric, prerequisites, process, services, side_by_side, wait
 from fullstack import host as host_module
 from fullstack.descriptions import (
     EXTERNAL_PHYSNET,
@@ -36,15 +34,6 @@ __all__ = ["Environment", "EnvironmentDescription", "HostDescription", "Region",
            "RegionDescription"]
 
 Placed = list[tuple[host_module.CentralSite, int, HostDescription]]
-F = TypeVar("F", bound=fixtures.Fixture)
-CentralFuture = concurrent.futures.Future[fabric.CentralChassis]
-HostFuture = concurrent.futures.Future[host_module.HostChassis]
-
-
-def _set_up(fixture: F) -> F:
-    fixture.setUp()   # a failed set-up unwinds itself
-    return fixture
-
 
 class Environment(fixtures.Fixture):
     """The fabric, the regions (vhost, database, server each), the central server
@@ -158,7 +147,8 @@ class Environment(fixtures.Fixture):
         with self.phase("central", "central: vhosts, databases, control network"):
             self._set_up_fabric_and_regions()
         self._launch_servers()
-        central, chassis = self._build_chassis(
+        central, chassis = side_by_side.build_chassis(
+            self, ctx, self.env_desc.datapath,
             [(number, desc) for region in self._regions
              for number, desc in zip(region.host_numbers(), region.hosts_desc, strict=True)])
         self._place_regions(central)
@@ -219,7 +209,7 @@ class Environment(fixtures.Fixture):
         if not self.regions_desc:
             self.server = self._regions[0].server
 
-    def _adopt_central(self, central: CentralFuture) -> None:
+    def _adopt_central(self, central: side_by_side.CentralFuture) -> None:
         """The central OVS, once built, the fabric's (while the hosts are built)."""
         with self.phase("central_ovs", "central OVS: cnt-data, cnt-ex"):
             self.fabric.add_central(central.result())
@@ -228,7 +218,7 @@ class Environment(fixtures.Fixture):
         self.central_data_bridge = self.fabric.data_bridge
         self.central_external_bridge = self.fabric.external_bridge
 
-    def _place_regions(self, central: CentralFuture) -> None:
+    def _place_regions(self, central: side_by_side.CentralFuture) -> None:
         """Each region's site, for its hosts (``central``: the central OVS being
         built); with regions, once the central server answers, each region
         registered with it (the others are awaited by the hosts that need them)."""
@@ -252,7 +242,7 @@ class Environment(fixtures.Fixture):
         self.timings[name.replace(" ", "-")] = seconds
         self.progress(f"{name}: answering at {server.url} ({seconds:.1f} s after launch)")
 
-    def _central_site(self, region: Region, central: CentralFuture,
+    def _central_site(self, region: Region, central: side_by_side.CentralFuture,
                       next_machine_number: Callable[[], int]) -> host_module.CentralSite:
         """What each host of ``region`` is given of the rest: values, and callables."""
         server = region.server
@@ -268,35 +258,8 @@ class Environment(fixtures.Fixture):
             check_processes=self.check_processes,
             next_machine_number=next_machine_number, region=region.name)
 
-    def _build_chassis(self, hosts_desc: list[tuple[int, HostDescription]]
-                       ) -> tuple[CentralFuture, dict[int, HostFuture]]:
-        """Start building the central OVS (fabric.CentralChassis) and each host's
-        chassis (host.HostChassis), side by side, while this thread makes the
-        rest of the centre: mostly OVS starting, which needs nothing of it.
-        The fabric and each host adopt theirs; what none adopted (the centre
-        failed) is cleaned up here."""
-        pool = concurrent.futures.ThreadPoolExecutor(max_workers=len(hosts_desc) + 1,
-                                                     thread_name_prefix="chassis")
-        datapath = self.env_desc.datapath
-        central = pool.submit(_set_up, fabric.CentralChassis(self.ctx, datapath))
-        hosts = {number: pool.submit(_set_up, host_module.HostChassis(
-                     self.ctx, number, datapath, external=desc.l3_agent))
-                 for number, desc in hosts_desc}
-        pool.shutdown(wait=False)
-        futures: list[CentralFuture | HostFuture] = [central, *hosts.values()]
-
-        def clean_up_strays() -> None:
-            # exception() waits for a chassis still being built.
-            strays = [future.result() for future in futures
-                      if future.exception() is None and not future.result().adopted]
-            with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, len(strays))) as pool:
-                list(pool.map(lambda chassis: chassis.cleanUp(), strays))
-
-        self.addCleanup(clean_up_strays)
-        return central, hosts
-
     def _build_hosts(self, placed: Placed,
-                     chassis: dict[int, HostFuture] | None = None,
+                     chassis: dict[int, side_by_side.HostFuture] | None = None,
                      meanwhile: Callable[[], None] | None = None) -> list[host_module.Host]:
         """Build hosts side by side, one thread each (on their ``chassis``, if
         being built, as the set-up does), while this thread does ``meanwhile``.
@@ -309,54 +272,40 @@ class Environment(fixtures.Fixture):
         chassis = chassis or {}
         hosts = [host_module.Host(site, number, desc) for site, number, desc in placed]
 
+        built: set[int] = set()
+
         def build(host: host_module.Host) -> None:
             with self.phase(host.hostname, f"{host.hostname}: wired, agents started"):
                 if host.number in chassis:
                     host.chassis = chassis[host.number].result()
                 host.setUp()   # a failed set-up unwinds itself
             self.timings.update(host.timings)
+            built.add(host.number)
 
-        pool = concurrent.futures.ThreadPoolExecutor(max_workers=len(hosts),
-                                                     thread_name_prefix="host")
-        futures = [pool.submit(build, host) for host in hosts]
+        errors: list[BaseException | None] = []
         try:
-            if meanwhile is not None:
-                meanwhile()
-            concurrent.futures.wait(futures)
+            errors = side_by_side.each(build, hosts, meanwhile, name="host")
         finally:
-            pool.shutdown(wait=True)
-            built = [host for host, future in zip(hosts, futures, strict=True)
-                     if future.exception() is None]
-            if built:
-                self.addCleanup(self._clean_up_hosts, built)
-                self.hosts.extend(built)
-                for host in built:
+            done = [host for host in hosts if host.number in built]
+            if done:
+                self.addCleanup(side_by_side.call_all, [host.cleanUp for host in done], "host")
+                self.hosts.extend(done)
+                for host in done:
                     self._region_named(host.site.region).hosts.append(host)
-        for future in futures:
-            if future.exception() is not None:
-                raise future.exception()  # type: ignore[misc]
+        for error in errors:
+            if error is not None:
+                raise error
         return hosts
 
     def _region_named(self, name: str) -> Region:
         return next(region for region in self._regions if region.name == name)
 
-    @staticmethod
-    def _clean_up_hosts(hosts: list[host_module.Host]) -> None:
-        """Tear hosts down side by side too: mostly waits on the kernel and OVS."""
-        with concurrent.futures.ThreadPoolExecutor(max_workers=len(hosts),
-                                                   thread_name_prefix="host") as pool:
-            futures = [pool.submit(host.cleanUp) for host in hosts]
-        for future in futures:
-            if future.exception() is not None:
-                raise future.exception()  # type: ignore[misc]
-
     def _stop_first(self) -> None:
         """Stop every agent at once (it saves a shutdown per host), and the
         central OVS: its bridges go with it, so the hosts' cables need not
         leave them one port at a time."""
-        stops = [agent.stop for host in self.hosts for agent in host.agents.values()]
-        with concurrent.futures.ThreadPoolExecutor(max_workers=len(stops) + 1) as pool:
-            list(pool.map(lambda stop: stop(), [*stops, self.fabric.ovs.stop]))
+        side_by_side.call_all([*(agent.stop for host in self.hosts
+                                 for agent in host.agents.values()), self.fabric.ovs.stop])
 
     def add_host(self, desc: HostDescription | None = None,
                  region: str | None = None) -> host_module.Host:
