@@ -149,6 +149,12 @@ class BaseFullStackTestCase(HarnessTestCase):
             region.safe_client = self.useFixture(client.SafeClient(region.client))
         self.tenant_id = uuid.uuid4().hex
 
+    @property
+    def deployment(self) -> Environment:
+        """The harness's environment of this test (what forensics and the picture
+        read), whatever a subclass calls ``environment``."""
+        return self.environment
+
     def require_feature(self, feature: str, why_missing: str) -> None:
         """Skip, saying why, unless the deployed service has ``feature``: a check
         of something only one of the systems does."""
@@ -200,7 +206,7 @@ class BaseFullStackTestCase(HarnessTestCase):
         self._topology_drawn = True
         path = os.path.join(self.log_dir, "topology.svg")
         try:
-            topology.draw(self.environment, path)
+            topology.draw(self.deployment, path)
         except Exception as exc:
             LOG.warning("drawing %s failed: %r", path, exc)
             self.addDetail("topology-error", content.text_content(
@@ -212,7 +218,7 @@ class BaseFullStackTestCase(HarnessTestCase):
             return
         self._forensics_done = True
         try:
-            parts = forensics.dump(self.environment)
+            parts = forensics.dump(self.deployment)
         except Exception as exc:  # the dump must never replace the real failure
             parts = {"forensics-error": f"dumping the deployment failed: {exc!r}"}
         for name, text in parts.items():

@@ -42,6 +42,9 @@ class NeutronService(Service):
     name = "neutron"
     agent_binaries: ClassVar[dict[str, str]] = {
         kind: script for kind, (script, *_) in _AGENTS.items()}
+    #: The main an agent kind runs instead of its script's, by import path
+    #: (``package.module:function``); the script still names it.
+    agent_mains: ClassVar[dict[str, str]] = {}
     known_bugs: ClassVar[dict[str, str]] = {
         # Seen in scenarios.test_live_changes.TestSegmentationIdUpdate: the
         # network update moves the ports' flows, then the port's details
@@ -90,7 +93,8 @@ class NeutronService(Service):
                                stop_signal=stop_signal, env=env)
         return forking.ForkedProcess(zygote, spec.ctx, name, cmd, config, binary=script,
                                    namespace=spec.namespace, stop_timeout=AGENT_STOP_TIMEOUT,
-                                   stop_signal=stop_signal, env=env)
+                                   stop_signal=stop_signal, env=env,
+                                   main=self.agent_mains.get(kind))
 
     def agent_from_main(self, spec: AgentSpec, name: str, main: str,
                         sections: process.Sections, binary: str = "") -> forking.ForkedProcess:

@@ -1,0 +1,1 @@
+"""Other harnesses' names served by this one (``compat.neutron``: Neutron's fullstack)."""

@@ -1,0 +1,158 @@
+"""A host's agents as Neutron's fullstack suite handles them.
+
+Neutron's harness runs each agent as a systemd unit
+(``resources.process.ProcessFixture``) and keeps its options in a
+``ConfigFixture``; the suite stops, kills, restarts and reconfigures agents
+through those.  Here the agent is the harness's process (forked by the
+deployment's zygote, in its host's namespace) and these classes give it
+the suite's names.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from concurrent import futures
+
+from neutron.tests.common import config_fixtures
+
+from fullstack import process
+from fullstack.resources import config
+
+# What the suite calls each agent kind (neutron_lib's AGENT_PROCESS_*).
+PROCESS_NAMES = {"l2": "neutron-openvswitch-agent", "l3": "neutron-l3-agent",
+                 "dhcp": "neutron-dhcp-agent"}
+
+
+class AgentConfig:
+    """An agent's options as a ``ConfigDict`` (``config.agent.l2_population``);
+    ``write_config_to_configfile`` writes what the test changed, for the agent's
+    next start."""
+
+    def __init__(self, agent: process.ServiceProcess, bridges: dict[str, str]):
+        self._agent = agent
+        self._bridges = bridges
+        self.filename = agent.config_path
+        self.config = config_fixtures.ConfigDict()
+        self.config.update({section: dict(options)
+                            for section, options in agent.sections.items()})
+
+    def write_config_to_configfile(self) -> None:
+        self._agent.sections = {section: dict(options)
+                                for section, options in self.config.items()}
+        with open(self.filename, "w") as f:
+            f.write(config.render(self._agent.sections))
+
+    def get_br_int_name(self) -> str:
+        return self._bridges["int"]
+
+    def get_br_tun_name(self) -> str:
+        return self._bridges["tun"]
+
+    def get_br_phys_name(self) -> str:
+        return self._bridges["phys"]
+
+
+class ProcessFixture:
+    """The agent's process as ``resources.process.ProcessFixture``: start, stop
+    (gracefully, or with ``kill_signal`` sent to it and what it started), restart."""
+
+    def __init__(self, agent: process.ServiceProcess, host):
+        self._agent = agent
+        self._host = host
+        self.process_name = f"{agent.binary or agent.name}-{host.hostname}"
+        self.exec_name = agent.binary
+
+    def start(self) -> None:
+        self._agent.start()
+
+    def stop(self, kill_signal: signal.Signals | None = None) -> None:
+        if not self._agent.is_running():
+            return
+        if kill_signal is None:
+            self._agent.stop()
+            return
+        # As systemd's "kill --kill-who all": the agent and everything it
+        # started (dnsmasq, keepalived, its helpers) get the signal.
+        self._host.signal_agent_tree(self._agent, kill_signal)
+
+    def restart(self, executor: futures.Executor | None = None):
+        def restart() -> None:
+            if self._agent.is_running():
+                self._agent.stop()
+            self._agent.start()
+
+        if executor is not None:
+            return executor.submit(restart)
+        restart()
+        return None
+
+    def process_is_running(self) -> bool:
+        return self._agent.is_running()
+
+    def process_is_not_running(self) -> bool:
+        return not self._agent.is_running()
+
+    service_is_active = process_is_running
+
+    @property
+    def pid(self) -> int | None:
+        return self._agent.pid
+
+
+class AgentFixture:
+    """``OVSAgentFixture``, ``L3AgentFixture`` and ``DhcpAgentFixture`` in one: what
+    the suite reaches on ``host.agents[...]``."""
+
+    def __init__(self, kind: str, agent: process.ServiceProcess, host, bridges: dict[str, str]):
+        self.kind = kind
+        self._host = host
+        self.harness_agent = agent
+        self.hostname = host.hostname
+        self.env_desc = host.env_desc
+        self.host_desc = host.host_desc
+        self.process_fixture = ProcessFixture(agent, host)
+        self.agent_cfg_fixture = AgentConfig(agent, bridges)
+        self.agent_config = self.agent_cfg_fixture.config
+        # The suite's names for the same object, per kind.
+        self.l3_agent_cfg_fixture = self.agent_cfg_fixture
+        self.plugin_config = self.agent_cfg_fixture.config
+        self.neutron_cfg_fixture = host.neutron_config
+        self.neutron_config = host.neutron_config.config
+        # DHCP and router namespaces are ordinary ones, reachable by ip_lib
+        # from the test (Neutron's "nested namespace" case does not arise).
+        self.namespace = None
+        if kind == "l2":
+            self.br_int = host.get_bridge()
+
+    def __repr__(self) -> str:
+        return f"<{PROCESS_NAMES[self.kind]} of {self.hostname}>"
+
+    def start(self) -> None:
+        self.process_fixture.start()
+
+    def stop(self, kill_signal: signal.Signals | None = None) -> None:
+        self.process_fixture.stop(kill_signal=kill_signal)
+
+    def restart(self, executor: futures.Executor | None = None):
+        return self.process_fixture.restart(executor=executor)
+
+    def kill(self) -> None:
+        """The DHCP agent's: stopped, its namespaces removed (the suite's
+        ``DhcpAgentFixture.kill``)."""
+        self.process_fixture.stop()
+        self._host.remove_agent_namespaces()
+
+    def get_agent_hostname(self) -> str:
+        return self.hostname
+
+    def get_namespace_suffix(self) -> str:
+        return str(self.plugin_config.DEFAULT.test_namespace_suffix)
+
+    @property
+    def log_path(self) -> str:
+        return self.harness_agent.log_path
+
+    @property
+    def config_dir(self) -> str:
+        return os.path.dirname(self.agent_cfg_fixture.filename)
