@@ -224,8 +224,9 @@ def check_deployment(env_desc: object, hosts_desc: Sequence[object] | None,
             raise ValueError("hosts_desc and regions: give the hosts in the regions' "
                              "descriptions only")
         hosts_desc = _check_regions(env_desc, regions)
-    if not hosts_desc:
-        raise ValueError("hosts_desc: an environment needs at least one host")
+    if hosts_desc is None:
+        raise ValueError("hosts_desc: a list of HostDescription ([]: the server alone, "
+                         "for tests of its API)")
     for index, desc in enumerate(hosts_desc):
         if not isinstance(desc, HostDescription):
             raise ValueError(f"hosts_desc[{index}] must be a HostDescription")

@@ -107,8 +107,15 @@ class FakeFullstackMachine(PingingMachine):
 
     def __init__(self, host: Host, network_id: str, tenant_id: str,
                  safe_client: client.SafeClient, use_dhcp: bool = False,
-                 neutron_port: dict | None = None):
+                 neutron_port: dict | None = None, nic_named_as_tap: bool = False,
+                 claim_as_compute: bool = True):
         super().__init__()
+        # Whether a port of the test's without a device_owner gets Nova's
+        # ("compute:..."); Neutron's fullstack machines leave it empty.
+        self.claim_as_compute = claim_as_compute
+        # Its NIC is eth0, or (nic_named_as_tap) named as its br-int end: one
+        # name for both ends, as Neutron's fullstack machines have it.
+        self.nic_named_as_tap = nic_named_as_tap
         self.use_dhcp = use_dhcp
         self.dhcp_client: daemon.ProcessFixture | None = None
         self.host = host
@@ -139,7 +146,7 @@ class FakeFullstackMachine(PingingMachine):
                 self.tenant_id, self.network_id, hostname=self.host.hostname,
                 device_owner="compute:fullstack")
         binding: dict = {"binding:host_id": self.host.hostname}
-        if not self.neutron_port.get("device_owner"):
+        if not self.neutron_port.get("device_owner") and self.claim_as_compute:
             binding["device_owner"] = "compute:fullstack"
         return self.safe_client.update_port(self.neutron_port["id"], **binding)
 
@@ -147,6 +154,11 @@ class FakeFullstackMachine(PingingMachine):
     def tap(self) -> str:
         """Its NIC's other end: a port of its host's br-int."""
         return tap_name(self.port["id"])
+
+    @property
+    def nic(self) -> str:
+        """Its NIC, in its namespace."""
+        return self.tap if self.nic_named_as_tap else "eth0"
 
     @property
     def lease_path(self) -> str:
@@ -159,13 +171,13 @@ class FakeFullstackMachine(PingingMachine):
 
     def _plug(self, mtu: int) -> None:
         self._cable = self.useFixture(cable.Cable(
-            self.host.br_int, self.tap, "eth0", peer_namespace=self.namespace,
+            self.host.br_int, self.tap, self.nic, peer_namespace=self.namespace,
             external_ids={"iface-id": self.port["id"], "attached-mac": self.mac_address,
                           "iface-status": "active"},
             peer_mac=self.mac_address, mtu=mtu))
         if self.use_dhcp:
             return   # dhclient starts once the port is ACTIVE (block_until_boot)
-        link.add_address("eth0", self.ip_cidr, self.namespace)
+        link.add_address(self.nic, self.ip_cidr, self.namespace)
         if self.gateway_ip:
             link.add_route(self.namespace, "0.0.0.0/0", gateway=self.gateway_ip)
 
@@ -177,7 +189,7 @@ class FakeFullstackMachine(PingingMachine):
             f"dhclient-{self.namespace}",
             ["dhclient", "-d", "-v", "-4", "-sf", DHCLIENT_SCRIPT,
              "-pf", os.path.join(self._dhclient_dir, "dhclient.pid"),
-             "-lf", self.lease_path, "eth0"],
+             "-lf", self.lease_path, self.nic],
             ctx.owner, namespace=self.namespace)
 
     def renew_lease(self) -> None:
@@ -189,19 +201,19 @@ class FakeFullstackMachine(PingingMachine):
 
     def set_address(self, ip_cidr: str) -> None:
         """Use ``ip_cidr`` instead of the port's address, as a spoofing instance would."""
-        link.replace_addresses("eth0", ip_cidr, self.namespace)
+        link.replace_addresses(self.nic, ip_cidr, self.namespace)
 
     def set_mac(self, mac: str) -> None:
         """Send from ``mac`` instead of the port's, as a spoofing instance would."""
-        link.set_mac("eth0", mac, self.namespace)
+        link.set_mac(self.nic, mac, self.namespace)
 
     def set_neighbor(self, ip: str, mac: str) -> None:
         """Know that ``ip`` is at ``mac`` without asking ARP."""
-        link.set_neighbor("eth0", ip, mac, self.namespace)
+        link.set_neighbor(self.nic, ip, mac, self.namespace)
 
     def addresses(self) -> list[str]:
         with link.netlink(self.namespace) as ipr:
-            index = link.link_index(ipr, "eth0")
+            index = link.link_index(ipr, self.nic)
             return [a.get("IFA_ADDRESS") for a in ipr.get_addr(index=index, family=2)]
 
     def default_gateway(self) -> str | None:

@@ -109,7 +109,9 @@ class Registry:
 
 
 def random_network() -> str:
-    third = random.randrange(256 * 256)
+    """A /24 of 240.0.0.0/8 outside 240.0.0.0/16, which Neutron's OVS agent gives
+    its metadata path (the provider addresses of its br-meta)."""
+    third = random.randrange(256, 256 * 256)
     return f"240.{third // 256}.{third % 256}.0/24"
 
 

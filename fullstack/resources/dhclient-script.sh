@@ -1,5 +1,5 @@
 #!/bin/sh
-# dhclient's hook for fake machines: address, default route, MTU and no
+# dhclient's hook for fake machines (-4 and -6): address, default route, MTU and no
 # more.  Debian's own script would also rewrite the machine-wide
 # /etc/resolv.conf, which a test must never touch.
 case "$reason" in
@@ -21,6 +21,22 @@ case "$reason" in
         ;;
     EXPIRE|FAIL|RELEASE|STOP)
         ip -4 addr flush dev "$interface"
+        ;;
+    PREINIT6)
+        ip link set dev "$interface" up
+        ;;
+    BOUND6|RENEW6|REBIND6|REBOOT6)
+        if [ -n "$old_ip6_address" ] && [ "$old_ip6_address" != "$new_ip6_address" ]; then
+            ip -6 addr del "$old_ip6_address/$old_ip6_prefixlen" dev "$interface" 2>/dev/null
+        fi
+        if [ -n "$new_ip6_address" ]; then
+            ip -6 addr replace "$new_ip6_address/$new_ip6_prefixlen" dev "$interface"
+        fi
+        ;;
+    EXPIRE6|RELEASE6|STOP6)
+        if [ -n "$old_ip6_address" ]; then
+            ip -6 addr del "$old_ip6_address/$old_ip6_prefixlen" dev "$interface" 2>/dev/null
+        fi
         ;;
 esac
 exit 0

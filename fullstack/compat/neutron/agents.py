@@ -12,36 +12,46 @@ from __future__ import annotations
 
 import os
 import signal
+from collections.abc import Callable
 from concurrent import futures
 
 from neutron.tests.common import config_fixtures
 
 from fullstack import process
-from fullstack.resources import config
+from fullstack.resources import config, daemon
 
 # What the suite calls each agent kind (neutron_lib's AGENT_PROCESS_*).
 PROCESS_NAMES = {"l2": "neutron-openvswitch-agent", "l3": "neutron-l3-agent",
                  "dhcp": "neutron-dhcp-agent"}
 
 
-class AgentConfig:
-    """An agent's options as a ``ConfigDict`` (``config.agent.l2_population``);
-    ``write_config_to_configfile`` writes what the test changed, for the agent's
-    next start."""
+class ProcessConfig:
+    """A process's options as a ``ConfigDict`` (``config.agent.l2_population``);
+    ``write_config_to_configfile`` writes what the test changed, for its next
+    start (to every file, for a server of several processes)."""
 
-    def __init__(self, agent: process.ServiceProcess, bridges: dict[str, str]):
-        self._agent = agent
-        self._bridges = bridges
-        self.filename = agent.config_path
+    def __init__(self, processes: list[process.ServiceProcess],
+                 bridges: dict[str, str] | None = None):
+        self._processes = processes
+        self._bridges = bridges or {}
+        self.filename = processes[0].config_path
+        # As Neutron's: every value a string, as the file has it, but with
+        # $state_path resolved (a test opens a path it reads here).
+        sections = processes[0].sections
+        state_path = str(sections.get("DEFAULT", {}).get("state_path", "$state_path"))
         self.config = config_fixtures.ConfigDict()
-        self.config.update({section: dict(options)
-                            for section, options in agent.sections.items()})
+        self.config.update({
+            section: {option: value if isinstance(value, config.Repeated)
+                      else config.render_value(value).replace("$state_path", state_path)
+                      for option, value in options.items() if value is not None}
+            for section, options in sections.items()})
 
     def write_config_to_configfile(self) -> None:
-        self._agent.sections = {section: dict(options)
-                                for section, options in self.config.items()}
-        with open(self.filename, "w") as f:
-            f.write(config.render(self._agent.sections))
+        sections = {section: dict(options) for section, options in self.config.items()}
+        for proc in self._processes:
+            proc.sections = sections
+            with open(proc.config_path, "w") as f:
+                f.write(config.render(sections))
 
     def get_br_int_name(self) -> str:
         return self._bridges["int"]
@@ -54,14 +64,15 @@ class AgentConfig:
 
 
 class ProcessFixture:
-    """The agent's process as ``resources.process.ProcessFixture``: start, stop
-    (gracefully, or with ``kill_signal`` sent to it and what it started), restart."""
+    """A process as ``resources.process.ProcessFixture``: start, stop (gracefully,
+    or with ``kill_signal``: to it and, through ``kill_tree``, what it started),
+    restart."""
 
-    def __init__(self, agent: process.ServiceProcess, host):
+    def __init__(self, agent: daemon.ProcessFixture, process_name: str,
+                 kill_tree: Callable[[daemon.ProcessFixture, int], None] | None = None):
         self._agent = agent
-        self._host = host
-        self.process_name = f"{agent.binary or agent.name}-{host.hostname}"
-        self.exec_name = agent.binary
+        self._kill_tree = kill_tree
+        self.process_name = process_name
 
     def start(self) -> None:
         self._agent.start()
@@ -72,9 +83,10 @@ class ProcessFixture:
         if kill_signal is None:
             self._agent.stop()
             return
-        # As systemd's "kill --kill-who all": the agent and everything it
-        # started (dnsmasq, keepalived, its helpers) get the signal.
-        self._host.signal_agent_tree(self._agent, kill_signal)
+        if self._kill_tree is None:
+            self._agent.stop(kill_signal=kill_signal)
+        else:
+            self._kill_tree(self._agent, kill_signal)
 
     def restart(self, executor: futures.Executor | None = None):
         def restart() -> None:
@@ -111,8 +123,11 @@ class AgentFixture:
         self.hostname = host.hostname
         self.env_desc = host.env_desc
         self.host_desc = host.host_desc
-        self.process_fixture = ProcessFixture(agent, host)
-        self.agent_cfg_fixture = AgentConfig(agent, bridges)
+        # As systemd's "kill --kill-who all": the agent and everything it
+        # started (dnsmasq, keepalived, its helpers) get the signal.
+        self.process_fixture = ProcessFixture(
+            agent, f"{agent.binary or agent.name}-{host.hostname}", host.signal_agent_tree)
+        self.agent_cfg_fixture = ProcessConfig([agent], bridges)
         self.agent_config = self.agent_cfg_fixture.config
         # The suite's names for the same object, per kind.
         self.l3_agent_cfg_fixture = self.agent_cfg_fixture

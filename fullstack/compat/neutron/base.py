@@ -32,7 +32,7 @@ from neutronclient.v2_0 import client as neutron_client
 
 from fullstack import base as harness_base
 from fullstack import environment as harness_environment
-from fullstack.compat.neutron import machine, privileged, service
+from fullstack.compat.neutron import current, default_ovs, machine, privileged, servers, service
 
 LOG = logging.getLogger(__name__)
 
@@ -55,8 +55,13 @@ class BaseFullStackTestCase(harness_base.BaseFullStackTestCase):
 
     def setUp(self, environment) -> None:  # type: ignore[override]
         privileged.run_in_process()
+        reason = environment.unsupported()
+        if reason:
+            self.skipTest(reason)
         harness_env = environment.harness_environment()
         super().setUp(harness_env)
+        current.set_run(self.ctx)
+        self.addCleanup(current.set_run, None)
         #: The harness's environment (forensics, the picture, its machines).
         self.harness_environment = self.environment
         self.harness_safe_client = self.safe_client
@@ -71,6 +76,15 @@ class BaseFullStackTestCase(harness_base.BaseFullStackTestCase):
         environment.test_name = self.get_name()
         environment.adopt(self.harness_environment, self.client, self.harness_safe_client)
         self.environment = environment
+        if self.harness_environment.hosts:
+            self.useFixture(default_ovs.DefaultOvs(self.harness_environment.hosts[0].ovs))
+        desc = environment.env_desc
+        if desc.has_placement:
+            environment.placement = self.useFixture(
+                servers.placement(self.ctx, desc.placement_port))
+        if desc.has_metadata:
+            environment.metadata = self.useFixture(
+                servers.metadata(self.ctx, desc.metadata_host, desc.metadata_port))
         self.safe_client = self.useFixture(client_resource.ClientFixture(self.client))
 
     @property
@@ -138,6 +152,28 @@ class BaseFullStackTestCase(harness_base.BaseFullStackTestCase):
         if use_dhcp:
             vms.block_until_all_dhcp_config_done()
         return vms
+
+    def _simulate_concurrent_requests_process(self, calls, args, raise_on_exception=False):
+        """Each ``calls[i](*args[i])`` at once, one thread each: the exceptions
+        they raised (the first raised here, with ``raise_on_exception``)."""
+        pairs = list(zip(calls, args, strict=False))
+
+        def call(pair):
+            function, function_args = pair
+            try:
+                function(*function_args)
+            except Exception as error:
+                return error
+            return None
+
+        with futures.ThreadPoolExecutor(max_workers=max(1, len(pairs))) as pool:
+            errors = [error for error in pool.map(call, pairs) if error is not None]
+        if errors and raise_on_exception:
+            raise errors[0]
+        return errors
+
+    def _simulate_concurrent_requests_process_and_raise(self, calls, args):
+        self._simulate_concurrent_requests_process(calls, args, raise_on_exception=True)
 
     def assert_namespace_exists(self, ns_name):
         wait_until_true(lambda: ip_lib.network_namespace_exists(ns_name, try_is_ready=True))

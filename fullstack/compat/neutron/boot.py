@@ -24,6 +24,7 @@ ALIASES = {
     "neutron.tests.fullstack.base": "fullstack.compat.neutron.base",
     "neutron.tests.fullstack.resources.environment": "fullstack.compat.neutron.environment",
     "neutron.tests.fullstack.resources.machine": "fullstack.compat.neutron.machine",
+    "neutron.tests.common.net_helpers": "fullstack.compat.neutron.net_helpers",
 }
 
 

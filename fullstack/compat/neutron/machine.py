@@ -11,6 +11,7 @@ Neutron's ``FakeMachineBase``: ``port`` is the NIC as an ``ip_lib.IPDevice``,
 from __future__ import annotations
 
 import itertools
+import os
 
 import netaddr
 from neutron.agent.linux import ip_lib
@@ -20,9 +21,7 @@ from neutron_lib import constants
 from neutron_lib.api.definitions import portbindings as pbs
 
 from fullstack import machine as harness_machine
-from fullstack.resources import cable, link, namespace
-
-NIC = "eth0"
+from fullstack.resources import cable, daemon, link, namespace
 
 
 class FakeFullstackMachinesList(list):
@@ -60,6 +59,7 @@ class FakeFullstackMachine(machine_fixtures.FakeMachineBase):
         self.use_dhcp = use_dhcp
         self.use_dhcp6 = use_dhcp6
         self._ip = self._ip_cidr = self._ipv6 = None
+        self._dhclient6: daemon.ProcessFixture | None = None
         self.gateway_ip = self.gateway_ipv6 = None
 
     def _setUp(self):
@@ -77,10 +77,11 @@ class FakeFullstackMachine(machine_fixtures.FakeMachineBase):
         self.inner = self.useFixture(harness_machine.FakeFullstackMachine(
             self.host.harness_host, self.network_id, self.tenant_id,
             self.host.environment.harness_safe_client, use_dhcp=self.use_dhcp,
-            neutron_port=self.neutron_port))
+            neutron_port=self.neutron_port, nic_named_as_tap=True, claim_as_compute=False))
         self.neutron_port = self.inner.port
         self.namespace = self.inner.namespace
-        self.port = ip_lib.IPDevice(NIC, namespace=self.namespace)
+        # Named as its br-int port: the suite looks the port up by this name.
+        self.port = ip_lib.IPDevice(self.inner.nic, namespace=self.namespace)
         for fixed_ip in self.neutron_port["fixed_ips"]:
             subnet = self.safe_client.client.show_subnet(fixed_ip["subnet_id"])["subnet"]
             if netaddr.IPAddress(fixed_ip["ip_address"]).version == constants.IP_VERSION_6:
@@ -114,8 +115,22 @@ class FakeFullstackMachine(machine_fixtures.FakeMachineBase):
 
     def block_until_boot(self):
         """ACTIVE in the API (and, with DHCP, its lease taken: the harness starts
-        dhclient once the port is wired, as an instance boots once Nova hears so)."""
+        dhclient once the port is wired, as an instance boots once Nova hears so;
+        with DHCPv6, dhclient -6 starts then too)."""
         self.inner.block_until_boot()
+        if self.use_dhcp6 and self._dhclient6 is None:
+            self._dhclient6 = self.useFixture(self._dhcpv6_client())
+
+    def _dhcpv6_client(self) -> daemon.ProcessFixture:
+        ctx = self.inner.ctx
+        state = os.path.join(ctx.run_dir, "dhclient6", self.namespace)
+        os.makedirs(state, exist_ok=True)
+        return daemon.ProcessFixture(
+            f"dhclient6-{self.namespace}",
+            ["dhclient", "-d", "-v", "-6", "-sf", harness_machine.DHCLIENT_SCRIPT,
+             "-pf", os.path.join(state, "dhclient.pid"),
+             "-lf", os.path.join(state, "dhclient.leases"), self.inner.nic],
+            ctx.owner, namespace=self.namespace)
 
     def block_until_dhcp_config_done(self):
         common_utils.wait_until_true(

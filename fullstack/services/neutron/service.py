@@ -82,6 +82,8 @@ class NeutronService(Service):
         zygote = self._zygote(spec)
         script, make_config, suffix, stop_signal = _AGENTS[kind]
         name = f"{spec.hostname}-{suffix}"
+        # Its own state directory, there from its start (options may point in it).
+        os.makedirs(self._state_dir(spec, kind), exist_ok=True)
         config = make_config(spec, self._state_dir(spec, kind))
         cmd = [script, "--config-file", process.config_path(spec.ctx, name)]
         env = self._agent_env(spec)
