@@ -231,10 +231,9 @@ class Host(fixtures.Fixture):
             server=self.site.server)
 
     def _start_agents(self) -> None:
-        if {"l3", "dhcp"} & set(self.desc.agent_kinds):
-            # Registered before the agents start, so it runs after they
-            # stopped: what they had no time to remove goes with the test.
-            self.addCleanup(self.site.service.remove_agent_leftovers, self.agent_spec)
+        # Registered before the agents start, so it runs after they stopped:
+        # what they had no time to remove goes with the test.
+        self.addCleanup(self.site.service.remove_agent_leftovers, self.agent_spec)
         for kind in self.desc.agent_kinds:
             agent = self.site.service.agent(kind, self.agent_spec)
             for each in self.extensions:   # two may each add an agent extension

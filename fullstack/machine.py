@@ -156,6 +156,11 @@ class FakeFullstackMachine(PingingMachine):
         return tap_name(self.port["id"])
 
     @property
+    def ovs_port(self) -> str:
+        """Its port on br-int: its tap, or (plugged hybrid) its qvo."""
+        return self._cable.port
+
+    @property
     def nic(self) -> str:
         """Its NIC, in its namespace."""
         return self.tap if self.nic_named_as_tap else "eth0"
@@ -170,16 +175,38 @@ class FakeFullstackMachine(PingingMachine):
         return os.path.join(self.ctx.run_dir, "dhclient", self.namespace)
 
     def _plug(self, mtu: int) -> None:
-        self._cable = self.useFixture(cable.Cable(
-            self.host.br_int, self.tap, self.nic, peer_namespace=self.namespace,
-            external_ids={"iface-id": self.port["id"], "attached-mac": self.mac_address,
-                          "iface-status": "active"},
-            peer_mac=self.mac_address, mtu=mtu))
+        external_ids = {"iface-id": self.port["id"], "attached-mac": self.mac_address,
+                        "iface-status": "active"}
+        if self.port.get("binding:vif_details", {}).get("ovs_hybrid_plug"):
+            self._plug_hybrid(mtu, external_ids)
+        else:
+            self._cable = self.useFixture(cable.Cable(
+                self.host.br_int, self.tap, self.nic, peer_namespace=self.namespace,
+                external_ids=external_ids, peer_mac=self.mac_address, mtu=mtu))
         if self.use_dhcp:
             return   # dhclient starts once the port is ACTIVE (block_until_boot)
         link.add_address(self.nic, self.ip_cidr, self.namespace)
-        if self.gateway_ip:
+        # A gateway off the subnet (a /31 or /32 subnet's) is unreachable: the
+        # instance has no default route, as with Neutron's own machines.
+        if self.gateway_ip and netaddr.IPAddress(self.gateway_ip) in netaddr.IPNetwork(
+                self.ip_cidr):
             link.add_route(self.namespace, "0.0.0.0/0", gateway=self.gateway_ip)
+
+    def _plug_hybrid(self, mtu: int, external_ids: dict[str, str]) -> None:
+        """As Nova plugs a port whose binding asks for it (the iptables_hybrid
+        firewall): the NIC's host end, tap, on a Linux bridge qbr in the host's
+        namespace, which a veth qvb-qvo joins to br-int."""
+        suffix = self.port["id"][:11]
+        host_ns = self.host.namespace
+        bridge = self.useFixture(link.LinuxBridge(f"qbr{suffix}", namespace=host_ns))
+        self._cable = self.useFixture(cable.Cable(
+            self.host.br_int, f"qvo{suffix}", f"qvb{suffix}", peer_namespace=host_ns,
+            external_ids=external_ids, mtu=mtu))
+        bridge.attach(f"qvb{suffix}")
+        self.useFixture(link.VethPair(self.tap, self.nic, namespace=host_ns,
+                                      peer_namespace=self.namespace, mtu=mtu,
+                                      peer_mac=self.mac_address))
+        bridge.attach(self.tap)
 
     def _dhclient(self) -> daemon.ProcessFixture:
         """ISC dhclient in the foreground, owned by pid, with our own hook script."""

@@ -11,7 +11,7 @@ DB_USER=openstack_citest
 DB_PASSWORD=openstack_citest
 PACKAGES=(openvswitch-switch openvswitch-common rabbitmq-server mariadb-server
           mariadb-client iproute2 iptables iputils-ping tcpdump dnsmasq-base
-          conntrack isc-dhcp-client ethtool curl procps graphviz radvd ncat)
+          conntrack isc-dhcp-client ethtool curl procps graphviz radvd ipset haproxy)
 
 say() { echo "configure: $*"; }
 die() { echo "configure: ERROR: $*" >&2; exit 1; }

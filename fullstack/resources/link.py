@@ -168,25 +168,28 @@ def _local_mac() -> str:
 
 
 class LinuxBridge(fixtures.Fixture):
-    """A Linux bridge in the root namespace with an address (the control network)."""
+    """A Linux bridge, up, in ``namespace`` (None: the root namespace), with an
+    address if given (the control network's has one)."""
 
-    def __init__(self, name: str, cidr: str):
+    def __init__(self, name: str, cidr: str | None = None, namespace: str | None = None):
         super().__init__()
         self.name = check_ifname(name)
         self.cidr = cidr
+        self.namespace = namespace
 
     def _setUp(self) -> None:
-        with netlink(None) as ipr:
+        with netlink(self.namespace) as ipr:
             ipr.link("add", ifname=self.name, kind="bridge")
-            self.addCleanup(delete, self.name)
+            self.addCleanup(delete, self.name, self.namespace)
             # A bridge whose MAC was never set takes its ports' lowest, so
             # unplugging a host (Host.shutdown()) could change the MAC the
             # other hosts' ARP caches hold for the broker's address and cut
             # them off for as long as those entries live.  A set MAC stays.
             ipr.link("set", index=link_index(ipr, self.name), address=_local_mac())
-        add_address(self.name, self.cidr)
-        set_up(self.name)
+        if self.cidr:
+            add_address(self.name, self.cidr, self.namespace)
+        set_up(self.name, self.namespace)
 
     def attach(self, port: str) -> None:
-        with netlink(None) as ipr:
+        with netlink(self.namespace) as ipr:
             ipr.link("set", index=link_index(ipr, port), master=link_index(ipr, self.name))

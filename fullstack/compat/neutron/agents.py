@@ -22,7 +22,7 @@ from fullstack.resources import config, daemon
 
 # What the suite calls each agent kind (neutron_lib's AGENT_PROCESS_*).
 PROCESS_NAMES = {"l2": "neutron-openvswitch-agent", "l3": "neutron-l3-agent",
-                 "dhcp": "neutron-dhcp-agent"}
+                 "dhcp": "neutron-dhcp-agent", "sriov": "neutron-sriov-nic-agent"}
 
 
 class ProcessConfig:

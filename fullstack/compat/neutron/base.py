@@ -86,6 +86,9 @@ class BaseFullStackTestCase(harness_base.BaseFullStackTestCase):
             environment.metadata = self.useFixture(
                 servers.metadata(self.ctx, desc.metadata_host, desc.metadata_port))
         self.safe_client = self.useFixture(client_resource.ClientFixture(self.client))
+        # As Neutron's Environment ends its set-up (the harness waited for its
+        # own agents; an SR-IOV agent is an extension's).
+        environment.wait_until_env_is_up()
 
     @property
     def deployment(self) -> harness_environment.Environment:

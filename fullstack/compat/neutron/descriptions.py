@@ -10,6 +10,7 @@ as Neutron's ``ConfigFixture`` classes would write them.
 from __future__ import annotations
 
 import dataclasses
+import os
 
 from neutron.conf import quota as quota_conf
 from neutron_lib import constants
@@ -23,6 +24,8 @@ UPSTREAM_SERVICE = f"{service.__name__}:{service.UpstreamNeutron.__name__}"
 # Neutron's fullstack names and ranges (resources/config.py).
 PHYSICAL_NETWORK_NAME = "physnet1"
 PHYSICAL_NETWORK_SEGMENTS_NAME = "physnet2"
+# Neutron's fullstack policy overrides (see the file).
+POLICY_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "policy.yaml")
 # The metadata path's bridge and the physical network Neutron maps it to.
 METADATA_BRIDGE = "br-meta"
 METADATA_PHYSNET = "meta"
@@ -37,6 +40,32 @@ class MetadataBridge(descriptions.HostExtension):
 
     def start(self, host: extension.ExtensibleHost) -> None:
         host.add_bridge(METADATA_BRIDGE)
+
+
+# What Neutron's SRIOVConfigFixture maps physnet1 to: NICs named only (the
+# agent reports them; no VF of theirs is ever bound here).
+SRIOV_DEVICES = ("ens5", "ens6")
+MINIMUM_BANDWIDTH_KBPS = 1000
+
+
+@dataclasses.dataclass(frozen=True)
+class SriovAgent(descriptions.HostExtension):
+    """Neutron's SR-IOV NIC agent as the host's L2 agent, on NICs it only names,
+    as Neutron's fullstack runs it."""
+
+    name: str = "sriov-agent"
+
+    def start(self, host: extension.ExtensibleHost) -> None:
+        mappings = ",".join(f"{PHYSICAL_NETWORK_NAME}:{dev}" for dev in SRIOV_DEVICES)
+        bandwidths = ",".join(f"{dev}:{MINIMUM_BANDWIDTH_KBPS}:{MINIMUM_BANDWIDTH_KBPS}"
+                              for dev in SRIOV_DEVICES)
+        host.add_agent(self.name, "neutron.cmd.plugins.sriov_nic_neutron_agent:main",
+                       {"sriov_nic": {"physical_device_mappings": mappings,
+                                      "resource_provider_bandwidths": bandwidths}},
+                       binary=SRIOV_AGENT_BINARY)
+
+
+SRIOV_AGENT_BINARY = "neutron-sriov-nic-agent"
 
 
 class EnvironmentDescription:
@@ -154,6 +183,7 @@ def server_config(desc: EnvironmentDescription) -> dict:
             "auth_section": f"http://127.0.0.1:{desc.placement_port}/placement"}
     return {
         **sections,
+        "oslo_policy": {"policy_file": POLICY_FILE},
         "DEFAULT": default,
         "quotas": {"quota_driver": desc.quota_driver},
         "ml2": {"mechanism_drivers": mech_drivers, "extension_drivers": extension_drivers,
@@ -221,9 +251,8 @@ def dhcp_agent_config(host: HostDescription, hostname: str) -> dict:
 def unsupported(desc: EnvironmentDescription, hosts: list[HostDescription]) -> str | None:
     """Why this machine cannot run a deployment so described, or None."""
     for host in hosts:
-        if host.l2_agent_type != constants.AGENT_TYPE_OVS:
-            return (f"{host.l2_agent_type}: only the Open vSwitch agent runs here "
-                    "(SR-IOV needs NICs with virtual functions)")
+        if host.l2_agent_type not in (constants.AGENT_TYPE_OVS, constants.AGENT_TYPE_NIC_SWITCH):
+            return f"{host.l2_agent_type}: not an L2 agent of Neutron 29's fullstack"
     return None
 
 
@@ -241,6 +270,10 @@ def harness_descriptions(desc: EnvironmentDescription, hosts: list[HostDescripti
     harness_hosts = []
     for number, host in enumerate(hosts, start=1):
         hostname = host_module.hostname(number)
+        if host.l2_agent_type == constants.AGENT_TYPE_NIC_SWITCH:
+            harness_hosts.append(descriptions.HostDescription(
+                l2_agent=False, extensions=(SriovAgent(),)))
+            continue
         # Another driver (iptables_hybrid) goes in the agent's options only.
         firewall: descriptions.FirewallDriver = (
             host.firewall_driver if host.firewall_driver in descriptions.FIREWALL_DRIVERS

@@ -22,6 +22,7 @@ from fullstack.compat.neutron.descriptions import (  # noqa: F401 (Neutron's nam
     METADATA_BRIDGE,
     PHYSICAL_NETWORK_NAME,
     PHYSICAL_NETWORK_SEGMENTS_NAME,
+    SRIOV_AGENT_BINARY,
     EnvironmentDescription,
     HostDescription,
     harness_descriptions,
@@ -60,9 +61,9 @@ class Host:
         self.neutron_config = NeutronConfig(harness_host.hostname, temp_dir,
                                             harness_host.site.env_desc.report_interval)
         self.local_ip = harness_host.tunnel_ip
-        # The host's namespace is the harness's, not Neutron's "host_namespace"
-        # (None there: agents ran in the root namespace).
-        self.host_namespace = None
+        # Where the host's agents run (their iptables, their sysctls): None in
+        # Neutron's harness, where that was the machine's root namespace.
+        self.host_namespace = harness_host.namespace
         self._bridges = {"int": "br-int", "tun": "br-tun", "phys": host_module.PHYSICAL_BRIDGE}
         self.br_phys = bridges.HostBridge(harness_host.ovs, host_module.PHYSICAL_BRIDGE)
         self._br_int = bridges.HostBridge(harness_host.ovs, "br-int")
@@ -74,6 +75,9 @@ class Host:
             agent = harness_host.agents.get(kind)
             if agent is not None:
                 self.agents[name] = agents.AgentFixture(kind, agent, self, self._bridges)
+        for proc in harness_host.extension_processes:
+            if isinstance(proc, process.ServiceProcess) and proc.binary == SRIOV_AGENT_BINARY:
+                self.agents["sriov"] = agents.AgentFixture("sriov", proc, self, self._bridges)
 
     def __repr__(self) -> str:
         return f"Host description {self.host_desc}, environment description: {self.env_desc}"
@@ -84,9 +88,15 @@ class Host:
 
     @property
     def l2_agent(self) -> agents.AgentFixture:
+        return self.agents["ovs"] if "ovs" in self.agents else self.agents["sriov"]
+
+    @property
+    def ovs_agent(self) -> agents.AgentFixture:
         return self.agents["ovs"]
 
-    ovs_agent = l2_agent
+    @property
+    def sriov_agent(self) -> agents.AgentFixture:
+        return self.agents["sriov"]
 
     @property
     def l3_agent(self) -> agents.AgentFixture:

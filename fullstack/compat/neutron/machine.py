@@ -147,7 +147,7 @@ class FakeFullstackMachine(machine_fixtures.FakeMachineBase):
             client.delete_port(self.neutron_port["id"])
         else:
             client.update_port(self.neutron_port["id"], {"port": {pbs.HOST_ID: ""}})
-        self.bridge.delete_port(self.inner.tap)
+        self.bridge.delete_port(self.inner.ovs_port)
         ip_lib.delete_network_namespace(self.namespace)
 
 

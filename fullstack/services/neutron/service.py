@@ -157,6 +157,12 @@ class NeutronService(Service):
     def remove_agent_leftovers(self, spec: AgentSpec) -> None:
         for proc in self.dhcp_servers(spec):
             records.kill(proc)
+        # What else the agents started and left, by its pid file in their state
+        # (the OVS agent's metadata haproxy, a router's radvd).
+        for pid_file in glob.glob(os.path.join(spec.state_dir, "**", "*.pid"), recursive=True):
+            proc = records.process_of_pid_file(pid_file)
+            if proc is not None:
+                records.kill(proc)
         for name in namespace.starting_with(spec.namespace_prefix):
             for proc in namespace.processes_in(name):
                 records.kill(proc)
