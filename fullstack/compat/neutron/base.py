@@ -32,7 +32,7 @@ from neutronclient.v2_0 import client as neutron_client
 
 from fullstack import base as harness_base
 from fullstack import environment as harness_environment
-from fullstack.compat.neutron import current, default_ovs, machine, privileged, servers, service
+from fullstack.compat.neutron import current, default_node, machine, privileged, servers, service
 
 LOG = logging.getLogger(__name__)
 
@@ -77,7 +77,8 @@ class BaseFullStackTestCase(harness_base.BaseFullStackTestCase):
         environment.adopt(self.harness_environment, self.client, self.harness_safe_client)
         self.environment = environment
         if self.harness_environment.hosts:
-            self.useFixture(default_ovs.DefaultOvs(self.harness_environment.hosts[0].ovs))
+            first = self.harness_environment.hosts[0]
+            self.useFixture(default_node.DefaultNode(first.ovs, first.namespace))
         desc = environment.env_desc
         if desc.has_placement:
             environment.placement = self.useFixture(

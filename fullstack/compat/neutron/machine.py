@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import socket
 
 import netaddr
 from neutron.agent.linux import ip_lib
@@ -22,6 +23,8 @@ from neutron_lib.api.definitions import portbindings as pbs
 
 from fullstack import machine as harness_machine
 from fullstack.resources import cable, daemon, link, namespace
+
+IFA_F_TENTATIVE = 0x40   # linux/if_addr.h: duplicate address detection not done yet
 
 
 class FakeFullstackMachinesList(list):
@@ -119,7 +122,20 @@ class FakeFullstackMachine(machine_fixtures.FakeMachineBase):
         with DHCPv6, dhclient -6 starts then too)."""
         self.inner.block_until_boot()
         if self.use_dhcp6 and self._dhclient6 is None:
+            # dhclient -6 binds to the link-local address: it exits if that is
+            # still tentative (duplicate address detection, a second or two).
+            common_utils.wait_until_true(
+                self._link_local_ready, timeout=30, sleep=0.1,
+                exception=machine_fixtures.FakeMachineException(
+                    f"{self.port.name} has no usable link-local address after 30 s"))
             self._dhclient6 = self.useFixture(self._dhcpv6_client())
+
+    def _link_local_ready(self) -> bool:
+        with link.netlink(self.namespace) as ipr:
+            index = link.link_index(ipr, self.inner.nic)
+            return any(addr.get_attr("IFA_ADDRESS", "").startswith("fe80:")
+                       and not addr.get_attr("IFA_FLAGS", addr["flags"]) & IFA_F_TENTATIVE
+                       for addr in ipr.get_addr(index=index, family=socket.AF_INET6))
 
     def _dhcpv6_client(self) -> daemon.ProcessFixture:
         ctx = self.inner.ctx
