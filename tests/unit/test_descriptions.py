@@ -57,10 +57,16 @@ class TestEnvironmentDescription(testtools.TestCase):
 
 
 class TestEnvironment(testtools.TestCase):
-    def test_zero_hosts_is_refused_before_anything_is_built(self):
+    def test_no_host_list_is_refused_before_anything_is_built(self):
         exc = self.assertRaises(ValueError, environment.Environment,
-                                environment.EnvironmentDescription(), [])
+                                environment.EnvironmentDescription(), None)
         self.assertIn("hosts_desc", str(exc))
+
+    def test_zero_hosts_is_a_server_alone(self):
+        # Tests of the API alone (Neutron's test_mtu and its QoS default
+        # policy case describe no host).
+        env = environment.Environment(environment.EnvironmentDescription(), [])
+        self.assertEqual([], env.hosts_desc)
 
     def test_host_descriptions_are_checked(self):
         exc = self.assertRaises(ValueError, environment.Environment,
