@@ -20,7 +20,8 @@ from collections.abc import Iterator
 
 import fixtures
 
-from fullstack.resources import allocator, daemon, records
+from fullstack import prerequisites
+from fullstack.resources import allocator, daemon, rabbitmq, records
 
 RABBITMQ_SERVER = "/usr/lib/rabbitmq/bin/rabbitmq-server"
 START_TIMEOUT = 120.0   # a cold RabbitMQ with its management plugin, on a busy machine
@@ -101,8 +102,19 @@ class PrivateRabbitmq(_PrivateServer):
                "RABBITMQ_ENABLED_PLUGINS": "rabbitmq_management"}
         self.process = self.useFixture(daemon.ProcessFixture(
             f"rabbitmq-{self.prefix}", [RABBITMQ_SERVER], self.owner,
-            env=env, ready=lambda: _accepts(self.management_port),
-            ready_timeout=START_TIMEOUT, stop_timeout=STOP_TIMEOUT))
+            env=env, ready=self._serves, ready_timeout=START_TIMEOUT,
+            stop_timeout=STOP_TIMEOUT))
+
+    def _serves(self) -> bool:
+        """Its management API answers for the default vhost: the broker has booted
+        (its listener accepts a little earlier, and answers 404 meanwhile)."""
+        if not _accepts(self.management_port):
+            return False
+        try:
+            rabbitmq.ManagementApi(self.admin_url, timeout=2).request("GET", "/vhosts/%2F")
+        except (RuntimeError, prerequisites.MissingPrerequisite):
+            return False
+        return True
 
     @property
     def admin_url(self) -> str:
