@@ -42,8 +42,8 @@ class NeutronService(Service):
     name = "neutron"
     agent_binaries: ClassVar[dict[str, str]] = {
         kind: script for kind, (script, *_) in _AGENTS.items()}
-    #: The main an agent kind runs instead of its script's, by import path
-    #: (``package.module:function``); the script still names it.
+    #: The main the L3 or DHCP agent runs instead of its script's, by import
+    #: path (``package.module:function``); the script still names it.
     agent_mains: ClassVar[dict[str, str]] = {}
     known_bugs: ClassVar[dict[str, str]] = {
         # Seen in scenarios.test_live_changes.TestSegmentationIdUpdate: the
