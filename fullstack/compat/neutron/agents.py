@@ -10,7 +10,6 @@ the suite's names.
 
 from __future__ import annotations
 
-import os
 import signal
 from collections.abc import Callable
 from concurrent import futures
@@ -163,11 +162,3 @@ class AgentFixture:
 
     def get_namespace_suffix(self) -> str:
         return str(self.plugin_config.DEFAULT.test_namespace_suffix)
-
-    @property
-    def log_path(self) -> str:
-        return self.harness_agent.log_path
-
-    @property
-    def config_dir(self) -> str:
-        return os.path.dirname(self.agent_cfg_fixture.filename)

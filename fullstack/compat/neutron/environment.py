@@ -28,7 +28,7 @@ from fullstack.compat.neutron.descriptions import (  # noqa: F401 (Neutron's nam
     harness_descriptions,
     unsupported,
 )
-from fullstack.resources import cable, link, namespace, records
+from fullstack.resources import cable, link
 
 
 class NeutronConfig:
@@ -157,12 +157,7 @@ class Host:
 
     def remove_agent_namespaces(self) -> None:
         """The host's DHCP and router namespaces removed, with what runs in them."""
-        prefix = service.namespace_prefix(self.harness_host.site.ctx.prefix)
-        for name in namespace.starting_with(prefix):
-            if name.endswith((f"@{self.hostname}", f"-{self.hostname}")):
-                for proc in namespace.processes_in(name):
-                    records.kill(proc)
-                namespace.delete(name)
+        service.remove_host_namespaces(self.harness_host.site.ctx.prefix, self.hostname)
 
 
 class NeutronServer:

@@ -27,6 +27,16 @@ def namespace_prefix(run_prefix: str) -> str:
     return f"{run_prefix}-"
 
 
+def remove_host_namespaces(run_prefix: str, hostname: str) -> None:
+    """A host's DHCP and router namespaces (the run's prefix, the host's
+    suffix), with what still runs in them."""
+    for name in namespace.starting_with(namespace_prefix(run_prefix)):
+        if name.endswith((f"@{hostname}", f"-{hostname}")):
+            for proc in namespace.processes_in(name):
+                records.kill(proc)
+            namespace.delete(name)
+
+
 class UpstreamNeutron(NeutronService):
     agent_mains: ClassVar[dict[str, str]] = {
         "l3": "neutron.tests.common.agents.l3_agent:main",
@@ -40,11 +50,5 @@ class UpstreamNeutron(NeutronService):
         return env
 
     def remove_agent_leftovers(self, spec: AgentSpec) -> None:
-        # The host's own namespaces: the run's prefix, the host's suffix.
-        prefix = namespace_prefix(spec.ctx.prefix)
-        for name in namespace.starting_with(prefix):
-            if name.endswith((f"@{spec.hostname}", f"-{spec.hostname}")):
-                for proc in namespace.processes_in(name):
-                    records.kill(proc)
-                namespace.delete(name)
+        remove_host_namespaces(spec.ctx.prefix, spec.hostname)
         super().remove_agent_leftovers(spec)
