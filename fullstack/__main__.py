@@ -8,7 +8,7 @@ import logging
 import sys
 import time
 
-from fullstack import bench, bench_sg, cleanup, descriptions, interactive, prerequisites
+from fullstack import bench, bench_qos, bench_sg, cleanup, descriptions, interactive, prerequisites
 
 SERVICE_HELP = ("the system to deploy: neutrino, neutron or a Service's import path "
                 "(default: FULLSTACK_SERVICE, else neutrino)")
@@ -32,6 +32,11 @@ def _parser() -> argparse.ArgumentParser:
     sg_bench.add_argument("--rules", type=int, default=100)
     sg_bench.add_argument("--service", help=SERVICE_HELP)
     sg_bench.add_argument("--json", action="store_true", help="one JSON object")
+    qos_bench = commands.add_parser(
+        "bench-qos", help="time QoS changes: a rule's create and delete to the rate measured")
+    qos_bench.add_argument("--samples", type=int, default=10)
+    qos_bench.add_argument("--service", help=SERVICE_HELP)
+    qos_bench.add_argument("--json", action="store_true", help="one JSON object")
     up = commands.add_parser("up", help="bring up a deployment that stays up")
     up.add_argument("--hosts", type=int, default=3)
     up.add_argument("--network-type", default="vxlan", choices=descriptions.NETWORK_TYPES)
@@ -75,6 +80,12 @@ def main(argv: list[str] | None = None) -> int:
                 parser.error("--samples and --rules must be at least 1")
             sg = bench_sg.run_bench(args.samples, args.rules, args.service)
             print(json.dumps(sg) if args.json else bench_sg.render(sg))
+            return 0
+        if args.command == "bench-qos":
+            if args.samples < 1:
+                parser.error("--samples must be at least 1")
+            qos = bench_qos.run_bench(args.samples, args.service)
+            print(json.dumps(qos) if args.json else bench_qos.render(qos))
             return 0
         if args.hosts < 1 or args.runs < 1 or args.regions < 0:
             parser.error("--hosts and --runs must be at least 1, --regions at least 0")

@@ -63,6 +63,9 @@ class EnvironmentDescription:
     dhcp_agents_per_network: int = 1
     # The server moves routers off dead L3 agents (allow_automatic_l3agent_failover).
     l3_agent_failover: bool = False
+    # QoS policies and rules, enforced by each host's L2 agent (the qos service
+    # plugin, and the agent's qos extension).
+    qos: bool = False
     # A RabbitMQ node and a MariaDB server of the test's own (for outage
     # scenarios) instead of the machine's shared ones.
     private_broker: bool = False

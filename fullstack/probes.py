@@ -5,7 +5,9 @@ cuts the broker) and counts what came back; ``PacketCapture`` shows what
 crossed an interface (the VNI or VLAN id a packet carried);
 ``NetcatTester`` holds a TCP, UDP or SCTP connection open between two
 machines and tells whether data still goes both ways (a firewall rule
-added or deleted).  All are pid-owned processes (``resources.daemon``)
+added or deleted); ``measure_throughput``, ``measure_packet_rate`` and
+``dscp_marks`` send a flow between two machines and say what arrived (a
+QoS rule at work).  All are pid-owned processes (``resources.daemon``)
 logged in the test's log directory.
 """
 
@@ -27,10 +29,16 @@ from typing import TYPE_CHECKING
 import fixtures
 
 from fullstack import context, wait
+
+# Measured flows are probes too; they live in ``measured``.
+from fullstack.measured import TrafficFlow, dscp_marks, measure_packet_rate, measure_throughput
 from fullstack.resources import daemon
 
 if TYPE_CHECKING:
     from fullstack.machine import PingingMachine
+
+__all__ = ["ConnectionFailed", "NetcatTester", "PacketCapture", "Pinger", "TrafficFlow",
+           "dscp_marks", "measure_packet_rate", "measure_throughput"]
 
 LOG = logging.getLogger(__name__)
 
@@ -292,3 +300,5 @@ class NetcatTester(fixtures.Fixture):
     def _stop(process: daemon.ProcessFixture | None) -> None:
         if process is not None:
             process.stop()
+
+

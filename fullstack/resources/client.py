@@ -36,6 +36,9 @@ COLLECTIONS = {"security_group": "security-groups",
                "security_group_rule": "security-group-rules"}
 
 
+QOS = "/v2.0/qos"
+
+
 def collection(resource: str) -> str:
     """The URL path segment of ``resource``'s collection ("network": "networks")."""
     return COLLECTIONS.get(resource, f"{resource}s")
@@ -219,3 +222,74 @@ class SafeClient(fixtures.Fixture):
 
     def update_floatingip(self, fip_id: str, port_id: str | None) -> dict:
         return self.client.update("floatingip", fip_id, port_id=port_id)
+
+    # QoS, with the signatures of Neutron's fullstack client fixture.
+    def create_qos_policy(self, tenant_id: str, name: str, description: str = "",
+                          shared: bool = False, is_default: bool = False) -> dict:
+        """A policy; at cleanup taken off the ports and networks that have it, then deleted."""
+        policy = self.client.request("POST", f"{QOS}/policies", {"policy": {
+            "tenant_id": tenant_id, "name": name, "description": description,
+            "shared": shared, "is_default": is_default}})["policy"]
+        self.addCleanup(self._detach_and_delete_policy, policy["id"])
+        return policy
+
+    def delete_qos_policy(self, qos_policy_id: str) -> None:
+        self.client.request("DELETE", f"{QOS}/policies/{qos_policy_id}")
+
+    def _detach_and_delete_policy(self, qos_policy_id: str) -> None:
+        for resource in ("port", "network"):
+            # Neutron cannot filter by qos_policy_id: every item, looked at here.
+            for item in self.client.list_of(resource):
+                if item.get("qos_policy_id") == qos_policy_id:
+                    self.client.update(resource, item["id"], qos_policy_id=None)
+        self._delete_path_quietly(f"{QOS}/policies/{qos_policy_id}")
+
+    def _delete_path_quietly(self, path: str) -> None:
+        try:
+            self.client.request("DELETE", path)
+        except ApiError as exc:
+            if exc.status != 404:
+                raise
+
+    def _create_qos_rule(self, qos_policy_id: str, rule_type: str,
+                         values: dict[str, Any]) -> dict:
+        path = f"{QOS}/policies/{qos_policy_id}/{rule_type}_rules"
+        rule = self.client.request("POST", path, {f"{rule_type}_rule": {
+            key: value for key, value in values.items() if value is not None}})
+        created = rule[f"{rule_type}_rule"]
+        # Quietly gone at cleanup if its policy went first (which takes its rules).
+        self.addCleanup(self._delete_path_quietly, f"{path}/{created['id']}")
+        return created
+
+    def create_bandwidth_limit_rule(self, qos_policy_id: str, limit: int | None = None,
+                                    burst: int | None = None,
+                                    direction: str | None = None) -> dict:
+        """``limit`` and ``burst`` in kbit/s; ``direction`` egress (the default) or ingress."""
+        return self._create_qos_rule(qos_policy_id, "bandwidth_limit", {
+            "max_kbps": limit, "max_burst_kbps": burst, "direction": direction})
+
+    def create_packet_rate_limit_rule(self, qos_policy_id: str, limit: int | None = None,
+                                      burst: int | None = None,
+                                      direction: str | None = None) -> dict:
+        """``limit`` and ``burst`` in thousands of packets per second."""
+        return self._create_qos_rule(qos_policy_id, "packet_rate_limit", {
+            "max_kpps": limit, "max_burst_kpps": burst, "direction": direction})
+
+    def create_dscp_marking_rule(self, qos_policy_id: str, dscp_mark: int = 0) -> dict:
+        return self._create_qos_rule(qos_policy_id, "dscp_marking", {"dscp_mark": dscp_mark})
+
+    def create_minimum_bandwidth_rule(self, qos_policy_id: str, min_bw: int,
+                                      direction: str | None = None) -> dict:
+        return self._create_qos_rule(qos_policy_id, "minimum_bandwidth", {
+            "min_kbps": min_bw, "direction": direction})
+
+    def update_qos_rule(self, qos_policy_id: str, rule_type: str, rule_id: str,
+                        **values: Any) -> dict:
+        """Change a rule of ``rule_type`` ("bandwidth_limit", "dscp_marking", ...)."""
+        return self.client.request(
+            "PUT", f"{QOS}/policies/{qos_policy_id}/{rule_type}_rules/{rule_id}",
+            {f"{rule_type}_rule": values})[f"{rule_type}_rule"]
+
+    def delete_qos_rule(self, qos_policy_id: str, rule_type: str, rule_id: str) -> None:
+        self.client.request("DELETE",
+                            f"{QOS}/policies/{qos_policy_id}/{rule_type}_rules/{rule_id}")

@@ -234,3 +234,32 @@ class TestNetcatTesterOnLoopback(testtools.TestCase):
         self.assertIsNone(tester.client)
         self.assertFalse(tester.test_connectivity())
         self.assertTrue(tester.test_no_connectivity())
+
+
+class TestMeasuredFlowsOnLoopback(testtools.TestCase):
+    """measure_throughput, measure_packet_rate and dscp_marks with both ends on
+    127.0.0.1: real processes, paced as asked, nothing limiting them."""
+
+    def setUp(self):
+        super().setUp()
+        self.here = fake_machine(self.useFixture(fixtures.TempDir()).path, None, "127.0.0.1")
+
+    def test_udp_arrives_at_the_rate_offered(self):
+        mbps = probes.measure_throughput(self.here, self.here, seconds=1.5, offered_mbps=8)
+        # Payload only: 1400 of every 1428 bytes offered (IP and UDP headers).
+        self.assertTrue(5.0 < mbps < 9.0, f"measured {mbps} Mbit/s of 8 offered")
+
+    def test_tcp_goes_as_fast_as_it_can(self):
+        mbps = probes.measure_throughput(self.here, self.here, protocol="tcp", seconds=1.0)
+        self.assertGreater(mbps, 50.0)
+
+    def test_packets_arrive_at_the_rate_offered(self):
+        pps = probes.measure_packet_rate(self.here, self.here, seconds=1.5, offered_pps=500)
+        self.assertTrue(300 < pps < 650, f"measured {pps} packets/s of 500 offered")
+
+    def test_unmarked_packets_have_dscp_zero(self):
+        self.assertEqual({0}, probes.dscp_marks(self.here, self.here, count=3))
+
+    def test_only_udp_and_tcp(self):
+        self.assertRaises(ValueError, probes.measure_throughput, self.here, self.here,
+                          protocol="sctp")

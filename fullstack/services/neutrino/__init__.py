@@ -72,6 +72,9 @@ class NeutrinoService(Service):
         "stateless-security-groups",
         # [agent] extensions takes import paths (Neutron's, entry point names only).
         "l2-agent-extensions-by-import-path",
+        # A create body without tenant_id makes a resource of no project, where
+        # Neutron without Keystone refuses it (400).
+        "creates-without-a-project",
     })
 
     def unsupported_regions(self) -> str | None:
@@ -119,7 +122,8 @@ class NeutrinoService(Service):
                 "dhcp_agents_per_network": desc.dhcp_agents_per_network,
                 "allow_automatic_l3agent_failover": desc.l3_agent_failover,
                 "core_plugin": "ml2",
-                "service_plugins": ["router", "dhcp_agent_scheduler", "security_group"],
+                "service_plugins": ["router", "dhcp_agent_scheduler", "security_group",
+                                    *(["qos"] if desc.qos else [])],
             },
             "database": {"connection": spec.database_url},
             "ml2": {"type_drivers": list(NETWORK_TYPES),
@@ -237,7 +241,8 @@ class NeutrinoService(Service):
             },
             "agent": {"report_interval": desc.report_interval,
                       "tunnel_types": desc.tunnel_types, "l2_population": desc.l2_pop,
-                      "arp_responder": desc.arp_responder},
+                      "arp_responder": desc.arp_responder,
+                      "extensions": ["qos"] if desc.qos else []},
             "securitygroup": {"firewall_driver": spec.firewall_driver},
         }
 

@@ -7,6 +7,10 @@ Choices, and why:
 - One API, one RPC and one state-report worker: two cores are the budget.
 - ML2 with flat, vlan, vxlan and gre, the openvswitch and l2population
   mechanism drivers and port_security, as an operator would run it.
+- QoS (``EnvironmentDescription(qos=True)``): the qos service plugin and
+  ML2 extension driver, the OVS agent's qos extension with meter-based
+  bandwidth limits (``qos_meter_bandwidth``), as Neutron's fullstack suite
+  runs it with ``use_meter_bandwidth_limit``.
 - Security groups are enforced on the hosts that ask for it
   (``HostDescription(firewall_driver="openvswitch")``: Neutron's conntrack
   driver, which works with the userspace datapath's conntrack); the others
@@ -49,7 +53,7 @@ def server(spec: ServerSpec, state_dir: str) -> Sections:
     desc = spec.env_desc
     return {
         "DEFAULT": {
-            "core_plugin": "ml2", "service_plugins": ["router"],
+            "core_plugin": "ml2", "service_plugins": ["router", *(["qos"] if desc.qos else [])],
             "auth_strategy": "noauth", "api_paste_config": installation.api_paste_config(),
             "api_workers": 1, "rpc_workers": 1, "rpc_state_report_workers": 1,
             "bind_host": spec.bind_host, "bind_port": spec.bind_port,
@@ -66,7 +70,7 @@ def server(spec: ServerSpec, state_dir: str) -> Sections:
         "ml2": {"type_drivers": list(NETWORK_TYPES),
                 "tenant_network_types": [desc.network_type],
                 "mechanism_drivers": ["openvswitch", "l2population"],
-                "extension_drivers": ["port_security"]},
+                "extension_drivers": ["port_security", *(["qos"] if desc.qos else [])]},
         "ml2_type_flat": {"flat_networks": [*desc.physical_networks, EXTERNAL_PHYSNET]},
         "ml2_type_vlan": {"network_vlan_ranges": [
             f"{net}:{VLAN_RANGE[0]}:{VLAN_RANGE[1]}" for net in desc.physical_networks]},
@@ -122,6 +126,11 @@ def ovs_agent(spec: AgentSpec, state_dir: str) -> Sections:
     sections["agent"].update({"tunnel_types": desc.tunnel_types,
                               "l2_population": desc.l2_pop,
                               "arp_responder": desc.arp_responder})
+    if desc.qos:
+        sections["agent"]["extensions"] = ["qos"]
+        # Bandwidth limits as OpenFlow meters: the userspace datapath does not
+        # enforce the ingress_policing_rate Neutron writes otherwise.
+        sections["ovs"]["qos_meter_bandwidth"] = True
     sections["securitygroup"] = {"enable_security_group": True,
                                  "firewall_driver": spec.firewall_driver}
     return sections

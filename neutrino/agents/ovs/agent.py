@@ -112,8 +112,9 @@ class OvsAgent:
     def run(self) -> None:
         self.bridges.setup(bool(self.tunnel_types), self.bridge_mappings)
         self.networks.recover()
-        self.extensions.initialize(extensions.AgentApi(self.host, self.conf,
-                                                       self.bridges.br_int, self.ovsdb))
+        self.extensions.initialize(extensions.AgentApi(
+            self.host, self.conf, self.bridges.br_int, self.ovsdb, plugin=self.plugin,
+            call_soon=self.call_soon, physical=dict(self.bridges.physical)))
         self.listener.start()
         heartbeat.start(self.plugin, self.conf.agent.report_interval, self.stopping, self._state)
         self._sync_tunnels()
@@ -141,7 +142,7 @@ class OvsAgent:
         self.plugin.abort_calls_soon("the agent is stopping")
 
     def close(self) -> None:
-        shutdown.close_all([self.listener.stop, self.plugin.close,
+        shutdown.close_all([self.extensions.close, self.listener.stop, self.plugin.close,
                             lambda: ovs.disconnect(self.ovsdb)])
 
     def _drain_work(self) -> None:

@@ -21,13 +21,22 @@ class OfctlError(Exception):
 
 
 class OfctlBridge:
-    def __init__(self, name: str, ovs_rundir: str, cookie: int):
+    """``protocol``: the OpenFlow version to speak (OpenFlow13 for meters), else
+    ovs-ofctl's default, OpenFlow 1.0 with Nicira extensions."""
+
+    def __init__(self, name: str, ovs_rundir: str, cookie: int, protocol: str | None = None):
         self.name = name
+        self.ovs_rundir = ovs_rundir
         self.target = f"unix:{os.path.join(ovs_rundir, name + '.mgmt')}"
         self.cookie = cookie
+        self.protocol = protocol
+
+    def speaking(self, protocol: str) -> OfctlBridge:
+        """The same bridge and cookie, programmed in ``protocol``."""
+        return OfctlBridge(self.name, self.ovs_rundir, self.cookie, protocol)
 
     def _run(self, *args: str, stdin: str | None = None) -> str:
-        cmd = ["ovs-ofctl", *args]
+        cmd = ["ovs-ofctl", *(["-O", self.protocol] if self.protocol else []), *args]
         proc = subprocess.run(cmd, input=stdin, capture_output=True, text=True, timeout=30,
                               check=False)
         if proc.returncode != 0:
@@ -63,3 +72,16 @@ class OfctlBridge:
 
     def dump_flows(self) -> str:
         return self._run("dump-flows", self.target)
+
+    def set_meter(self, meter: str, exists: bool) -> None:
+        """Add (or with ``exists``, change) a meter, ``meter=ID,kbps,bands=...``."""
+        self._run("mod-meter" if exists else "add-meter", self.target, meter)
+
+    def delete_meter(self, meter_id: int) -> None:
+        self._run("del-meter", self.target, f"meter={meter_id}")
+
+    def meter_ids(self) -> set[int]:
+        """The ids of the bridge's meters."""
+        return {int(line.split("meter=")[1].split()[0].rstrip(","))
+                for line in self._run("dump-meters", self.target).splitlines()
+                if "meter=" in line}

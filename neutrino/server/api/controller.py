@@ -77,6 +77,12 @@ class ResourceController:
         if self.allow_create:
             urls.add("POST", base, self.create)
 
+    @staticmethod
+    def _parents(request: Request) -> dict[str, str]:
+        """The ids a nested collection's path names before its own (a QoS rule's
+        ``policy_id``), given to every call of its service as keywords."""
+        return {name: value for name, value in request.params.items() if name != "id"}
+
     def index(self, request: Request) -> Response:
         filters = {name: values for name, values in request.query.items()
                    if name not in _NON_FILTERS}
@@ -86,24 +92,27 @@ class ResourceController:
                     f"'{name}' is not an attribute of {self.collection} to filter on")
         fields = request.query.get("fields", [])
         items = [only_fields(self.attributes.view(item), fields)
-                 for item in self.service.list() if matches(item, filters)]
+                 for item in self.service.list(**self._parents(request))
+                 if matches(item, filters)]
         return Response(200, {self.body_key: items})
 
     def show(self, request: Request) -> Response:
-        item = self.attributes.view(self.service.get(request.params["id"]))
+        item = self.attributes.view(self.service.get(request.params["id"],
+                                                     **self._parents(request)))
         return Response(200, {self.resource: only_fields(item, request.query.get("fields", []))})
 
     def create(self, request: Request) -> Response:
         body = self.attributes.for_create(self._unwrap(request.body))
-        return Response(201, {self.resource: self.attributes.view(self.service.create(body))})
+        created = self.service.create(body, **self._parents(request))
+        return Response(201, {self.resource: self.attributes.view(created)})
 
     def update(self, request: Request) -> Response:
         body = self.attributes.for_update(self._unwrap(request.body))
-        item = self.service.update(request.params["id"], body)
+        item = self.service.update(request.params["id"], body, **self._parents(request))
         return Response(200, {self.resource: self.attributes.view(item)})
 
     def delete(self, request: Request) -> Response:
-        self.service.delete(request.params["id"])
+        self.service.delete(request.params["id"], **self._parents(request))
         return Response(204)
 
     def _unwrap(self, body: Any) -> dict[str, Any]:

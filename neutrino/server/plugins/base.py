@@ -39,17 +39,35 @@ class ResourceService(Protocol):
     def delete(self, resource_id: str) -> None: ...
 
 
+class NestedResourceService(Protocol):
+    """What a nested collection's controller calls (``/qos/policies/{policy_id}/
+    bandwidth_limit_rules``): ResourceService's methods, each also given the ids
+    its path names before its own as keywords (``policy_id=...``)."""
+
+    def list(self, *args: Any, **parents: Any) -> list[dict[str, Any]]: ...
+
+    def get(self, *args: Any, **parents: Any) -> dict[str, Any]: ...
+
+    def create(self, *args: Any, **parents: Any) -> dict[str, Any]: ...
+
+    def update(self, *args: Any, **parents: Any) -> dict[str, Any]: ...
+
+    def delete(self, *args: Any, **parents: Any) -> None: ...
+
+
 @dataclasses.dataclass(frozen=True)
 class Resource:
     """A collection: <prefix>/<collection> and <prefix>/<collection>/{id}.
 
-    ``attributes`` are the plugin's own; loaded extensions add theirs.
+    ``attributes`` are the plugin's own; loaded extensions add theirs.  A
+    ``prefix`` with a ``{name}`` segment makes a nested collection, whose
+    service is a NestedResourceService.
     """
 
     name: str
     collection: str
     attributes: ResourceAttributes
-    service: ResourceService
+    service: ResourceService | NestedResourceService
     allow_create: bool = True
     # Where the collection lives: Neutron's API, or another (the regions' /v1.0).
     prefix: str = "/v2.0"

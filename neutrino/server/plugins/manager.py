@@ -27,6 +27,7 @@ SERVICE_PLUGINS = {
     "router_local": "neutrino.server.plugins.regions.local_l3:LocalL3RouterPlugin",
     "dhcp_agent_scheduler": "neutrino.server.plugins.dhcp.plugin:DhcpAgentSchedulerPlugin",
     "security_group": "neutrino.server.plugins.securitygroup.plugin:SecurityGroupPlugin",
+    "qos": "neutrino.server.plugins.qos.plugin:QosPlugin",
     "regions": "neutrino.server.plugins.regions.central:RegionsPlugin",
 }
 

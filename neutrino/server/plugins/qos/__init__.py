@@ -1,0 +1,1 @@
+"""The QoS service plugin: policies, rules, rule types, and policies of ports and networks."""
