@@ -71,7 +71,7 @@ class QosTestCase(base.BaseFullStackTestCase):
 class TestBandwidthLimit(QosTestCase):
     scenarios = testscenarios.multiply_scenarios(SEGMENTATIONS, DIRECTIONS)
 
-    def test_limit_holds_changes_survives_restart_and_goes(self):
+    def test_limit_holds_changes_survives_agent_restart_and_goes(self):
         limited, peer = self.machines()
         # The limit is on ``limited``'s port: what it sends (egress) or receives.
         sender, receiver = (limited, peer) if self.direction == "egress" else (peer, limited)
@@ -102,11 +102,18 @@ class TestBandwidthLimit(QosTestCase):
                                          max_kbps=LIMIT_KBPS // 2)
         self.wait_for(rate, limited_to(LIMIT_KBPS // 2), "the lowered limit")
 
+        # The limit holds while the host's agent is down; a change made meanwhile
+        # is applied once it is back.
         agent = limited.host.l2_agent
         assert agent is not None
-        agent.restart()
+        agent.stop()
+        self.wait_for(rate, limited_to(LIMIT_KBPS // 2), "the limit while the agent is down")
+        self.safe_client.update_qos_rule(policy["id"], "bandwidth_limit", rule["id"],
+                                         max_kbps=LIMIT_KBPS)
+        agent.start()
         self.environment.wait_until_env_is_up()
-        self.wait_for(rate, limited_to(LIMIT_KBPS // 2), "the limit after an agent restart")
+        self.wait_for(rate, lambda mbps: HOLDS * LIMIT_KBPS / 2000 < mbps
+                      <= HOLDS * LIMIT_KBPS / 1000, "the limit changed while the agent was down")
 
         self.safe_client.delete_qos_rule(policy["id"], "bandwidth_limit", rule["id"])
         self.wait_for(rate, unlimited, "the rate once the rule is deleted")

@@ -33,6 +33,10 @@ class QosExtension(AgentExtension):
         self.applied: dict[str, qos_flows.PortQos] = {}  # by port id
         self.listener: rpc.NotificationListener | None = None
         self.meters: set[int] = set()
+        # Ports applied to since this run began.  What an earlier run left for a
+        # port (its meters, queue rows) is unknown until then, so its first
+        # application sets everything, whatever ``applied`` says.
+        self.seen: set[str] = set()
 
     def initialize(self, api: AgentApi) -> None:
         self.api = api
@@ -64,6 +68,7 @@ class QosExtension(AgentExtension):
     def delete_port(self, port: WiredPort) -> None:
         self.ports.pop(port.iface_id, None)
         self._apply(port, qos_flows.PortQos())
+        self.seen.discard(port.iface_id)
 
     def _refresh(self, port_ids: list[str]) -> None:
         mine = [port_id for port_id in port_ids if port_id in self.ports]
@@ -102,21 +107,26 @@ class QosExtension(AgentExtension):
     # -- applying: only what differs -------------------------------------------------
     def _apply(self, port: WiredPort, wanted: qos_flows.PortQos) -> None:
         before = self.applied.get(port.iface_id, qos_flows.PortQos())
-        if wanted == before:
+        first = port.iface_id not in self.seen
+        self.seen.add(port.iface_id)
+        if wanted == before and not first:
             return
         for meter in wanted.meters:
-            if meter not in before.meters:
+            if first or meter not in before.meters:
                 self.br_int.set_meter(meter.spec(), exists=meter.meter_id in self.meters)
                 self.meters.add(meter.meter_id)
         self._set_flows(self.br_int, before.int_flows, wanted.int_flows)
         for bridge in self._physical_ofctls():
             self._set_flows(bridge, before.phys_flows, wanted.phys_flows)
-        for meter_id in {m.meter_id for m in before.meters} - {m.meter_id for m in wanted.meters}:
+        # The port's meters no rule asks for now (an earlier run's too).
+        unwanted = ({qos_flows.meter_id(port.ofport, slot) for slot in qos_flows.METER_SLOTS}
+                    if first else {m.meter_id for m in before.meters})
+        for meter_id in (unwanted & self.meters) - {m.meter_id for m in wanted.meters}:
             self.br_int.delete_meter(meter_id)
             self.meters.discard(meter_id)
-        if wanted.ingress_limit != before.ingress_limit:
+        if first or wanted.ingress_limit != before.ingress_limit:
             self._set_ingress_limit(port, wanted.ingress_limit)
-        if wanted.min_rate != before.min_rate:
+        if first or wanted.min_rate != before.min_rate:
             self._set_min_rate(port, wanted.min_rate)
         if wanted.empty:
             self.applied.pop(port.iface_id, None)
@@ -149,6 +159,8 @@ class QosExtension(AgentExtension):
         assert self.api is not None
         ovsdb, key = self.api.ovsdb, {qos_flows.INGRESS_QUEUE_KEY: port.iface_id}
         queues, qoses = self._find("Queue", key), self._find("QoS", key)
+        if limit is None and not (queues or qoses):
+            return
         if limit is None:
             with ovsdb.transaction(check_error=True) as txn:
                 if ovsdb.lookup("Port", port.name, default=None) is not None:
@@ -178,13 +190,15 @@ class QosExtension(AgentExtension):
         assert self.api is not None
         ovsdb = self.api.ovsdb
         mine = {"port": port.iface_id, "type": qos_flows.MIN_BW_QOS_TYPE}
-        queues = self._find("Queue", {**mine, "queue-num": str(port.ofport)})
+        queues = self._find("Queue", mine)   # at most one; an earlier run's numbered anew
+        if rate is None and not queues:
+            return
         kind = {"_type": qos_flows.MIN_BW_QOS_TYPE}
         qos = next(iter(self._find("QoS", kind)), None)   # one per host, a restart's too
         with ovsdb.transaction(check_error=True) as txn:
             held = dict(qos["queues"]) if qos else {}
             for row in queues:
-                held.pop(port.ofport, None)
+                held.pop(int(dict(row["external_ids"]).get("queue-num", -1)), None)
                 txn.add(ovsdb.db_destroy("Queue", row["_uuid"]))
             if rate is not None:
                 held[port.ofport] = txn.add(ovsdb.db_create(
