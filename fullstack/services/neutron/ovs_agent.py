@@ -9,6 +9,13 @@ from fullstack.services.base import AgentSpec
 # Where the agent's OpenFlow controller listens: of_listen_address (see
 # configs.ovs_agent) and Neutron's default of_listen_port.
 CONTROLLER = "tcp:127.0.0.1:6633"
+# What the agent sets on each bridge and its controller as it starts
+# (OVSAgentBridge.setup_controllers, OVSBridge.create): the OpenFlow versions
+# it speaks, no in-band control, its bridge_mac_table_size and its
+# of_inactivity_probe (10 s) in ms.
+PROTOCOLS = "OpenFlow10,OpenFlow13,OpenFlow14"
+MAC_TABLE_SIZE = 50000
+INACTIVITY_PROBE_MS = 10000
 
 
 class OvsAgent(forking.ForkedProcess):
@@ -21,6 +28,13 @@ class OvsAgent(forking.ForkedProcess):
     first start: each bridge it will take (the physical ones exist), in its
     datapath, fail mode secure (the agent's choice too), its controller the
     agent's, retried every second (OVS's minimum) until the agent listens.
+
+    And set as the agent will set them, so that its start changes nothing:
+    a change to a bridge's protocols, in-band setting or its controller's
+    inactivity probe makes vswitchd drop and redo the controller connection
+    (LP#1948642).  When that happens under a request the agent just sent, os-ken
+    calls the datapath stale and the agent dies ("Datapath Invalid") or hangs
+    before its first loop: seen about once per full Neutron run.
     """
 
     def __init__(self, zygote, ctx, name, cmd, sections, *, spec: AgentSpec, **kwargs):
@@ -42,9 +56,12 @@ class OvsAgent(forking.ForkedProcess):
         for number, bridge in enumerate(bridges):
             args += ["--", "--may-exist", "add-br", bridge,
                      "--", "set", "Bridge", bridge, f"datapath_type={desc.datapath}",
-                     "fail_mode=secure", f"controller=@c{number}",
+                     "fail_mode=secure", f"protocols={PROTOCOLS}",
+                     "other_config:disable-in-band=true",
+                     f"other_config:mac-table-size={MAC_TABLE_SIZE}", f"controller=@c{number}",
                      "--", f"--id=@c{number}", "create", "Controller",
-                     f'target="{CONTROLLER}"', "max_backoff=1000"]
+                     f'target="{CONTROLLER}"', "max_backoff=1000",
+                     f"inactivity_probe={INACTIVITY_PROBE_MS}"]
         self._vsctl(*args)
 
 
