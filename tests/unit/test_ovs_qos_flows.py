@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import types
+
 import testtools
 
 from neutrino.agents.ovs import extensions, qos, qos_flows
@@ -73,3 +75,81 @@ class TestLoading(testtools.TestCase):
     def test_an_unknown_name_lists_the_built_in_ones(self):
         error = self.assertRaises(ValueError, extensions.classes, ["nosuch"])
         self.assertIn("qos", str(error))
+
+
+class FakeBridge:
+    """Records what the extension asks of ovs-ofctl."""
+
+    def __init__(self, meters: set[int] = frozenset()):
+        self.meters = set(meters)
+        self.calls: list[tuple] = []
+
+    def speaking(self, protocol: str) -> FakeBridge:
+        return self
+
+    def meter_ids(self) -> set[int]:
+        return set(self.meters)
+
+    def set_meter(self, spec: str, exists: bool) -> None:
+        self.calls.append(("set_meter", spec, exists))
+
+    def delete_meter(self, meter_id: int) -> None:
+        self.calls.append(("delete_meter", meter_id))
+
+    def add_flows(self, flows: list[str]) -> None:
+        if flows:
+            self.calls.append(("add_flows", tuple(flows)))
+
+    def delete_flows(self, matches: list[str], strict: bool = False) -> None:
+        if matches:
+            self.calls.append(("delete_flows", tuple(matches)))
+
+
+class TestApplying(testtools.TestCase):
+    """What the extension changes on br-int, given what it applied before (the
+    OVSDB side recorded, not run)."""
+
+    def extension(self, meters: set[int] = frozenset()) -> tuple[qos.QosExtension, FakeBridge]:
+        ext = qos.QosExtension()
+        bridge = FakeBridge(meters)
+        ext.api = extensions.AgentApi("host-1", None, bridge, None)
+        ext.br_int, ext.meters = bridge, bridge.meter_ids()
+        self.ovsdb_calls: list[tuple] = []
+        ext._set_ingress_limit = lambda port, limit: self.ovsdb_calls.append(("ingress", limit))
+        ext._set_min_rate = lambda port, rate: self.ovsdb_calls.append(("min", rate))
+        return ext, bridge
+
+    @staticmethod
+    def port(ofport: int = 5):
+        return types.SimpleNamespace(iface_id="port-1", ofport=ofport, name="tap1")
+
+    def test_a_restarted_agent_changes_its_meters_and_sets_everything_once(self):
+        ext, bridge = self.extension(meters={21, 22})   # an earlier run's, port 5's
+        wanted = qos_flows.port_qos(5, MAC, [rule("bandwidth_limit", max_kbps=1000,
+                                                  max_burst_kbps=0)], physical=False)
+        ext._apply(self.port(), wanted)
+        self.assertEqual(("set_meter", "meter=21,kbps,bands=type=drop,rate=1000", True),
+                         bridge.calls[0])
+        self.assertIn(("delete_meter", 22), bridge.calls)   # no rule asks for it now
+        self.assertEqual([("ingress", None), ("min", None)], self.ovsdb_calls)
+
+        bridge.calls.clear()
+        self.ovsdb_calls.clear()
+        ext._apply(self.port(), wanted)   # nothing differs: nothing done
+        self.assertEqual(([], []), (bridge.calls, self.ovsdb_calls))
+
+    def test_a_new_rate_is_one_meter_change_and_removal_undoes_it_all(self):
+        ext, bridge = self.extension()
+        ext._apply(self.port(), qos_flows.port_qos(5, MAC, [
+            rule("bandwidth_limit", max_kbps=1000, max_burst_kbps=0)], physical=False))
+        bridge.calls.clear()
+        ext._apply(self.port(), qos_flows.port_qos(5, MAC, [
+            rule("bandwidth_limit", max_kbps=2000, max_burst_kbps=0)], physical=False))
+        self.assertEqual([("set_meter", "meter=21,kbps,bands=type=drop,rate=2000", True)],
+                         bridge.calls)
+        bridge.calls.clear()
+        ext._apply(self.port(), qos_flows.PortQos())
+        self.assertEqual(
+            [("delete_flows", ("table=0,priority=204,in_port=5,reg2=0/0x1",)),
+             ("delete_meter", 21)], bridge.calls)
+        self.assertNotIn("port-1", ext.applied)
