@@ -34,7 +34,7 @@ class OvsAgent(forking.ForkedProcess):
     inactivity probe makes vswitchd drop and redo the controller connection
     (LP#1948642).  When that happens under a request the agent just sent, os-ken
     calls the datapath stale and the agent dies ("Datapath Invalid") or hangs
-    before its first loop: seen about once per full Neutron run.
+    before its first loop: seen twice in one full Neutron run.
     """
 
     def __init__(self, zygote, ctx, name, cmd, sections, *, spec: AgentSpec, **kwargs):
