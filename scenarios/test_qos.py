@@ -17,6 +17,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable
+from typing import TypeVar
 
 import fixtures
 import testscenarios
@@ -25,6 +26,8 @@ from fullstack import base, environment, machine, probes, wait
 from fullstack.resources import client
 
 load_tests = testscenarios.load_tests_apply_scenarios
+
+T = TypeVar("T")
 
 LIMIT_KBPS = 6000
 OFFERED_MBPS = 5 * LIMIT_KBPS / 1000
@@ -54,17 +57,19 @@ class QosTestCase(base.BaseFullStackTestCase):
     def machines(self) -> machine.FakeFullstackMachinesList:
         return self.boot_machines(self.environment.hosts, self.network["id"])
 
-    def wait_for(self, measure: Callable[[], float], holds: Callable[[float], bool],
-                 what: str) -> float:
+    def wait_for(self, measure: Callable[[], T], holds: Callable[[T], bool], what: str) -> T:
         """Measure until ``holds(measured)``; the last value measured."""
-        seen: list[float] = []
+        seen: list[T] = []
 
         def measured_holds() -> bool:
             seen.append(measure())
             return holds(seen[-1])
 
+        def shown() -> list:
+            return [round(v, 2) if isinstance(v, float) else v for v in seen]
+
         wait.wait_until_true(measured_holds, timeout=RATE_TIMEOUT, sleep=0.1, exception=lambda: (
-            f"{what}: not seen in {RATE_TIMEOUT} s; measured {[round(v, 2) for v in seen]}"))
+            f"{what}: not seen in {RATE_TIMEOUT} s; measured {shown()}"))
         return seen[-1]
 
 
@@ -151,14 +156,8 @@ class TestDscpMarking(QosTestCase):
 
     def wait_for_marks(self, sender: machine.FakeFullstackMachine,
                        receiver: machine.FakeFullstackMachine, marks: set[int]) -> None:
-        seen: list[set[int]] = []
-
-        def marked() -> bool:
-            seen.append(probes.dscp_marks(sender, receiver))
-            return seen[-1] == marks
-
-        wait.wait_until_true(marked, timeout=RATE_TIMEOUT, sleep=0.1, exception=lambda: (
-            f"DSCP marks {marks} not seen in {RATE_TIMEOUT} s; seen {seen}"))
+        self.wait_for(lambda: probes.dscp_marks(sender, receiver), lambda seen: seen == marks,
+                      f"DSCP marks {marks}")
 
     def test_marks_follow_the_rule(self):
         marked, peer = self.machines()

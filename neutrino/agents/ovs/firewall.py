@@ -28,6 +28,7 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
+from neutrino.agents.ovs.ofctl import change_flows, match_of
 from neutrino.agents.ovs.physical_flows import SWITCH_TABLE
 from neutrino.common import ip_protocols
 
@@ -246,11 +247,6 @@ def port_flows(info: PortInfo) -> list[str]:
     return filtered_flows(info) if info.filtered else unfiltered_flows(info)
 
 
-def match_of(flow: str) -> str:
-    """A flow without its actions: what a strict delete names it by."""
-    return flow.split(",actions=", 1)[0]
-
-
 def resolve_rules(group_ids: Iterable[str], info: dict[str, Any]) -> tuple[
         bool, tuple[dict[str, Any], ...]]:
     """(stateful, rules with remote_ips) of a port's groups, from the server's answer."""
@@ -304,9 +300,7 @@ class OvsFirewall:
 
     def set_port(self, name: str, info: PortInfo, groups: Iterable[str] = ()) -> None:
         new = {match_of(flow): flow for flow in port_flows(info)}
-        old = self.flows.get(name, {})
-        self.br_int.add_flows([flow for match, flow in new.items() if old.get(match) != flow])
-        self.br_int.delete_flows([match for match in old if match not in new], strict=True)
+        change_flows(self.br_int, self.flows.get(name, {}).values(), new.values())
         self.flows[name] = new
         self.groups[name] = set(groups)
         self.remotes[name] = {rule["remote_group_id"] for rule in info.rules

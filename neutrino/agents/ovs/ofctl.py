@@ -12,8 +12,27 @@ from __future__ import annotations
 import logging
 import os
 import subprocess
+from collections.abc import Iterable
+from typing import Any
 
 LOG = logging.getLogger(__name__)
+
+
+def match_of(flow: str) -> str:
+    """A flow without its actions: what a strict delete names it by."""
+    return flow.split(",actions=", 1)[0]
+
+
+def change_flows(bridge: Any, old: Iterable[str], new: Iterable[str]) -> None:
+    """Turn ``bridge``'s flows ``old`` into ``new`` (each set unique by match): add
+    what is new or changed first, then delete what no new flow replaces, so a
+    packet never finds neither."""
+    old, new = list(old), list(new)
+    before = set(old)
+    bridge.add_flows([flow for flow in new if flow not in before])
+    kept = {match_of(flow) for flow in new}
+    bridge.delete_flows([match for match in map(match_of, old) if match not in kept],
+                        strict=True)
 
 
 class OfctlError(Exception):

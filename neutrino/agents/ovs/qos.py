@@ -16,7 +16,7 @@ import threading
 import uuid
 from typing import Any
 
-from neutrino.agents.ovs import qos_flows
+from neutrino.agents.ovs import ofctl, qos_flows
 from neutrino.agents.ovs.extensions import AgentApi, AgentExtension
 from neutrino.agents.ovs.ports import WiredPort
 from neutrino.common import rpc, wire
@@ -32,6 +32,7 @@ class QosExtension(AgentExtension):
         self.ports: dict[str, WiredPort] = {}            # by port id: wired with rules asked
         self.applied: dict[str, qos_flows.PortQos] = {}  # by port id
         self.listener: rpc.NotificationListener | None = None
+        self.physical: list[ofctl.OfctlBridge] = []   # the physical bridges, in OpenFlow13
         self.meters: set[int] = set()
         # Ports applied to since this run began.  What an earlier run left for a
         # port (its meters, queue rows) is unknown until then, so its first
@@ -41,6 +42,8 @@ class QosExtension(AgentExtension):
     def initialize(self, api: AgentApi) -> None:
         self.api = api
         self.br_int = api.br_int.speaking("OpenFlow13")
+        self.physical = [bridge.ofctl.speaking("OpenFlow13")
+                         for bridge in api.physical.values()]
         # Meters a previous run made: changed, not added, when their port comes back.
         self.meters = self.br_int.meter_ids()
         self.listener = rpc.NotificationListener(
@@ -115,9 +118,9 @@ class QosExtension(AgentExtension):
             if first or meter not in before.meters:
                 self.br_int.set_meter(meter.spec(), exists=meter.meter_id in self.meters)
                 self.meters.add(meter.meter_id)
-        self._set_flows(self.br_int, before.int_flows, wanted.int_flows)
-        for bridge in self._physical_ofctls():
-            self._set_flows(bridge, before.phys_flows, wanted.phys_flows)
+        ofctl.change_flows(self.br_int, before.int_flows, wanted.int_flows)
+        for bridge in self.physical:
+            ofctl.change_flows(bridge, before.phys_flows, wanted.phys_flows)
         # The port's meters no rule asks for now (an earlier run's too).
         unwanted = ({qos_flows.meter_id(port.ofport, slot) for slot in qos_flows.METER_SLOTS}
                     if first else {m.meter_id for m in before.meters})
@@ -132,17 +135,6 @@ class QosExtension(AgentExtension):
             self.applied.pop(port.iface_id, None)
         else:
             self.applied[port.iface_id] = wanted
-
-    @staticmethod
-    def _set_flows(bridge: Any, old: tuple[str, ...], new: tuple[str, ...]) -> None:
-        bridge.add_flows([flow for flow in new if flow not in old])
-        gone = {qos_flows.match_of(flow) for flow in old} - {
-            qos_flows.match_of(flow) for flow in new}
-        bridge.delete_flows(sorted(gone), strict=True)
-
-    def _physical_ofctls(self) -> list[Any]:
-        assert self.api is not None
-        return [bridge.ofctl.speaking("OpenFlow13") for bridge in self.api.physical.values()]
 
     # -- OVSDB: the htb queue toward the machine, minimum-bandwidth queues -----------
     def _find(self, table: str, external_ids: dict[str, str]) -> list[dict[str, Any]]:

@@ -132,8 +132,3 @@ def port_qos(ofport: int, mac: str, rules: list[dict[str, Any]],
         phys_flows.append(_step(0, MINIMUM_BANDWIDTH, f"pkt_mark={ofport}",
                                 f"set_queue:{ofport}"))
     return PortQos(tuple(meters), tuple(int_flows), tuple(phys_flows), ingress_limit, min_rate)
-
-
-def match_of(flow: str) -> str:
-    """A flow without its actions: what a strict delete names it by."""
-    return flow.split(",actions=", 1)[0]
